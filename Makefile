@@ -1,0 +1,45 @@
+# Thin wrapper over CMake: `make` builds everything into build/, the main binary is build/pathbench.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+PYTHON ?= /usr/bin/python3
+# Default suite for `make bench` (override on the command line, e.g. `make bench DURATION=5`).
+DURATION ?= 2
+REPS ?= 3
+PATHS ?= all
+WORKLOADS ?= all
+
+.PHONY: all build test test-unprivileged bench report compare clean
+
+all: build
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure --timeout 900
+
+test-unprivileged: build
+	cd $(BUILD) && ctest --output-on-failure -L unit
+
+bench: build
+	$(BUILD)/pathbench run --paths $(PATHS) --workloads $(WORKLOADS) \
+	    --duration-s $(DURATION) --repetitions $(REPS) --out-parent results \
+	    --latest-link results/latest
+	@if [ -f analysis/pathbench_analysis/__main__.py ]; then \
+	    $(PYTHON) -m analysis report results/latest && \
+	    echo "report: $$(readlink -f results/latest)/report.html"; \
+	fi
+
+report:
+	@test -n "$(RUN)" || { echo "usage: make report RUN=results/<dir>" >&2; exit 2; }
+	$(PYTHON) -m analysis report $(RUN)
+
+compare:
+	@test -n "$(A)" -a -n "$(B)" || { echo "usage: make compare A=<run dir> B=<run dir>" >&2; exit 2; }
+	$(PYTHON) -m analysis compare $(A) $(B)
+
+clean:
+	rm -rf $(BUILD)
