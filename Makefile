@@ -28,7 +28,7 @@ bench: build
 	$(BUILD)/pathbench run --paths $(PATHS) --workloads $(WORKLOADS) \
 	    --duration-s $(DURATION) --repetitions $(REPS) --out-parent results \
 	    --latest-link results/latest
-	@if [ -f analysis/pathbench_analysis/__main__.py ]; then \
+	@if [ -f analysis/__main__.py ]; then \
 	    $(PYTHON) -m analysis report results/latest && \
 	    echo "report: $$(readlink -f results/latest)/report.html"; \
 	fi
