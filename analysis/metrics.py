@@ -1,0 +1,149 @@
+"""What each metric means: unit, direction, display scale, and which metric is primary per workload.
+
+Everything that decides "higher is better" or "how do we print this" lives here, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import json
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str            # dotted key inside result["metrics"], e.g. "latency_ns.p99"
+    label: str          # human name
+    unit: str           # unit after scaling, for axis labels and tables
+    scale: float        # display value = raw * scale
+    higher_is_better: bool
+
+    def display(self, raw: float) -> float:
+        return raw * self.scale
+
+
+METRICS: dict[str, Metric] = {m.key: m for m in [
+    Metric("throughput_bps", "throughput", "Gbit/s", 1e-9, True),
+    Metric("transactions_per_s", "transactions/s", "transactions/s", 1.0, True),
+    Metric("packets_per_s", "packets/s", "Mpackets/s", 1e-6, True),
+    Metric("cpu_ns_per_transaction", "CPU per transaction", "CPU µs/transaction", 1e-3, False),
+    Metric("cpu_ns_per_byte", "CPU per byte", "CPU ns/byte (= CPU s/GB)", 1.0, False),
+    Metric("cpu_ns_per_packet", "CPU per packet", "CPU ns/packet", 1.0, False),
+    Metric("latency_ns.p50", "latency p50", "µs", 1e-3, False),
+    Metric("latency_ns.p90", "latency p90", "µs", 1e-3, False),
+    Metric("latency_ns.p99", "latency p99", "µs", 1e-3, False),
+    Metric("latency_ns.p999", "latency p99.9", "µs", 1e-3, False),
+    Metric("udp_loss_ratio", "UDP loss ratio", "fraction lost", 1.0, False),
+]}
+
+PRIMARY_CANDIDATES = ("throughput_bps", "transactions_per_s", "packets_per_s")
+CPU_CANDIDATES = ("cpu_ns_per_transaction", "cpu_ns_per_byte", "cpu_ns_per_packet")
+LATENCY_KEYS = ("latency_ns.p50", "latency_ns.p90", "latency_ns.p99", "latency_ns.p999")
+
+
+def primary_metric_key(workload: str) -> str:
+    """throughput for *_stream, transactions/s for *_rr / *_crr, packets/s for *_pps."""
+    if workload.endswith("_pps"):
+        return "packets_per_s"
+    if workload.endswith("_rr") or workload.endswith("_crr"):
+        return "transactions_per_s"
+    return "throughput_bps"
+
+
+def value(result: dict, key: str) -> float | None:
+    """The metric `key` (dotted) of one result, or None when absent / not a number."""
+    node = result.get("metrics")
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    if isinstance(node, bool) or not isinstance(node, (int, float)):
+        return None
+    return float(node)
+
+
+def primary_key_for(workload: str, results: list[dict]) -> str | None:
+    """Primary metric of a workload; falls back to whatever rate metric the results carry."""
+    key = primary_metric_key(workload)
+    if any(value(r, key) is not None for r in results):
+        return key
+    for k in PRIMARY_CANDIDATES:
+        if any(value(r, k) is not None for r in results):
+            return k
+    return None
+
+
+def cpu_key_for(results: list[dict]) -> str | None:
+    for k in CPU_CANDIDATES:
+        if any(value(r, k) is not None for r in results):
+            return k
+    return None
+
+
+@dataclass(frozen=True, order=True)
+class GroupKey:
+    """One configuration measured over repetitions: path x workload (x variant) (x reference tool)."""
+    workload: str
+    path: str
+    variant: str = ""       # canonical workload_options when a run holds several per path/workload
+    reference: str = ""     # "" for pathbench's own rows, else the reference tool's name
+
+    @property
+    def name(self) -> str:
+        s = self.path if not self.reference else f"{self.path} [{self.reference}]"
+        return s if not self.variant else f"{s} ({self.variant})"
+
+
+def variant_label(options: dict | None) -> str:
+    if not isinstance(options, dict) or not options:
+        return ""
+    return ", ".join(f"{k}={json.dumps(options[k], sort_keys=True)}" for k in sorted(options))
+
+
+def group_results(results: list[dict]) -> dict[GroupKey, list[dict]]:
+    """Group results by configuration.  workload_options only become part of the key when a run
+    holds more than one set of them for the same path and workload (a sweep)."""
+    opts: dict[tuple, set] = {}
+    for r in results:
+        opts.setdefault((r["workload"], r["path"]), set()).add(variant_label(r.get("workload_options")))
+    groups: dict[GroupKey, list[dict]] = {}
+    for r in results:
+        ref = r.get("reference")
+        ref_name = str(ref.get("tool") or "reference") if isinstance(ref, dict) else ""
+        variants = opts[(r["workload"], r["path"])]
+        variant = variant_label(r.get("workload_options")) if len(variants) > 1 else ""
+        groups.setdefault(GroupKey(r["workload"], r["path"], variant, ref_name), []).append(r)
+    for rs in groups.values():
+        rs.sort(key=lambda r: (r.get("repetition", 0), r.get("order", 0)))
+    return dict(sorted(groups.items()))
+
+
+# Display order of paths: the order of the design table, unknown paths after, alphabetically.
+PATH_ORDER = ("baseline", "proxy-plain", "tproxy-nft", "tproxy-ipt", "sk-lookup", "tc-sk-assign",
+              "tc-redirect", "xdp-redirect", "sockmap")
+WORKLOAD_ORDER = ("tcp_stream", "tcp_rr", "tcp_crr", "udp_rr", "udp_pps", "xdp_pps")
+
+
+def path_sort_key(p: str):
+    return (PATH_ORDER.index(p), p) if p in PATH_ORDER else (len(PATH_ORDER), p)
+
+
+def workload_sort_key(w: str):
+    return (WORKLOAD_ORDER.index(w), w) if w in WORKLOAD_ORDER else (len(WORKLOAD_ORDER), w)
+
+
+def group_sort_key(g: GroupKey):
+    return (workload_sort_key(g.workload), g.variant, path_sort_key(g.path), g.reference)
+
+
+def fmt(v: float | None, digits: int = 3) -> str:
+    """Numbers for people: 3 significant digits, thousands separated, no scientific notation."""
+    if v is None:
+        return "–"
+    if v == 0:
+        return "0"
+    a = abs(v)
+    if a >= 10 ** digits:
+        return f"{v:,.0f}"
+    import math
+    decimals = max(0, digits - 1 - int(math.floor(math.log10(a))))
+    return f"{v:,.{decimals}f}"

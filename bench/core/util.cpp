@@ -1,0 +1,277 @@
+#include "core/util.h"
+
+#include <fcntl.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <exception>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+
+extern char** environ;
+
+namespace pb {
+
+std::string errno_msg(const std::string& what, int err) {
+  return what + ": " + std::strerror(err);
+}
+void throw_errno(const std::string& what, int err) { throw EnvError(errno_msg(what, err)); }
+
+CmdResult run_cmd(const std::vector<std::string>& argv, const std::string& stdin_text, int timeout_s) {
+  int in_pipe[2], out_pipe[2], err_pipe[2];
+  if (pipe2(in_pipe, O_CLOEXEC) || pipe2(out_pipe, O_CLOEXEC) || pipe2(err_pipe, O_CLOEXEC))
+    throw_errno("pipe", errno);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, in_pipe[0], 0);
+  posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
+  // The child must not inherit our blocked signal mask (the run blocks SIGINT/SIGTERM in
+  // worker threads) nor our handlers.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t empty;
+  sigemptyset(&empty);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  sigset_t def;
+  sigemptyset(&def);
+  sigaddset(&def, SIGINT);
+  sigaddset(&def, SIGTERM);
+  sigaddset(&def, SIGPIPE);
+  posix_spawnattr_setsigdefault(&attr, &def);
+  // Own process group: a terminal's Ctrl-C reaches pathbench (which then tears down in order),
+  // not the ip/nft commands it runs during that teardown.
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid;
+  int rc = posix_spawnp(&pid, args[0], &fa, &attr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  close(in_pipe[0]);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  if (rc != 0) {
+    close(in_pipe[1]);
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    throw EnvError(errno_msg("cannot run " + argv[0], rc));
+  }
+  CmdResult res;
+  size_t written = 0;
+  int in_fd = in_pipe[1];
+  if (stdin_text.empty()) {
+    close(in_fd);
+    in_fd = -1;
+  } else {
+    fcntl(in_fd, F_SETFL, O_NONBLOCK);
+  }
+  int out_fd = out_pipe[0], err_fd = err_pipe[0];
+  const uint64_t deadline = mono_ns() + static_cast<uint64_t>(timeout_s) * 1000000000ull;
+  bool timed_out = false;
+  while (out_fd >= 0 || err_fd >= 0) {
+    pollfd p[3];
+    int n = 0;
+    if (out_fd >= 0) p[n++] = {out_fd, POLLIN, 0};
+    if (err_fd >= 0) p[n++] = {err_fd, POLLIN, 0};
+    if (in_fd >= 0) p[n++] = {in_fd, POLLOUT, 0};
+    int64_t left_ms = (static_cast<int64_t>(deadline) - static_cast<int64_t>(mono_ns())) / 1000000;
+    if (left_ms <= 0) {
+      timed_out = true;
+      kill(pid, SIGKILL);
+      break;
+    }
+    int r = poll(p, n, static_cast<int>(left_ms));
+    if (r < 0 && errno != EINTR) break;
+    for (int i = 0; i < n; ++i) {
+      if (!p[i].revents) continue;
+      if (p[i].fd == in_fd) {
+        ssize_t w = write(in_fd, stdin_text.data() + written, stdin_text.size() - written);
+        if (w > 0) written += static_cast<size_t>(w);
+        if (w < 0 && errno != EAGAIN) written = stdin_text.size();
+        if (written >= stdin_text.size()) {
+          close(in_fd);
+          in_fd = -1;
+        }
+        continue;
+      }
+      char buf[4096];
+      ssize_t got = read(p[i].fd, buf, sizeof buf);
+      if (got <= 0) {
+        close(p[i].fd);
+        if (p[i].fd == out_fd) out_fd = -1; else err_fd = -1;
+      } else {
+        (p[i].fd == out_fd ? res.out : res.err).append(buf, static_cast<size_t>(got));
+      }
+    }
+  }
+  if (in_fd >= 0) close(in_fd);
+  if (out_fd >= 0) close(out_fd);
+  if (err_fd >= 0) close(err_fd);
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  res.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  if (timed_out) res.err += "\n(timed out after " + std::to_string(timeout_s) + " s)";
+  return res;
+}
+
+std::string run_cmd_checked(const std::vector<std::string>& argv, const std::string& stdin_text,
+                            int timeout_s) {
+  CmdResult r = run_cmd(argv, stdin_text, timeout_s);
+  if (r.status != 0) {
+    std::string tail = trim(r.err.empty() ? r.out : r.err);
+    if (tail.size() > 400) tail = "..." + tail.substr(tail.size() - 400);
+    for (auto& c : tail)
+      if (c == '\n') c = ' ';
+    throw EnvError("'" + join(argv, " ") + "' exited " + std::to_string(r.status) + ": " + tail);
+  }
+  return r.out;
+}
+
+std::vector<std::string> in_netns(const std::string& ns, std::vector<std::string> argv) {
+  std::vector<std::string> v{"ip", "netns", "exec", ns};
+  v.insert(v.end(), argv.begin(), argv.end());
+  return v;
+}
+
+std::optional<std::string> find_program(const std::string& name) {
+  std::string path = getenv("PATH") ? getenv("PATH") : "";
+  path += ":/usr/sbin:/sbin:/usr/bin:/bin";
+  for (auto& dir : split(path, ':')) {
+    if (dir.empty()) continue;
+    std::string p = dir + "/" + name;
+    if (access(p.c_str(), X_OK) == 0) return p;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return std::nullopt;
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string trim(std::string s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return {};
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == sep) {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+std::string join(const std::vector<std::string>& v, const std::string& sep) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out += sep;
+    out += v[i];
+  }
+  return out;
+}
+
+NetnsFd::NetnsFd(const std::string& name) : name_(name) {
+  std::string p = "/run/netns/" + name;
+  fd_ = open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) throw_errno("open " + p, errno);
+}
+NetnsFd::~NetnsFd() {
+  if (fd_ >= 0) close(fd_);
+}
+NetnsFd& NetnsFd::operator=(NetnsFd&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = o.fd_;
+    name_ = std::move(o.name_);
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+ScopedNetns::ScopedNetns(const std::string& name) {
+  saved_ = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (saved_ < 0) throw_errno("open /proc/thread-self/ns/net", errno);
+  NetnsFd target(name);
+  if (setns(target.fd(), CLONE_NEWNET) != 0) {
+    int e = errno;
+    close(saved_);
+    saved_ = -1;
+    throw_errno("setns(" + name + ")", e);
+  }
+}
+ScopedNetns::~ScopedNetns() {
+  if (saved_ >= 0) {
+    setns(saved_, CLONE_NEWNET);
+    close(saved_);
+  }
+}
+
+void run_in_netns(const std::string& ns, const std::function<void()>& fn) {
+  std::exception_ptr ep;
+  std::thread t([&] {
+    try {
+      ScopedNetns s(ns);
+      fn();
+    } catch (...) {
+      ep = std::current_exception();
+    }
+  });
+  t.join();
+  if (ep) std::rethrow_exception(ep);
+}
+
+unsigned ifindex_in_netns(const std::string& ns, const std::string& dev) {
+  unsigned idx = 0;
+  run_in_netns(ns, [&] { idx = if_nametoindex(dev.c_str()); });
+  return idx;
+}
+
+static std::string fmt_utc(const char* f) {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, f, &tm);
+  return buf;
+}
+std::string utc_now_iso8601() { return fmt_utc("%Y-%m-%dT%H:%M:%SZ"); }
+std::string utc_now_compact() { return fmt_utc("%Y%m%dT%H%M%SZ"); }
+
+std::string kernel_release() {
+  utsname u{};
+  uname(&u);
+  return u.release;
+}
+
+bool is_root() { return geteuid() == 0; }
+
+}  // namespace pb
