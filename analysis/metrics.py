@@ -147,3 +147,8 @@ def fmt(v: float | None, digits: int = 3) -> str:
     import math
     decimals = max(0, digits - 1 - int(math.floor(math.log10(a))))
     return f"{v:,.{decimals}f}"
+
+
+def is_num(v) -> bool:
+    import math
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
