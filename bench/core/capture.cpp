@@ -186,3 +186,7 @@ nlohmann::json CaptureSummary::to_json() const {
 }
 
 }  // namespace pb
+
+namespace pb {
+std::string pcap_version() { return pcap_lib_version(); }
+}  // namespace pb

@@ -36,6 +36,9 @@ struct CaptureSummary {
   uint64_t count_flow(const std::string& src, const std::string& dst) const;
 };
 
+// libpcap's version string (kept here: pcap/bpf.h and linux/bpf.h cannot share a file).
+std::string pcap_version();
+
 class Capture {
  public:
   // Starts capturing immediately; throws EnvError when the device cannot be opened or the filter

@@ -24,6 +24,8 @@ struct RunConfig {
   double stall_timeout_s = 2;
   std::string pinning = "auto";  // auto | none | split
   std::string out_dir;           // resolved results directory
+  std::string out_parent = "results";
+  std::string latest_link;
   std::string run_id;            // also in namespace names
   bool proof_capture = true;     // libpcap proof probe per path and repetition
   bool keep_going = true;
