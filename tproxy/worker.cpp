@@ -1,0 +1,527 @@
+// tproxy/worker.cpp: a worker's sockets, its event loop and the TCP relay.
+//
+// TCP relay, per direction (client->upstream and back), edge-triggered:
+//   1. if the direction's pipe holds bytes, splice them pipe -> destination socket; EAGAIN means
+//      the destination is full: remember "blocked" and wait for EPOLLOUT (backpressure: nothing
+//      more is read from the source meanwhile, so a slow peer costs at most one pipe of memory);
+//   2. once the pipe is empty, splice source socket -> pipe. The pipe is only ever filled when
+//      empty, which makes EAGAIN unambiguous ("socket drained", never "pipe full"; a pipe holds
+//      16 skb fragments, not 64 KiB, so "full" is not knowable from byte counts);
+//   3. read 0 (FIN): shutdown(dst, SHUT_WR) once the pipe is flushed (half-close propagated);
+//      both directions shut: close both sockets normally;
+//   4. ECONNRESET on the source or EPIPE/ECONNRESET on the destination: close the other side with
+//      SO_LINGER {1, 0}, i.e. an RST, so a reset travels through the proxy as a reset.
+// Pipes come from a small per-worker pool and go back as soon as they are empty, so 10,000 idle
+// connections cost 2 sockets each and no pipes.
+#include "worker.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
+
+namespace pb::tproxy {
+
+uint64_t now_ns() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+namespace {
+
+constexpr size_t kSpliceChunk = 1 << 20;  // ask for more than a pipe holds; the pipe limits it
+constexpr int kAcceptBurst = 64;          // accepts per listener event, so one busy listener
+                                          // cannot starve the connections it already has
+
+std::runtime_error sys_error(const std::string& what, int err) {
+  return std::runtime_error(what + ": " + std::strerror(err));
+}
+
+void set_int(int fd, int level, int opt, int v, const char* name) {
+  if (setsockopt(fd, level, opt, &v, sizeof v) != 0)
+    throw sys_error(std::string("setsockopt(") + name + ")", errno);
+}
+
+std::string addr_str(const sockaddr_in& a) {
+  char buf[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &a.sin_addr, buf, sizeof buf);
+  return std::string(buf) + ":" + std::to_string(ntohs(a.sin_port));
+}
+
+void rst_close(int fd) {
+  if (fd < 0) return;
+  linger l{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  close(fd);
+}
+
+bool is_reset(int err) { return err == ECONNRESET || err == EPIPE || err == ETIMEDOUT ||
+                                err == EHOSTUNREACH || err == ENETUNREACH; }
+
+}  // namespace
+
+Proxy::Worker::Worker(const Config& cfg_, unsigned index_)
+    : cfg(cfg_), index(index_), flows_(cfg_.udp_max_flows) {}
+
+Proxy::Worker::~Worker() {
+  // Runs after the thread has been joined (or was never started): close everything.
+  for (Conn* c = conns_; c;) {
+    Conn* n = c->next;
+    // Live connections at stop: reset both sides, as a crashed proxy would look to its peers.
+    rst_close(c->cfd);
+    rst_close(c->ufd);
+    for (Pipe* p : {c->pipe_c2u, c->pipe_u2c})
+      if (p) {
+        close(p->rd);
+        close(p->wr);
+        delete p;
+      }
+    delete c;
+    c = n;
+  }
+  conns_ = nullptr;
+  for (Conn* c : conn_graveyard_) delete c;
+  for (Pipe* p : pipe_pool_) {
+    close(p->rd);
+    close(p->wr);
+    delete p;
+  }
+  flows_.clear([](const FlowKey&, std::unique_ptr<Flow>& f) {
+    if (f->client_fd >= 0) close(f->client_fd);
+    if (f->ufd >= 0) close(f->ufd);
+  });
+  for (int fd : {tcp_lfd, udp_fd, wakefd, epfd})
+    if (fd >= 0) close(fd);
+}
+
+void Proxy::Worker::log(LogLevel l, const std::string& m) const {
+  if (cfg.log) cfg.log(l, "tproxy worker " + std::to_string(index) + ": " + m);
+}
+
+void Proxy::Worker::open_sockets(uint16_t want_port) {
+  epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (epfd < 0) throw sys_error("epoll_create1", errno);
+  wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wakefd < 0) throw sys_error("eventfd", errno);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = &h_wake_;
+  if (epoll_ctl(epfd, EPOLL_CTL_ADD, wakefd, &ev) != 0) throw sys_error("epoll_ctl(eventfd)", errno);
+
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(want_port);
+  if (inet_pton(AF_INET, cfg.listen_ip.c_str(), &sa.sin_addr) != 1)
+    throw std::runtime_error("bad listen address '" + cfg.listen_ip + "'");
+  listen_ip = sa.sin_addr.s_addr;
+  const std::string where = cfg.listen_ip + ":" + std::to_string(want_port);
+
+  if (cfg.tcp) {
+    tcp_lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (tcp_lfd < 0) throw sys_error("socket(tcp)", errno);
+    set_int(tcp_lfd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
+    set_int(tcp_lfd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
+    if (cfg.transparent) set_int(tcp_lfd, SOL_IP, IP_TRANSPARENT, 1, "IP_TRANSPARENT (needs CAP_NET_ADMIN)");
+    // Inherited by accepted sockets (they are clones of the listener).
+    set_int(tcp_lfd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
+    if (cfg.keepalive) set_int(tcp_lfd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
+    if (bind(tcp_lfd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
+      throw sys_error("bind " + where + " (tcp)", errno);
+    if (listen(tcp_lfd, cfg.backlog) != 0) throw sys_error("listen " + where, errno);
+    sockaddr_in b{};
+    socklen_t bl = sizeof b;
+    getsockname(tcp_lfd, reinterpret_cast<sockaddr*>(&b), &bl);
+    port = ntohs(b.sin_port);
+    sa.sin_port = b.sin_port;  // UDP takes the same port (matters when want_port was 0)
+    ev.events = EPOLLIN;
+    ev.data.ptr = &h_tcp_;
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, tcp_lfd, &ev) != 0) throw sys_error("epoll_ctl(listener)", errno);
+  }
+  if (cfg.udp) {
+    udp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (udp_fd < 0) throw sys_error("socket(udp)", errno);
+    set_int(udp_fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
+    set_int(udp_fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
+    if (cfg.transparent) set_int(udp_fd, SOL_IP, IP_TRANSPARENT, 1, "IP_TRANSPARENT (needs CAP_NET_ADMIN)");
+    set_int(udp_fd, SOL_IP, IP_RECVORIGDSTADDR, 1, "IP_RECVORIGDSTADDR");
+    if (bind(udp_fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
+      throw sys_error("bind " + cfg.listen_ip + ":" + std::to_string(ntohs(sa.sin_port)) + " (udp)", errno);
+    sockaddr_in b{};
+    socklen_t bl = sizeof b;
+    getsockname(udp_fd, reinterpret_cast<sockaddr*>(&b), &bl);
+    port = ntohs(b.sin_port);
+    ev.events = EPOLLIN;
+    ev.data.ptr = &h_udp_;
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, udp_fd, &ev) != 0) throw sys_error("epoll_ctl(udp)", errno);
+    const unsigned batch = cfg.udp_batch ? cfg.udp_batch : 1;
+    ubuf_.resize(size_t{batch} * 65536);
+    uslots_.resize(batch);
+    umsgs_.resize(batch);
+  }
+}
+
+void Proxy::Worker::wake() {
+  uint64_t one = 1;
+  if (wakefd >= 0) (void)!write(wakefd, &one, sizeof one);
+}
+
+void Proxy::Worker::run() {
+  if (!cfg.cpus.empty()) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cfg.cpus[index % cfg.cpus.size()], &set);
+    if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0)
+      log(LogLevel::kWarn, "cannot pin to cpu " + std::to_string(cfg.cpus[index % cfg.cpus.size()]));
+  }
+  const uint64_t idle_ns = static_cast<uint64_t>(cfg.udp_idle_timeout_s * 1e9);
+  epoll_event events[128];
+  for (;;) {
+    // Wake up now and then only while there are UDP flows to expire.
+    int timeout_ms = flows_.size() ? 250 : -1;
+    int n = epoll_wait(epfd, events, 128, timeout_ms);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      log(LogLevel::kError, std::string("epoll_wait: ") + std::strerror(errno));
+      c.errors.add();
+      return;
+    }
+    bool stop = false;
+    for (int i = 0; i < n; ++i) {
+      auto* h = static_cast<Handle*>(events[i].data.ptr);
+      uint32_t e = events[i].events;
+      switch (h->kind) {
+        case Kind::kWake: stop = true; break;
+        case Kind::kTcpListener: on_accept(); break;
+        case Kind::kUdpListener: on_udp_listener(); break;
+        case Kind::kConnClient:
+        case Kind::kConnUpstream: {
+          auto* conn = static_cast<Conn*>(h->owner);
+          if (!conn->dead) on_conn_event(conn, h->kind == Kind::kConnClient, e);
+          break;
+        }
+        case Kind::kFlowClient:
+        case Kind::kFlowUpstream: {
+          auto* f = static_cast<Flow*>(h->owner);
+          if (!f->dead) on_flow_event(f, h->kind == Kind::kFlowClient);
+          break;
+        }
+      }
+    }
+    for (Conn* conn : conn_graveyard_) delete conn;
+    conn_graveyard_.clear();
+    flow_graveyard_.clear();
+    if (flows_.size() && idle_ns) {
+      uint64_t now = now_ns();
+      if (now - last_sweep_ns_ > 200'000'000ull) {
+        last_sweep_ns_ = now;
+        sweep_flows(now);
+        flow_graveyard_.clear();
+      }
+    }
+    if (stop) return;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// TCP
+
+void Proxy::Worker::on_accept() {
+  for (int i = 0; i < kAcceptBurst; ++i) {
+    sockaddr_in client{};
+    socklen_t cl = sizeof client;
+    int cfd = accept4(tcp_lfd, reinterpret_cast<sockaddr*>(&client), &cl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (cfd < 0) {
+      if (errno == EAGAIN || errno == EINTR) return;
+      if (errno == ECONNABORTED) continue;
+      // EMFILE/ENFILE/ENOBUFS: leave the connection in the backlog and try on the next event.
+      c.accept_errors.add();
+      c.errors.add();
+      if (errno == EMFILE || errno == ENFILE)
+        log(LogLevel::kWarn, "accept4: out of file descriptors (raise RLIMIT_NOFILE)");
+      return;
+    }
+    c.tcp_accepted.add();
+    // The accepted socket's local address is the original destination: TPROXY and the BPF
+    // steering programs deliver the SYN without rewriting it.
+    sockaddr_in orig{};
+    socklen_t ol = sizeof orig;
+    if (getsockname(cfd, reinterpret_cast<sockaddr*>(&orig), &ol) != 0) {
+      c.errors.add();
+      rst_close(cfd);
+      c.tcp_closed.add();
+      continue;
+    }
+    start_conn(cfd, client, orig);
+  }
+}
+
+void Proxy::Worker::start_conn(int cfd, const sockaddr_in& client, const sockaddr_in& orig) {
+  sockaddr_in up = orig;
+  if (cfg.fixed_upstream_ip) {
+    up.sin_addr.s_addr = htonl(*cfg.fixed_upstream_ip);
+    if (cfg.fixed_upstream_port) up.sin_port = htons(cfg.fixed_upstream_port);
+  } else if (ntohs(orig.sin_port) == port &&
+             (orig.sin_addr.s_addr == listen_ip || listen_ip == INADDR_ANY)) {
+    // Someone connected to the proxy port itself: following the "original destination" would
+    // connect to ourselves, forever.
+    c.refused_loop.add();
+    rst_close(cfd);
+    c.tcp_closed.add();
+    return;
+  }
+  if (!in_any(cfg.allowed, ntohl(up.sin_addr.s_addr))) {
+    // Never an open relay: the client gets an RST, the attempt is counted.
+    c.tcp_refused_out_of_range.add();
+    log(LogLevel::kDebug, "refused " + addr_str(client) + " -> " + addr_str(up) + ": outside the allowed range");
+    rst_close(cfd);
+    c.tcp_closed.add();
+    return;
+  }
+  int ufd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (ufd < 0) {
+    c.errors.add();
+    c.upstream_connect_failed.add();
+    rst_close(cfd);
+    c.tcp_closed.add();
+    return;
+  }
+  int one = 1;
+  setsockopt(ufd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (cfg.keepalive) setsockopt(ufd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+  if (cfg.upstream_mark) {
+    int m = static_cast<int>(cfg.upstream_mark);
+    setsockopt(ufd, SOL_SOCKET, SO_MARK, &m, sizeof m);
+  }
+  if (cfg.keep_client_source) {
+    // Full transparency: source = the client's address. IP_BIND_ADDRESS_NO_PORT defers the port
+    // choice to connect(), which then picks one unique for the 4-tuple instead of reserving a
+    // port per bind (which would run out at ~28k connections per source address).
+    sockaddr_in src{};
+    src.sin_family = AF_INET;
+    src.sin_addr = client.sin_addr;
+    if (setsockopt(ufd, SOL_IP, IP_TRANSPARENT, &one, sizeof one) != 0 ||
+        setsockopt(ufd, SOL_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one) != 0 ||
+        bind(ufd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) {
+      c.errors.add();
+      c.upstream_connect_failed.add();
+      close(ufd);
+      rst_close(cfd);
+      c.tcp_closed.add();
+      return;
+    }
+  }
+  int r = connect(ufd, reinterpret_cast<const sockaddr*>(&up), sizeof up);
+  if (r != 0 && errno != EINPROGRESS) {
+    c.upstream_connect_failed.add();
+    close(ufd);
+    rst_close(cfd);
+    c.tcp_closed.add();
+    return;
+  }
+  auto* conn = new Conn;
+  conn->cfd = cfd;
+  conn->ufd = ufd;
+  conn->connected = (r == 0);
+  conn->next = conns_;
+  if (conns_) conns_->prev = conn;
+  conns_ = conn;
+  c.tcp_active.add();
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.ptr = &conn->hu;
+  bool ok = epoll_ctl(epfd, EPOLL_CTL_ADD, ufd, &ev) == 0;
+  ev.data.ptr = &conn->hc;
+  ok = ok && epoll_ctl(epfd, EPOLL_CTL_ADD, cfd, &ev) == 0;
+  if (!ok) {
+    c.errors.add();
+    close_conn(conn, 3);
+  }
+}
+
+Pipe* Proxy::Worker::get_pipe() {
+  if (!pipe_pool_.empty()) {
+    Pipe* p = pipe_pool_.back();
+    pipe_pool_.pop_back();
+    return p;
+  }
+  int fds[2];
+  if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return nullptr;
+  if (cfg.pipe_bytes) fcntl(fds[0], F_SETPIPE_SZ, static_cast<int>(cfg.pipe_bytes));
+  auto* p = new Pipe;
+  p->rd = fds[0];
+  p->wr = fds[1];
+  return p;
+}
+
+void Proxy::Worker::put_pipe(Pipe*& p) {
+  if (!p) return;
+  if (p->bytes == 0 && pipe_pool_.size() < cfg.pipe_pool) {
+    pipe_pool_.push_back(p);
+  } else {
+    close(p->rd);
+    close(p->wr);
+    delete p;
+  }
+  p = nullptr;
+}
+
+Proxy::Worker::Pump Proxy::Worker::pump(Conn* conn, bool c2u) {
+  const int src = c2u ? conn->cfd : conn->ufd;
+  const int dst = c2u ? conn->ufd : conn->cfd;
+  Pipe*& p = c2u ? conn->pipe_c2u : conn->pipe_u2c;
+  bool& eof = c2u ? conn->c_eof : conn->u_eof;
+  bool& shut = c2u ? conn->u_shut : conn->c_shut;
+  bool& blocked = c2u ? conn->c2u_blocked : conn->u2c_blocked;
+  Counter& bytes = c2u ? c.bytes_c2u : c.bytes_u2c;
+  if (shut) return Pump::kOk;
+  for (;;) {
+    if (p && p->bytes) {
+      ssize_t m = splice(p->rd, nullptr, dst, nullptr, p->bytes, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (m > 0) {
+        p->bytes -= static_cast<size_t>(m);
+        bytes.add(static_cast<uint64_t>(m));
+        continue;
+      }
+      if (m < 0 && errno == EINTR) continue;
+      if (m < 0 && errno == EAGAIN) {
+        blocked = true;
+        return Pump::kOk;
+      }
+      return m < 0 && is_reset(errno) ? Pump::kDstReset : Pump::kError;
+    }
+    blocked = false;
+    if (eof) {
+      put_pipe(p);
+      shutdown(dst, SHUT_WR);
+      shut = true;
+      c.half_closes.add();
+      return Pump::kOk;
+    }
+    if (!p && !(p = get_pipe())) {
+      c.errors.add();
+      return Pump::kError;
+    }
+    ssize_t n = splice(src, nullptr, p->wr, nullptr, kSpliceChunk, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n > 0) {
+      p->bytes = static_cast<size_t>(n);
+      continue;
+    }
+    if (n == 0) {
+      eof = true;
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) {
+      put_pipe(p);  // empty: back to the pool until this direction has data again
+      return Pump::kOk;
+    }
+    return is_reset(errno) ? Pump::kSrcReset : Pump::kError;
+  }
+}
+
+void Proxy::Worker::on_conn_event(Conn* conn, bool client_side, uint32_t ev) {
+  if (!conn->connected) {
+    if (client_side) {
+      // Client data or FIN before the upstream is up: leave it in the socket (edge-triggered,
+      // so pump c2u once connected). A client reset, though, ends it now.
+      if (ev & EPOLLERR) {
+        c.client_resets.add();
+        close_conn(conn, 2);
+      }
+      return;
+    }
+    int err = 0;
+    socklen_t el = sizeof err;
+    getsockopt(conn->ufd, SOL_SOCKET, SO_ERROR, &err, &el);
+    if (err == 0 && !(ev & (EPOLLERR | EPOLLHUP))) {
+      if (!(ev & EPOLLOUT)) return;  // not yet
+      conn->connected = true;
+    } else {
+      // Refused / unreachable / timed out: the client sees an RST, never a hang.
+      c.upstream_connect_failed.add();
+      close_conn(conn, 1);
+      return;
+    }
+    ev |= EPOLLIN;  // pump both ways below
+    client_side = false;
+    Pump r = pump(conn, true);
+    if (r != Pump::kOk) {
+      close_conn(conn, r == Pump::kSrcReset ? 2 : r == Pump::kDstReset ? 1 : 3);
+      if (r == Pump::kSrcReset) c.client_resets.add();
+      else if (r == Pump::kDstReset) c.upstream_resets.add();
+      else c.errors.add();
+      return;
+    }
+  }
+  // Readable (or hung up / error) side: pump the direction it is the source of. Writable side:
+  // pump the direction it is the destination of, if that direction was waiting for room.
+  const bool rd = ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+  const bool wr = ev & (EPOLLOUT | EPOLLHUP | EPOLLERR);
+  for (int pass = 0; pass < 2; ++pass) {
+    bool c2u = (pass == 0) ? client_side : !client_side;
+    bool want = (pass == 0) ? rd : (wr && (c2u ? conn->c2u_blocked : conn->u2c_blocked));
+    if (!want) continue;
+    Pump r = pump(conn, c2u);
+    if (r == Pump::kOk) continue;
+    // Who reset? In c2u the source is the client; in u2c the source is the upstream.
+    bool client_reset = (r == Pump::kSrcReset) == c2u;
+    if (r == Pump::kError) {
+      c.errors.add();
+      close_conn(conn, 3);
+    } else if (client_reset) {
+      c.client_resets.add();
+      close_conn(conn, 2);  // RST upstream
+    } else {
+      c.upstream_resets.add();
+      close_conn(conn, 1);  // RST client
+    }
+    return;
+  }
+  if (conn->c_shut && conn->u_shut) {
+    close_conn(conn, 0);
+    return;
+  }
+  if ((ev & EPOLLERR) && !conn->dead) {
+    // An error with nothing left to read or write in that direction (e.g. an RST on a
+    // half-closed connection).
+    int err = 0;
+    socklen_t el = sizeof err;
+    getsockopt(client_side ? conn->cfd : conn->ufd, SOL_SOCKET, SO_ERROR, &err, &el);
+    if (err) {
+      (client_side ? c.client_resets : c.upstream_resets).add();
+      close_conn(conn, client_side ? 2 : 1);
+    }
+  }
+}
+
+void Proxy::Worker::close_conn(Conn* conn, int rst_mask) {
+  if (conn->dead) return;
+  conn->dead = true;
+  // close() removes the fds from the epoll set (we never dup them).
+  if (rst_mask & 1) rst_close(conn->cfd); else close(conn->cfd);
+  if (rst_mask & 2) rst_close(conn->ufd); else close(conn->ufd);
+  conn->cfd = conn->ufd = -1;
+  for (Pipe** pp : {&conn->pipe_c2u, &conn->pipe_u2c}) put_pipe(*pp);  // closes non-empty ones
+  if (conn->prev) conn->prev->next = conn->next; else conns_ = conn->next;
+  if (conn->next) conn->next->prev = conn->prev;
+  c.tcp_active.sub();
+  c.tcp_closed.add();
+  conn_graveyard_.push_back(conn);
+}
+
+}  // namespace pb::tproxy
