@@ -47,32 +47,41 @@ Proxy::Proxy(Config cfg) : cfg_(std::move(cfg)) {
 
 Proxy::~Proxy() { stop(); }
 
+void Proxy::open_in_netns(const std::function<void()>& fn) {
+  std::exception_ptr ep;
+  std::thread t([&] {
+    try {
+      enter_netns(cfg_.netns);
+      fn();
+    } catch (...) {
+      ep = std::current_exception();
+    }
+  });
+  t.join();
+  if (ep) std::rethrow_exception(ep);
+}
+
 void Proxy::start() {
   if (running_) return;
   if (!cfg_.tcp && !cfg_.udp) throw std::runtime_error("tproxy: neither tcp nor udp enabled");
   // Sockets are opened by a thread inside the namespace, one worker after the other: the first
   // one fixes the port when cfg.port is 0, the others join its SO_REUSEPORT group.
-  std::exception_ptr ep;
-  std::thread opener([&] {
-    try {
-      enter_netns(cfg_.netns);
+  std::lock_guard<std::mutex> lk(mu_);
+  try {
+    open_in_netns([&] {
       uint16_t port = cfg_.port;
       for (unsigned i = 0; i < cfg_.workers; ++i) {
-        auto w = std::make_unique<Worker>(cfg_, i);
-        workers_.push_back(std::move(w));
-        workers_.back()->open_sockets(port);
-        port = workers_.back()->port;
+        workers_.push_back(std::make_unique<Worker>(cfg_, i));
+        workers_.back()->open_base();
+        port = workers_.back()->open_listeners(port);
       }
       bound_port_ = port;
-    } catch (...) {
-      ep = std::current_exception();
-    }
-  });
-  opener.join();
-  if (ep) {
+    });
+  } catch (...) {
     workers_.clear();  // closes whatever was opened
-    std::rethrow_exception(ep);
+    throw;
   }
+  ports_ = {bound_port_};
   for (auto& w : workers_) {
     Worker* wp = w.get();
     wp->thread = std::thread([this, wp] {
@@ -91,7 +100,25 @@ void Proxy::start() {
                                  (cfg_.netns.empty() ? "" : " in " + cfg_.netns));
 }
 
+void Proxy::listen_on(uint16_t port) {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (!running_) throw std::runtime_error("tproxy: listen_on before start");
+  for (uint16_t p : ports_)
+    if (p == port) return;
+  open_in_netns([&] {
+    for (auto& w : workers_) w->open_listeners(port);
+  });
+  ports_.push_back(port);
+  cfg_.log(LogLevel::kDebug, "tproxy: also listening on port " + std::to_string(port));
+}
+
+std::vector<uint16_t> Proxy::ports() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return ports_;
+}
+
 void Proxy::stop() {
+  std::lock_guard<std::mutex> lk(mu_);
   for (auto& w : workers_) w->wake();
   for (auto& w : workers_)
     if (w->thread.joinable()) w->thread.join();
@@ -100,20 +127,23 @@ void Proxy::stop() {
 }
 
 std::vector<int> Proxy::tcp_listener_fds() const {
+  std::lock_guard<std::mutex> lk(mu_);
   std::vector<int> v;
   for (auto& w : workers_)
-    if (w->tcp_lfd >= 0) v.push_back(w->tcp_lfd);
+    for (auto& l : w->tcp_listeners) v.push_back(l->fd);
   return v;
 }
 
 std::vector<int> Proxy::udp_socket_fds() const {
+  std::lock_guard<std::mutex> lk(mu_);
   std::vector<int> v;
   for (auto& w : workers_)
-    if (w->udp_fd >= 0) v.push_back(w->udp_fd);
+    for (auto& l : w->udp_listeners) v.push_back(l->fd);
   return v;
 }
 
 CounterSnapshot Proxy::counters() const {
+  std::lock_guard<std::mutex> lk(mu_);
   CounterSnapshot s;
   for (auto& w : workers_) {
     const WorkerCounters& c = w->c;

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -118,14 +119,22 @@ class Proxy {
   std::vector<int> udp_socket_fds() const;
   // Port actually bound (cfg.port, or the kernel's choice when cfg.port was 0).
   uint16_t bound_port() const { return bound_port_; }
+  // Also listen on `port` (every worker, same protocols), while running. Idempotent; throws
+  // std::runtime_error like start(). proxy-plain uses it: clients connect to the proxy's own
+  // address on whichever port they would have used for the server.
+  void listen_on(uint16_t port);
+  std::vector<uint16_t> ports() const;
 
   struct Worker;  // tproxy/worker.cpp
 
  private:
   Config cfg_;
+  void open_in_netns(const std::function<void()>& fn);
   std::vector<std::unique_ptr<Worker>> workers_;
   bool running_ = false;
   uint16_t bound_port_ = 0;
+  mutable std::mutex mu_;  // listeners and ports_ (workers only follow pointers they were given)
+  std::vector<uint16_t> ports_;
 };
 
 // Raises RLIMIT_NOFILE's soft limit to `want` (capped by the hard limit, which is raised too when

@@ -35,7 +35,7 @@ bool set1(int fd, int level, int opt) {
 }
 }  // namespace
 
-void Proxy::Worker::on_udp_listener() {
+void Proxy::Worker::on_udp_listener(Listener* l) {
   const unsigned batch = static_cast<unsigned>(umsgs_.size());
   auto& slots = uslots_;
   auto& msgs = umsgs_;
@@ -50,7 +50,7 @@ void Proxy::Worker::on_udp_listener() {
       msgs[i].msg_hdr.msg_control = slots[i].ctrl;
       msgs[i].msg_hdr.msg_controllen = sizeof slots[i].ctrl;
     }
-    int n = recvmmsg(udp_fd, msgs.data(), batch, MSG_DONTWAIT, nullptr);
+    int n = recvmmsg(l->fd, msgs.data(), batch, MSG_DONTWAIT, nullptr);
     if (n < 0) {
       if (errno != EAGAIN && errno != EINTR) c.errors.add();
       return;
@@ -67,22 +67,22 @@ void Proxy::Worker::on_udp_listener() {
       if (!have_orig) {
         orig.sin_family = AF_INET;
         orig.sin_addr.s_addr = listen_ip;
-        orig.sin_port = htons(port);
+        orig.sin_port = htons(l->port);
       }
-      client_datagram(slots[i].from, orig, static_cast<const char*>(slots[i].iov.iov_base),
+      client_datagram(l, slots[i].from, orig, static_cast<const char*>(slots[i].iov.iov_base),
                       msgs[i].msg_len);
     }
     if (static_cast<unsigned>(n) < batch) return;
   }
 }
 
-void Proxy::Worker::client_datagram(const sockaddr_in& client, const sockaddr_in& orig,
-                                    const char* data, size_t len) {
+void Proxy::Worker::client_datagram(Listener* l, const sockaddr_in& client,
+                                    const sockaddr_in& orig, const char* data, size_t len) {
   sockaddr_in up = orig;
   if (cfg.fixed_upstream_ip) {
     up.sin_addr.s_addr = htonl(*cfg.fixed_upstream_ip);
     if (cfg.fixed_upstream_port) up.sin_port = htons(cfg.fixed_upstream_port);
-  } else if (ntohs(orig.sin_port) == port &&
+  } else if (ntohs(orig.sin_port) == l->port &&
              (orig.sin_addr.s_addr == listen_ip || listen_ip == INADDR_ANY)) {
     c.refused_loop.add();
     return;
@@ -94,7 +94,7 @@ void Proxy::Worker::client_datagram(const sockaddr_in& client, const sockaddr_in
   FlowKey key{client.sin_addr.s_addr, orig.sin_addr.s_addr, client.sin_port, orig.sin_port};
   uint64_t now = now_ns();
   std::unique_ptr<Flow>* fp = flows_.find(key, now);
-  Flow* f = fp ? fp->get() : create_flow(key, client, orig, up, now);
+  Flow* f = fp ? fp->get() : create_flow(l, key, client, orig, up, now);
   if (!f) return;
   ssize_t w = send(f->ufd, data, len, MSG_DONTWAIT);
   if (w < 0) {
@@ -107,9 +107,11 @@ void Proxy::Worker::client_datagram(const sockaddr_in& client, const sockaddr_in
   c.udp_bytes_c2u.add(len);
 }
 
-Flow* Proxy::Worker::create_flow(const FlowKey& key, const sockaddr_in& client,
-                                 const sockaddr_in& orig, const sockaddr_in& upstream, uint64_t now) {
+Flow* Proxy::Worker::create_flow(Listener* l, const FlowKey& key, const sockaddr_in& client,
+                                 const sockaddr_in& orig, const sockaddr_in& upstream,
+                                 uint64_t now) {
   auto f = std::make_unique<Flow>();
+  f->listener_fd = l->fd;
   f->key = key;
   f->client = client;
   f->ufd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -132,7 +134,7 @@ Flow* Proxy::Worker::create_flow(const FlowKey& key, const sockaddr_in& client,
   ok = ok && connect(f->ufd, reinterpret_cast<const sockaddr*>(&upstream), sizeof upstream) == 0;
   // Replies must come from the original destination. When that is our own listening address
   // (proxy-plain), the listener itself is the right sender.
-  const bool own_addr = orig.sin_addr.s_addr == listen_ip && ntohs(orig.sin_port) == port;
+  const bool own_addr = orig.sin_addr.s_addr == listen_ip && ntohs(orig.sin_port) == l->port;
   if (ok && !own_addr) {
     f->client_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     // SO_REUSEADDR: several clients may talk to the same original destination; each flow's
@@ -210,7 +212,7 @@ void Proxy::Worker::on_flow_event(Flow* f, bool client_side) {
     } else {
       ssize_t w = f->client_fd >= 0
                       ? send(f->client_fd, buf, static_cast<size_t>(n), MSG_DONTWAIT)
-                      : sendto(udp_fd, buf, static_cast<size_t>(n), MSG_DONTWAIT,
+                      : sendto(f->listener_fd, buf, static_cast<size_t>(n), MSG_DONTWAIT,
                                reinterpret_cast<const sockaddr*>(&f->client), sizeof f->client);
       if (w < 0) {
         c.errors.add();

@@ -105,7 +105,10 @@ Proxy::Worker::~Worker() {
     if (f->client_fd >= 0) close(f->client_fd);
     if (f->ufd >= 0) close(f->ufd);
   });
-  for (int fd : {tcp_lfd, udp_fd, wakefd, epfd})
+  for (auto* v : {&tcp_listeners, &udp_listeners})
+    for (auto& l : *v)
+      if (l->fd >= 0) close(l->fd);
+  for (int fd : {wakefd, epfd})
     if (fd >= 0) close(fd);
 }
 
@@ -113,7 +116,7 @@ void Proxy::Worker::log(LogLevel l, const std::string& m) const {
   if (cfg.log) cfg.log(l, "tproxy worker " + std::to_string(index) + ": " + m);
 }
 
-void Proxy::Worker::open_sockets(uint16_t want_port) {
+void Proxy::Worker::open_base() {
   epfd = epoll_create1(EPOLL_CLOEXEC);
   if (epfd < 0) throw sys_error("epoll_create1", errno);
   wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -122,57 +125,86 @@ void Proxy::Worker::open_sockets(uint16_t want_port) {
   ev.events = EPOLLIN;
   ev.data.ptr = &h_wake_;
   if (epoll_ctl(epfd, EPOLL_CTL_ADD, wakefd, &ev) != 0) throw sys_error("epoll_ctl(eventfd)", errno);
-
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(want_port);
-  if (inet_pton(AF_INET, cfg.listen_ip.c_str(), &sa.sin_addr) != 1)
+  in_addr a{};
+  if (inet_pton(AF_INET, cfg.listen_ip.c_str(), &a) != 1)
     throw std::runtime_error("bad listen address '" + cfg.listen_ip + "'");
-  listen_ip = sa.sin_addr.s_addr;
-  const std::string where = cfg.listen_ip + ":" + std::to_string(want_port);
-
-  if (cfg.tcp) {
-    tcp_lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (tcp_lfd < 0) throw sys_error("socket(tcp)", errno);
-    set_int(tcp_lfd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
-    set_int(tcp_lfd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
-    if (cfg.transparent) set_int(tcp_lfd, SOL_IP, IP_TRANSPARENT, 1, "IP_TRANSPARENT (needs CAP_NET_ADMIN)");
-    // Inherited by accepted sockets (they are clones of the listener).
-    set_int(tcp_lfd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
-    if (cfg.keepalive) set_int(tcp_lfd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
-    if (bind(tcp_lfd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
-      throw sys_error("bind " + where + " (tcp)", errno);
-    if (listen(tcp_lfd, cfg.backlog) != 0) throw sys_error("listen " + where, errno);
-    sockaddr_in b{};
-    socklen_t bl = sizeof b;
-    getsockname(tcp_lfd, reinterpret_cast<sockaddr*>(&b), &bl);
-    port = ntohs(b.sin_port);
-    sa.sin_port = b.sin_port;  // UDP takes the same port (matters when want_port was 0)
-    ev.events = EPOLLIN;
-    ev.data.ptr = &h_tcp_;
-    if (epoll_ctl(epfd, EPOLL_CTL_ADD, tcp_lfd, &ev) != 0) throw sys_error("epoll_ctl(listener)", errno);
-  }
+  listen_ip = a.s_addr;
   if (cfg.udp) {
-    udp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (udp_fd < 0) throw sys_error("socket(udp)", errno);
-    set_int(udp_fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
-    set_int(udp_fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
-    if (cfg.transparent) set_int(udp_fd, SOL_IP, IP_TRANSPARENT, 1, "IP_TRANSPARENT (needs CAP_NET_ADMIN)");
-    set_int(udp_fd, SOL_IP, IP_RECVORIGDSTADDR, 1, "IP_RECVORIGDSTADDR");
-    if (bind(udp_fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
-      throw sys_error("bind " + cfg.listen_ip + ":" + std::to_string(ntohs(sa.sin_port)) + " (udp)", errno);
-    sockaddr_in b{};
-    socklen_t bl = sizeof b;
-    getsockname(udp_fd, reinterpret_cast<sockaddr*>(&b), &bl);
-    port = ntohs(b.sin_port);
-    ev.events = EPOLLIN;
-    ev.data.ptr = &h_udp_;
-    if (epoll_ctl(epfd, EPOLL_CTL_ADD, udp_fd, &ev) != 0) throw sys_error("epoll_ctl(udp)", errno);
     const unsigned batch = cfg.udp_batch ? cfg.udp_batch : 1;
     ubuf_.resize(size_t{batch} * 65536);
     uslots_.resize(batch);
     umsgs_.resize(batch);
   }
+}
+
+uint16_t Proxy::Worker::open_listeners(uint16_t want_port) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(want_port);
+  sa.sin_addr.s_addr = listen_ip;
+  const std::string where = cfg.listen_ip + ":" + std::to_string(want_port);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  std::unique_ptr<Listener> tl, ul;
+  // Closes what this call opened if a later step fails.
+  struct Guard {
+    std::unique_ptr<Listener>& a;
+    std::unique_ptr<Listener>& b;
+    ~Guard() {
+      for (auto* l : {a.get(), b.get()})
+        if (l && l->fd >= 0) close(l->fd);
+    }
+  } guard{tl, ul};
+  if (cfg.tcp) {
+    tl = std::make_unique<Listener>();
+    tl->h = {Kind::kTcpListener, tl.get()};
+    int fd = tl->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw sys_error("socket(tcp)", errno);
+    set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
+    set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
+    if (cfg.transparent) set_int(fd, SOL_IP, IP_TRANSPARENT, 1, "IP_TRANSPARENT (needs CAP_NET_ADMIN)");
+    // Inherited by accepted sockets (they are clones of the listener).
+    set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
+    if (cfg.keepalive) set_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
+    if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
+      throw sys_error("bind " + where + " (tcp)", errno);
+    if (listen(fd, cfg.backlog) != 0) throw sys_error("listen " + where, errno);
+    sockaddr_in b{};
+    socklen_t bl = sizeof b;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&b), &bl);
+    tl->port = ntohs(b.sin_port);
+    sa.sin_port = b.sin_port;  // UDP takes the same port (matters when want_port was 0)
+  }
+  if (cfg.udp) {
+    ul = std::make_unique<Listener>();
+    ul->h = {Kind::kUdpListener, ul.get()};
+    int fd = ul->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw sys_error("socket(udp)", errno);
+    set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
+    set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
+    if (cfg.transparent) set_int(fd, SOL_IP, IP_TRANSPARENT, 1, "IP_TRANSPARENT (needs CAP_NET_ADMIN)");
+    set_int(fd, SOL_IP, IP_RECVORIGDSTADDR, 1, "IP_RECVORIGDSTADDR");
+    if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
+      throw sys_error("bind " + cfg.listen_ip + ":" + std::to_string(ntohs(sa.sin_port)) + " (udp)", errno);
+    sockaddr_in b{};
+    socklen_t bl = sizeof b;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&b), &bl);
+    ul->port = ntohs(b.sin_port);
+  }
+  // Registered last: once in the epoll set the worker may use them.
+  for (auto* l : {tl.get(), ul.get()}) {
+    if (!l) continue;
+    ev.data.ptr = &l->h;
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, l->fd, &ev) != 0) {
+      int e = errno;
+      if (tl && tl.get() != l && tl->fd >= 0) epoll_ctl(epfd, EPOLL_CTL_DEL, tl->fd, nullptr);
+      throw sys_error("epoll_ctl(listener)", e);
+    }
+  }
+  uint16_t port = tl ? tl->port : ul->port;
+  if (tl) tcp_listeners.push_back(std::move(tl));
+  if (ul) udp_listeners.push_back(std::move(ul));
+  return port;
 }
 
 void Proxy::Worker::wake() {
@@ -206,8 +238,8 @@ void Proxy::Worker::run() {
       uint32_t e = events[i].events;
       switch (h->kind) {
         case Kind::kWake: stop = true; break;
-        case Kind::kTcpListener: on_accept(); break;
-        case Kind::kUdpListener: on_udp_listener(); break;
+        case Kind::kTcpListener: on_accept(static_cast<Listener*>(h->owner)); break;
+        case Kind::kUdpListener: on_udp_listener(static_cast<Listener*>(h->owner)); break;
         case Kind::kConnClient:
         case Kind::kConnUpstream: {
           auto* conn = static_cast<Conn*>(h->owner);
@@ -240,11 +272,11 @@ void Proxy::Worker::run() {
 // ---------------------------------------------------------------------------------------------
 // TCP
 
-void Proxy::Worker::on_accept() {
+void Proxy::Worker::on_accept(Listener* l) {
   for (int i = 0; i < kAcceptBurst; ++i) {
     sockaddr_in client{};
     socklen_t cl = sizeof client;
-    int cfd = accept4(tcp_lfd, reinterpret_cast<sockaddr*>(&client), &cl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int cfd = accept4(l->fd, reinterpret_cast<sockaddr*>(&client), &cl, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (cfd < 0) {
       if (errno == EAGAIN || errno == EINTR) return;
       if (errno == ECONNABORTED) continue;
@@ -266,16 +298,17 @@ void Proxy::Worker::on_accept() {
       c.tcp_closed.add();
       continue;
     }
-    start_conn(cfd, client, orig);
+    start_conn(cfd, l->port, client, orig);
   }
 }
 
-void Proxy::Worker::start_conn(int cfd, const sockaddr_in& client, const sockaddr_in& orig) {
+void Proxy::Worker::start_conn(int cfd, uint16_t lport, const sockaddr_in& client,
+                               const sockaddr_in& orig) {
   sockaddr_in up = orig;
   if (cfg.fixed_upstream_ip) {
     up.sin_addr.s_addr = htonl(*cfg.fixed_upstream_ip);
     if (cfg.fixed_upstream_port) up.sin_port = htons(cfg.fixed_upstream_port);
-  } else if (ntohs(orig.sin_port) == port &&
+  } else if (ntohs(orig.sin_port) == lport &&
              (orig.sin_addr.s_addr == listen_ip || listen_ip == INADDR_ANY)) {
     // Someone connected to the proxy port itself: following the "original destination" would
     // connect to ourselves, forever.

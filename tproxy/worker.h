@@ -47,6 +47,15 @@ struct Handle {
   void* owner;
 };
 
+// A listening socket (TCP listener or UDP socket) of one worker on one port. Workers start with
+// one per protocol on Config::port; Proxy::listen_on() adds more while they run (epoll_ctl is
+// safe against a concurrent epoll_wait). Never freed before the worker.
+struct Listener {
+  Handle h;
+  int fd = -1;
+  uint16_t port = 0;
+};
+
 struct Pipe {
   int rd = -1, wr = -1;
   size_t bytes = 0;  // bytes sitting in the pipe
@@ -95,6 +104,7 @@ struct Flow {
   sockaddr_in client{};
   int client_fd = -1;  // bound to the original destination, connected to the client; -1: reply
                        // through the listener (proxy-plain, where the destination is our own)
+  int listener_fd = -1;  // the UDP listener the flow started on
   int ufd = -1;        // connected to the upstream
   bool dead = false;
 };
@@ -108,23 +118,26 @@ struct UdpSlot {
 struct Proxy::Worker {
   Worker(const Config& cfg, unsigned index);
   ~Worker();
-  void open_sockets(uint16_t port);  // in the target namespace; throws std::runtime_error
+  void open_base();                  // epoll + eventfd; throws std::runtime_error
+  // Opens this worker's TCP listener and/or UDP socket on `port` (0: any) in the calling
+  // thread's namespace and adds them to the epoll set. Returns the bound port.
+  uint16_t open_listeners(uint16_t port);
   void run();                        // thread body
   void wake();                       // ask run() to return
 
   const Config& cfg;
   unsigned index;
-  int epfd = -1, wakefd = -1, tcp_lfd = -1, udp_fd = -1;
-  uint16_t port = 0;                 // bound port
+  int epfd = -1, wakefd = -1;
   uint32_t listen_ip = 0;            // network order
+  std::vector<std::unique_ptr<Listener>> tcp_listeners, udp_listeners;  // guarded by Proxy::mu_
   std::thread thread;
   WorkerCounters c;
 
  private:
   void log(LogLevel l, const std::string& m) const;
   // TCP
-  void on_accept();
-  void start_conn(int cfd, const sockaddr_in& client, const sockaddr_in& orig);
+  void on_accept(Listener* l);
+  void start_conn(int cfd, uint16_t lport, const sockaddr_in& client, const sockaddr_in& orig);
   void on_conn_event(Conn* conn, bool client_side, uint32_t ev);
   enum class Pump { kOk, kSrcReset, kDstReset, kError };
   Pump pump(Conn* conn, bool c2u);
@@ -132,12 +145,12 @@ struct Proxy::Worker {
   Pipe* get_pipe();
   void put_pipe(Pipe*& p);
   // UDP
-  void on_udp_listener();
+  void on_udp_listener(Listener* l);
   void on_flow_event(Flow* f, bool client_side);
-  void client_datagram(const sockaddr_in& client, const sockaddr_in& orig, const char* data,
-                       size_t len);
-  Flow* create_flow(const FlowKey& key, const sockaddr_in& client, const sockaddr_in& orig,
-                    const sockaddr_in& upstream, uint64_t now);
+  void client_datagram(Listener* l, const sockaddr_in& client, const sockaddr_in& orig,
+                       const char* data, size_t len);
+  Flow* create_flow(Listener* l, const FlowKey& key, const sockaddr_in& client,
+                    const sockaddr_in& orig, const sockaddr_in& upstream, uint64_t now);
   void kill_flow(Flow* f);
   void sweep_flows(uint64_t now);
 
@@ -150,8 +163,7 @@ struct Proxy::Worker {
   std::vector<UdpSlot> uslots_;      // recvmmsg state, allocated once
   std::vector<mmsghdr> umsgs_;
   uint64_t last_sweep_ns_ = 0;
-  Handle h_tcp_{Kind::kTcpListener, nullptr}, h_udp_{Kind::kUdpListener, nullptr},
-      h_wake_{Kind::kWake, nullptr};
+  Handle h_wake_{Kind::kWake, nullptr};
 };
 
 uint64_t now_ns();
