@@ -122,7 +122,7 @@ def parse(filename: str, raw: bytes) -> Any:
     try:
         return json.loads(text, parse_constant=no_constants)
     except json.JSONDecodeError as e:
-        if e.pos >= len(text.rstrip()):
+        if e.pos >= len(text.rstrip()) or e.msg.startswith("Unterminated string"):
             raise InputError(filename, f"truncated JSON: the document ends early (after {len(raw)} bytes, "
                                        f"line {e.lineno}); was the run interrupted while writing?") from None
         raise InputError(filename, f"malformed JSON at line {e.lineno} column {e.colno}: {e.msg}") from None

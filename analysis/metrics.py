@@ -20,6 +20,11 @@ class Metric:
     def display(self, raw: float) -> float:
         return raw * self.scale
 
+    @property
+    def heading(self) -> str:
+        """'throughput [Gbit/s]', or just 'transactions/s' when the unit would repeat the label."""
+        return self.label if self.unit == self.label else f"{self.label} [{self.unit}]"
+
 
 METRICS: dict[str, Metric] = {m.key: m for m in [
     Metric("throughput_bps", "throughput", "Gbit/s", 1e-9, True),

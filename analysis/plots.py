@@ -28,7 +28,7 @@ from .summary import BASELINE, GroupSummary, paths, ratio_to_baseline, workloads
 
 RC = {
     "svg.hashsalt": "pathbench",
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",  # real <text>: smaller, searchable; DejaVu Sans or a fallback font
     "font.family": "DejaVu Sans",
     "font.size": 9,
     "axes.titlesize": 10,
@@ -124,7 +124,7 @@ def plot_bars(run: Run, summaries: dict, outdir: str) -> list[Figure]:
             ax.set_xticks(range(len(labels)))
             ax.set_xticklabels(labels, rotation=35, ha="right")
             arrow = "higher is better" if met.higher_is_better else "lower is better"
-            ax.set_ylabel(f"{met.label} [{met.unit}]")
+            ax.set_ylabel(met.heading)
             ax.set_title(f"{met.label} ({arrow})")
             ax.set_ylim(bottom=0)
         fig.suptitle(f"{wl}: median per path, dots = repetitions, {_ci_text(gs, panels[0])}\n{run.label}",
@@ -192,7 +192,7 @@ def plot_latency_cdfs(run: Run, summaries: dict, outdir: str) -> list[Figure]:
         figs.append(Figure(stem, f"{wl}: latency distribution per path",
                            "Built from the stored latency histograms of every repetition (not from the "
                            "summary percentiles). Read across at p99 to compare tails: a curve further "
-                           "right is slower at that percentile. The curve ends where the samples run out.",
+                           "right has higher latency at that percentile. The curve ends where the samples run out.",
                            png, svg))
     return figs
 

@@ -64,13 +64,16 @@ def _levels(summaries: dict) -> list[float]:
 
 
 def _level_phrase(levels: list[float]) -> str:
+    """One sentence saying what the intervals in this run are."""
     if not levels:
-        return "no confidence intervals (fewer than 3 repetitions per path)"
-    txt = ", ".join(f"{x * 100:.4g}%" for x in levels)
+        return ("No interval is available: every path has fewer than 3 repetitions, so no difference "
+                "can be called significant.")
+    txt = " and ".join(f"{x * 100:.4g}%" for x in levels)
     if max(levels) < 0.95:
-        return (f"{txt} intervals (with 3–5 repetitions no distribution-free 95% interval exists; the "
-                f"interval is the min–max range of the repetitions and this is its exact confidence)")
-    return f"{txt} intervals"
+        return (f"Intervals are {txt} confidence intervals: with 3–5 repetitions no distribution-free 95% "
+                f"interval exists, so the interval is the min–max range of the repetitions and {txt} is its "
+                f"exact confidence. Run 6 or more repetitions for 95%.")
+    return f"Intervals are {txt} confidence intervals of the median."
 
 
 # ---- claims ---------------------------------------------------------------------------------------
@@ -87,28 +90,32 @@ def _has_data(summaries, path: str) -> bool:
     return any(k.path == path and not k.reference and g.ok for k, g in summaries.items())
 
 
-def _comparison_lines(summaries, pairs: list[tuple[str, str]]) -> tuple[list[str], list[tuple[Ratio, bool, bool]]]:
-    """For each (a, b) path pair and each workload both ran: primary-metric and CPU-cost ratios.
-    Returns sentences and (ratio, higher_is_better, is_cpu) for verdicts."""
-    lines, judged = [], []
+def _comparison_rows(summaries, pairs: list[tuple[str, str]]) -> tuple[list[list[str]], list[tuple[Ratio, bool, bool]]]:
+    """For each (a, b) path pair and each workload both ran: primary-metric and CPU-cost ratios a / b.
+    Returns table rows and (ratio, higher_is_better, is_cpu) for the verdict."""
+    rows, judged = [], []
     for a, b in pairs:
         for wl in workloads(summaries):
             ga = summaries.get(M.GroupKey(wl, a))
             if ga is None or summaries.get(M.GroupKey(wl, b)) is None:
                 continue
-            parts = []
+            row = [f"`{a}` ÷ `{b}`", wl]
+            any_value = False
             for mk, is_cpu in ((ga.primary, False), (ga.cpu, True)):
-                if mk is None:
-                    continue
-                met = M.METRICS[mk]
-                r = _pair(summaries, wl, a, b, mk)
+                met = M.METRICS.get(mk) if mk else None
+                r = _pair(summaries, wl, a, b, mk) if met else Ratio(None)
                 if r.value is None:
+                    row += ["–", ""]
                     continue
+                any_value = True
                 judged.append((r, met.higher_is_better, is_cpu))
-                parts.append(f"{met.label} {ratio_text(r)}: {verdict(r, met.higher_is_better)}")
-            if parts:
-                lines.append(f"`{a}` vs `{b}`, **{wl}**: " + "; ".join(parts))
-    return lines, judged
+                row += [f"{met.label}: {ratio_text(r)}", verdict(r, met.higher_is_better)]
+            if any_value:
+                rows.append(row)
+    return rows, judged
+
+
+CLAIM_HEADER = ["comparison", "workload", "work rate A ÷ B", "meaning", "CPU per unit of work A ÷ B", "meaning"]
 
 
 def _tally(judged, pct: float = 0.0) -> dict:
@@ -129,7 +136,7 @@ def claims_section(doc: Doc, summaries: dict, run: Run) -> None:
     doc.h2("Common claims, checked against this run")
     doc.p("Each claim is set against the medians of this run only (same machine, same kernel, "
           "interleaved repetitions). Ratios are path A ÷ path B with their interval in brackets; "
-          "\"no significant difference\" means the interval includes 1.")
+          "\"no significant difference\" means the interval includes 1. " + _level_phrase(_levels(summaries)))
     has_base = _has_data(summaries, BASELINE)
 
     # 1. TPROXY's impact is minimal.
@@ -139,7 +146,7 @@ def claims_section(doc: Doc, summaries: dict, run: Run) -> None:
         missing = "tproxy-nft / tproxy-ipt" if not tps else "baseline"
         doc.p(f"**Could not be checked by this run**: {missing} was not run (or has no successful result).")
     else:
-        lines, judged = _comparison_lines(summaries, [(p, BASELINE) for p in tps])
+        rows, judged = _comparison_rows(summaries, [(p, BASELINE) for p in tps])
         t = _tally(judged, MINIMAL_PCT)
         if t["worse"]:
             head = (f"**Contradicted by this run**: in {t['worse']} of {len(judged)} comparisons with "
@@ -151,14 +158,14 @@ def claims_section(doc: Doc, summaries: dict, run: Run) -> None:
                     f"above {MINIMAL_PCT:g}% ({t['same']} within that or not significant"
                     f"{', ' + str(t['unknown']) + ' without CI' if t['unknown'] else ''}).")
         doc.p(head)
-        doc.ul(lines)
+        doc.table(CLAIM_HEADER, rows)
         if _has_data(summaries, "proxy-plain"):
-            l2, _ = _comparison_lines(summaries, [(p, "proxy-plain") for p in tps])
+            l2, _ = _comparison_rows(summaries, [(p, "proxy-plain") for p in tps])
             if l2:
                 doc.p("How much of that is the interception itself? `proxy-plain` runs the same user-space "
                       "proxy without interception (the client connects to the proxy), so TPROXY ÷ "
                       "proxy-plain isolates the TPROXY mechanism:")
-                doc.ul(l2)
+                doc.table(CLAIM_HEADER, l2)
 
     # 2. eBPF is more efficient because it runs in the kernel.
     doc.h3("\"eBPF is more efficient because it runs in the kernel\"")
@@ -171,7 +178,7 @@ def claims_section(doc: Doc, summaries: dict, run: Run) -> None:
               "tc-redirect, xdp-redirect) together with its non-BPF counterpart (tproxy-nft/ipt or "
               "baseline).")
     else:
-        lines, judged = _comparison_lines(summaries, pairs)
+        rows, judged = _comparison_rows(summaries, pairs)
         cpu = [j for j in judged if j[2]]
         t = _tally(cpu)
         tot = len(cpu)
@@ -188,7 +195,8 @@ def claims_section(doc: Doc, summaries: dict, run: Run) -> None:
                     f"path uses significantly more CPU per unit of work than its counterpart.")
         elif t["better"] and t["worse"]:
             head = (f"**Mixed**: eBPF uses significantly less CPU per unit of work in {t['better']} and more "
-                    f"in {t['worse']} of {tot} comparisons ({t['same']} not significant).")
+                    f"in {t['worse']} of {tot} comparisons ({t['same']} not significant"
+                    f"{', ' + str(t['unknown']) + ' without CI' if t['unknown'] else ''}).")
         else:
             head = (f"**Not supported by this run**: none of the {tot} CPU-cost comparisons shows a "
                     f"significant difference.")
@@ -199,14 +207,17 @@ def claims_section(doc: Doc, summaries: dict, run: Run) -> None:
               "kernel forwarding run in the kernel too, so \"because it runs in the kernel\" is not what "
               "separates these paths; where in the stack the work happens, and whether a user-space "
               "proxy is involved, is.")
-        doc.ul(lines)
+        doc.table(CLAIM_HEADER, rows)
         bs = bpf_stats(run.results)
         if bs:
-            items = []
-            for (p, wl, prog), vals in sorted(bs.items(), key=lambda kv: (M.path_sort_key(kv[0][0]), kv[0][1], kv[0][2])):
-                e = median_ci(vals)
-                items.append(f"`{p}` / {wl}: program `{prog}` {M.fmt(e.median)} ns per run")
-            doc.p("In-kernel cost of the programs themselves (BPF statistics):")
+            per_prog: dict[tuple[str, str], list[float]] = {}
+            for (p, wl, prog), vals in bs.items():
+                per_prog.setdefault((p, prog), []).append(median_ci(vals).median)
+            items = [f"`{p}`: program `{prog}` {M.fmt(min(v))}–{M.fmt(max(v))} ns per run" if len(v) > 1 and
+                     M.fmt(min(v)) != M.fmt(max(v)) else f"`{p}`: program `{prog}` {M.fmt(v[0])} ns per run"
+                     for (p, prog), v in sorted(per_prog.items(), key=lambda kv: (M.path_sort_key(kv[0][0]), kv[0][1]))]
+            doc.p("In-kernel cost of the BPF programs themselves (median per workload, range over workloads; "
+                  "details under \"In-kernel BPF program cost\"):")
             doc.ul(items)
 
     # 3. eBPF needs less configuration.
@@ -271,8 +282,8 @@ def header_section(doc: Doc, run: Run, summaries: dict) -> None:
 
 def summary_section(doc: Doc, summaries: dict) -> None:
     doc.h2("What this run shows")
-    doc.p("For each workload, every path's median primary metric relative to `baseline` from this run "
-          f"({_level_phrase(_levels(summaries))}).")
+    doc.p("For each workload, every path's median primary metric relative to `baseline` from this run. "
+          + _level_phrase(_levels(summaries)))
     items = []
     for wl in workloads(summaries):
         base = summaries.get(M.GroupKey(wl, BASELINE))
@@ -321,9 +332,9 @@ def tables_section(doc: Doc, summaries: dict) -> None:
         has_lat = any(g.estimate("latency_ns.p50").median is not None for g in gs)
         header = ["path", "reps ok"]
         if pm:
-            header += [f"{pm.label} [{pm.unit}]", "× baseline", "vs baseline"]
+            header += [pm.heading, "× baseline", "vs baseline"]
         if cm:
-            header += [f"{cm.label} [{cm.unit}]", "× baseline", "vs baseline"]
+            header += [cm.heading, "× baseline", "vs baseline"]
         if has_lat:
             header += ["p50 µs", "p99 µs", "p99.9 µs"]
         rows = []
@@ -469,14 +480,14 @@ def method_section(doc: Doc, summaries: dict) -> None:
         "Intervals are distribution-free order-statistic (binomial) confidence intervals of the median. A 95% "
         "interval needs at least 6 repetitions; with 3–5 the interval is the min–max range, whose exact "
         "confidence is 75% (3), 87.5% (4) or 93.75% (5) and is stated as such. Fewer than 3: no interval. "
-        f"This run: {_level_phrase(_levels(summaries))}.",
+        "This run: " + _level_phrase(_levels(summaries)),
         "A ratio's interval is [low A ÷ high B, high A ÷ low B]: it excludes 1 exactly when the two medians' "
         "intervals do not overlap. Only then does the report say better/worse; otherwise \"no significant "
         "difference\", which is not proof that the paths are equal.",
         "Latency curves come from the latency histograms stored for every repetition, merged, not from the "
         "summary percentiles. Histogram buckets are under 0.8% wide, so percentiles are that precise.",
         "CPU cost is whole-machine busy time (user + system + softirq, from /proc/stat) over the measured "
-        "window divided by the work done: it includes the load generator and the server, which are the "
+        "window divided by the work done: it includes the load generator and the server, which do "
         "roughly the same work per unit for every path, so differences between paths are mostly the path's cost.",
     ])
 

@@ -93,5 +93,4 @@ def verdict(r: Ratio, higher_is_better: bool = True, what: str = "") -> str:
     better = (r.value > 1) == higher_is_better
     pct = abs(r.value - 1) * 100
     direction = "higher" if r.value > 1 else "lower"
-    lvl = f", {r.level * 100:.4g}% intervals" if r.level is not None and r.level < 0.95 else ""
-    return f"{pct:.0f}% {direction}{(' ' + what) if what else ''} ({'better' if better else 'worse'}{lvl})"
+    return f"{pct:.0f}% {direction}{(' ' + what) if what else ''} ({'better' if better else 'worse'})"
