@@ -1,0 +1,27 @@
+// harness_util.h: helpers for privileged end-to-end tests of the pathbench binary.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/util.h"
+
+namespace pbtest {
+
+// The host's network/BPF state in a diffable form: ../shared/tools/host-snapshot when it is
+// there (the project's reference), else an equivalent built in.
+std::string host_snapshot();
+// Line diff for assertion messages.
+std::string diff_lines(const std::string& a, const std::string& b);
+pb::CmdResult pathbench(const std::vector<std::string>& args, int timeout_s = 300);
+std::string temp_dir(const std::string& tag);
+nlohmann::json load_json(const std::string& path);
+// Namespaces whose name starts with pb-<id>-.
+std::vector<std::string> namespaces_of(const std::string& run_id);
+
+}  // namespace pbtest
+
+#define PB_REQUIRE_ROOT()                                                              \
+  do {                                                                                 \
+    if (!pb::is_root()) GTEST_SKIP() << "needs root (network namespaces, BPF): run ctest as root"; \
+  } while (0)

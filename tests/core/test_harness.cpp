@@ -1,0 +1,183 @@
+// End-to-end tests of the pathbench binary as a user runs it, as root, on real namespaces.
+// Each one checks that the host is exactly as before (../shared/tools/host-snapshot).
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <future>
+
+#include "core/error.h"
+#include "core/topology.h"
+#include "harness_util.h"
+
+using namespace pbtest;
+
+namespace {
+
+void expect_metrics_plausible(const nlohmann::json& r) {
+  const std::string w = r["workload"];
+  SCOPED_TRACE(w);
+  ASSERT_EQ(r["status"], "ok") << r.dump();
+  const auto& m = r["metrics"];
+  EXPECT_GT(m["duration_ns"].get<uint64_t>(), 0u);
+  EXPECT_GT(m["cpu"]["busy_ns"].get<uint64_t>(), 0u);
+  if (w == "tcp_stream") {
+    EXPECT_GT(m["throughput_bps"].get<double>(), 1e8);  // 100 Mbit/s: anything less is broken
+    EXPECT_GT(m["cpu_ns_per_byte"].get<double>(), 0);
+    EXPECT_TRUE(m.contains("tcp_retransmits"));
+  } else if (w == "udp_pps") {
+    EXPECT_GT(m["packets_per_s"].get<double>(), 1000);
+    EXPECT_TRUE(m.contains("udp_loss_ratio"));
+    EXPECT_GT(m["udp_received"].get<uint64_t>(), 0u);
+  } else {
+    EXPECT_GT(m["transactions_per_s"].get<double>(), 100);
+    const auto& l = m["latency_ns"];
+    for (auto k : {"p50", "p90", "p99", "p999", "max", "mean", "min"}) ASSERT_TRUE(l.contains(k)) << k;
+    EXPECT_LE(l["min"].get<double>(), l["p50"].get<double>());
+    EXPECT_LE(l["p50"].get<double>(), l["p90"].get<double>());
+    EXPECT_LE(l["p90"].get<double>(), l["p99"].get<double>());
+    EXPECT_LE(l["p99"].get<double>(), l["p999"].get<double>());
+    EXPECT_LE(l["p999"].get<double>(), l["max"].get<double>());
+    EXPECT_GT(l["p50"].get<double>(), 1000);     // > 1 us: a real round trip through 3 namespaces
+    EXPECT_LT(l["p50"].get<double>(), 50e6);     // < 50 ms
+    uint64_t total = 0;
+    for (auto& b : m["histogram"]["buckets"]) total += b[2].get<uint64_t>();
+    EXPECT_EQ(total, m["samples"].get<uint64_t>());
+    EXPECT_GT(m["samples"].get<uint64_t>(), 100u);
+    EXPECT_GT(m["cpu_ns_per_transaction"].get<double>(), 0);
+  }
+  EXPECT_TRUE(r["proof"]["ok"].get<bool>());
+  EXPECT_TRUE(r["proof"]["pcap_probe"]["ok"].get<bool>()) << r["proof"]["pcap_probe"].dump();
+}
+
+}  // namespace
+
+TEST(Harness, BaselineEveryWorkloadProducesASchemaCompleteRun) {
+  PB_REQUIRE_ROOT();
+  std::string before = host_snapshot();
+  std::string out = temp_dir("baseline");
+  auto r = pathbench({"run", "--paths", "baseline", "--workloads", "tcp_stream,tcp_rr,tcp_crr,udp_rr,udp_pps",
+                      "--duration-s", "0.5", "--warmup-s", "0.2", "--repetitions", "1", "--out", out});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto doc = load_json(out + "/run.json");
+  ASSERT_TRUE(doc.is_object());
+  EXPECT_EQ(doc["schema_version"], 1);
+  EXPECT_EQ(doc["status"], "complete");
+  for (auto k : {"name", "version", "git_sha"}) EXPECT_TRUE(doc["tool"].contains(k)) << k;
+  for (auto k : {"kernel_release", "kernel_config_sha256", "cpu_model", "nproc", "libbpf_version", "sysctls",
+                 "offloads"})
+    EXPECT_TRUE(doc["environment"].contains(k)) << k;
+  EXPECT_TRUE(doc["environment"]["sysctls"].contains("net.core.bpf_jit_enable"));
+  EXPECT_TRUE(doc["environment"]["offloads"]["dut0"].contains("tcp-segmentation-offload"));
+  EXPECT_EQ(doc["options"]["paths"], nlohmann::json({"baseline"}));
+  ASSERT_EQ(doc["results"].size(), 5u);
+  for (auto& res : doc["results"]) {
+    for (auto k : {"path", "workload", "repetition", "status", "reason", "metrics"}) EXPECT_TRUE(res.contains(k)) << k;
+    expect_metrics_plausible(res);
+  }
+  EXPECT_EQ(r.out.find("NaN"), std::string::npos);
+  std::string text = *pb::read_file(out + "/run.json");
+  EXPECT_EQ(text.find("NaN"), std::string::npos);
+  EXPECT_EQ(text.find("Infinity"), std::string::npos);
+  EXPECT_EQ(diff_lines(before, host_snapshot()), "");
+  std::filesystem::remove_all(out);
+}
+
+TEST(Harness, TopologyScriptUpIsIdempotentAndDownRemovesAPartialUp) {
+  PB_REQUIRE_ROOT();
+  std::string before = host_snapshot();
+  const std::string s = pb::topology_script();
+  ASSERT_EQ(pb::run_cmd({s, "up", "tt1"}).status, 0);
+  ASSERT_EQ(pb::run_cmd({s, "up", "tt1"}).status, 0);  // idempotent
+  EXPECT_EQ(namespaces_of("tt1").size(), 3u);
+  EXPECT_EQ(pb::trim(pb::run_cmd({s, "status", "tt1"}).out), "up");
+  ASSERT_EQ(pb::run_cmd({"ip", "netns", "del", "pb-tt1-srv"}).status, 0);  // make it partial
+  EXPECT_EQ(pb::trim(pb::run_cmd({s, "status", "tt1"}).out), "partial");
+  ASSERT_EQ(pb::run_cmd({s, "down", "tt1"}).status, 0);
+  EXPECT_TRUE(namespaces_of("tt1").empty());
+  ASSERT_EQ(pb::run_cmd({s, "down", "tt1"}).status, 0);  // down of nothing is fine
+  EXPECT_EQ(pb::run_cmd({s, "up", "BAD!"}).status, 2);
+  EXPECT_EQ(diff_lines(before, host_snapshot()), "");
+}
+
+TEST(Harness, FailedTopologyLeavesNothingAndSaysWhy) {
+  PB_REQUIRE_ROOT();
+  std::string before = host_snapshot();
+  // A topology script that builds everything, then fails: the run must tear it down.
+  std::string dir = temp_dir("failtopo");
+  std::string script = dir + "/topology.sh";
+  {
+    std::ofstream f(script);
+    f << "#!/bin/sh\nif [ \"$1\" = up ]; then " << pb::topology_script()
+      << " up \"$2\"; echo 'injected failure' >&2; exit 3; fi\nexec " << pb::topology_script() << " \"$@\"\n";
+  }
+  chmod(script.c_str(), 0755);
+  setenv("PATHBENCH_TOPOLOGY_SCRIPT", script.c_str(), 1);
+  auto r = pathbench({"run", "--paths", "baseline", "--workloads", "udp_rr", "--duration-s", "0.2",
+                      "--repetitions", "1", "--run-id", "ft1", "--out", dir + "/out"});
+  unsetenv("PATHBENCH_TOPOLOGY_SCRIPT");
+  EXPECT_EQ(r.status, pb::kExitEnv) << r.err;
+  EXPECT_NE(r.err.find("injected failure"), std::string::npos) << r.err;
+  EXPECT_TRUE(namespaces_of("ft1").empty());
+  auto doc = load_json(dir + "/out/run.json");
+  ASSERT_TRUE(doc.is_object());
+  EXPECT_EQ(doc["status"], "failed");
+  EXPECT_EQ(diff_lines(before, host_snapshot()), "");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Harness, BadInputCreatesNothingAndKeepsEarlierResults) {
+  PB_REQUIRE_ROOT();
+  std::string before = host_snapshot();
+  std::string dir = temp_dir("badinput");
+  { std::ofstream(dir + "/run.json") << "{\"earlier\": true}\n"; }
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  } cases[] = {
+      {{"run", "--paths", "nope"}, "unknown path 'nope'"},
+      {{"run", "--workloads", "tcp_rr,bogus"}, "unknown workload 'bogus'"},
+      {{"run", "--duration-s", "-3"}, "--duration-s"},
+      {{"run", "--duration-s", "0"}, "--duration-s"},
+      {{"run", "--workloads", "udp_rr", "--payload-bytes", "100000"}, "udp_rr"},
+      {{"run", "--out", dir}, "already holds a run"},
+      {{"run", "--out", "/proc/pathbench"}, "output directory"},
+      {{"frobnicate"}, "unknown command"},
+  };
+  for (auto& c : cases) {
+    auto r = pathbench(c.args);
+    EXPECT_EQ(r.status, pb::kExitUsage) << pb::join(c.args, " ") << ": " << r.err;
+    EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
+    EXPECT_LE(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "not one line: " << r.err;
+  }
+  EXPECT_EQ(*pb::read_file(dir + "/run.json"), "{\"earlier\": true}\n");
+  EXPECT_EQ(diff_lines(before, host_snapshot()), "");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Harness, TwoRunsAtOnceDoNotCollide) {
+  PB_REQUIRE_ROOT();
+  std::string before = host_snapshot();
+  std::string a = temp_dir("concA"), b = temp_dir("concB");
+  auto run = [](std::string out) {
+    return pathbench({"run", "--paths", "baseline", "--workloads", "tcp_rr,udp_rr", "--duration-s", "0.5",
+                      "--warmup-s", "0.2", "--repetitions", "2", "--out", out});
+  };
+  auto fa = std::async(std::launch::async, run, a);
+  auto fb = std::async(std::launch::async, run, b);
+  auto ra = fa.get(), rb = fb.get();
+  ASSERT_EQ(ra.status, 0) << ra.err;
+  ASSERT_EQ(rb.status, 0) << rb.err;
+  auto da = load_json(a + "/run.json"), db = load_json(b + "/run.json");
+  EXPECT_NE(da["run_id"], db["run_id"]);
+  for (auto* d : {&da, &db}) {
+    ASSERT_EQ((*d)["results"].size(), 4u);
+    for (auto& r : (*d)["results"]) expect_metrics_plausible(r);
+  }
+  EXPECT_EQ(diff_lines(before, host_snapshot()), "");
+  std::filesystem::remove_all(a);
+  std::filesystem::remove_all(b);
+}
