@@ -39,7 +39,7 @@ enum pb_fwd_slot {
   PB_SLOTS = 3,
 };
 
-#define PB_FWD_COUNTERS (PB_SLOTS * PB_FWD_REASONS)
+#define PB_FWD_COUNTERS ((int)PB_SLOTS * (int)PB_FWD_REASONS)
 
 /* xdp_pps: header template of the injected frame (Ethernet + IPv4 + UDP, no options). */
 #define PB_PPS_HDR_LEN 42
