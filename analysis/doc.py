@@ -82,14 +82,14 @@ th,td{border:1px solid #ccc;padding:3px 7px;text-align:left;vertical-align:top}
 th{background:#f0f0f0}
 tr:nth-child(even) td{background:#fafafa}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-code{background:#f3f3f3;padding:0 3px;border-radius:3px;font-size:90%}
+code{background:#f3f3f3;padding:0 3px;border-radius:3px;font-size:90%;white-space:nowrap}
 figure{margin:1em 0 2em}
 figure img{max-width:100%;border:1px solid #ddd}
 figcaption{font-size:13px;color:#444;margin-top:.3em}
 nav{background:#f6f6f6;border:1px solid #ddd;padding:.4em 1em;font-size:14px}
 """
 
-_NUM = re.compile(r"^[-+]?[\d,.]+(×|%| µs| ns)?(\s.*)?$")
+_NUM = re.compile(r"^([-+]?[\d,.]+(×|%)?( \[[^\]]*\])?|[\d,.]+/[\d,.]+|1 \(reference\)|–)$")
 
 
 def to_html(doc: Doc, title: str) -> str:

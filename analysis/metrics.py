@@ -98,10 +98,19 @@ class GroupKey:
         return s if not self.variant else f"{s} ({self.variant})"
 
 
+# workload_options that never define a different configuration (they are bookkeeping, or the same
+# for every path by construction), so they never split a group into sweep variants.
+VOLATILE_OPTIONS = ("name", "port", "duration_s", "warmup_s", "cooldown_s", "stall_timeout_s", "seed")
+
+
 def variant_label(options: dict | None) -> str:
+    """Canonical text of the options that can make two results different configurations
+    (payload size, flows, rate, rule count ...)."""
     if not isinstance(options, dict) or not options:
         return ""
-    return ", ".join(f"{k}={json.dumps(options[k], sort_keys=True)}" for k in sorted(options))
+    keys = [k for k in sorted(options)
+            if k not in VOLATILE_OPTIONS and "port" not in k and "cpu" not in k and "pin" not in k]
+    return ", ".join(f"{k}={json.dumps(options[k], sort_keys=True)}" for k in keys)
 
 
 def group_results(results: list[dict]) -> dict[GroupKey, list[dict]]:

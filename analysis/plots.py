@@ -247,7 +247,7 @@ def plot_ratio_heatmap(run: Run, summaries: dict, outdir: str) -> list[Figure]:
     ticks = [t for t in (-3, -2, -1, -0.5, 0, 0.5, 1, 2, 3) if abs(t) <= lim]
     cb.set_ticks(ticks)
     cb.set_ticklabels([f"{2 ** t:.2g}×" for t in ticks])
-    cb.set_label("median ratio to baseline (blue = more work done than baseline)")
+    cb.set_label("ratio to baseline\n(blue: more work per second)")
     ax.set_title(f"Primary metric relative to baseline (same run)\n{run.label}")
     fig.tight_layout()
     png, svg = _save(fig, outdir, "ratio-heatmap")
@@ -282,7 +282,11 @@ def bpf_stats(results: list[dict]) -> dict[tuple[str, str, str], list[float]]:
                 ns = t / cnt
             if not M.is_num(ns) or (M.is_num(cnt) and cnt == 0):
                 continue
-            out.setdefault((r["path"], r["workload"], str(s.get("program", "?"))), []).append(float(ns))
+            # One program can be attached at several hooks (tc_fwd on dut0 and dut1): keep them apart.
+            name = str(s.get("program", "?"))
+            if s.get("attach"):
+                name += f" @ {s['attach']}"
+            out.setdefault((r["path"], r["workload"], name), []).append(float(ns))
     return out
 
 
@@ -299,11 +303,12 @@ def plot_bpf_cost(run: Run, summaries: dict, outdir: str) -> list[Figure]:
         if e.has_ci:
             ax.errorbar(e.median, i, xerr=[[e.median - e.lo], [e.hi - e.median]], fmt="none",
                         ecolor="black", capsize=3)
-        ax.text(e.median, i, f"  {e.median:.0f} ns", va="center", fontsize=7)
+        ax.text(e.hi if e.has_ci else e.median, i, f"  {e.median:.0f} ns", va="center", fontsize=7)
     ax.set_yticks(range(len(keys)))
     ax.set_yticklabels([f"{p} / {w}: {prog}" for p, w, prog in keys], fontsize=7.5)
     ax.invert_yaxis()
-    ax.set_xlabel("ns per program run (kernel.bpf_stats_enabled; includes ~25 ns stats overhead)")
+    ax.set_xlim(right=ax.get_xlim()[1] * 1.12)  # room for the value labels
+    ax.set_xlabel("ns per program run (kernel BPF run-time statistics)")
     ax.set_title(f"In-kernel BPF program cost, median over repetitions\n{run.label}")
     fig.tight_layout()
     png, svg = _save(fig, outdir, "bpf-cost")
