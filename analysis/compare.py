@@ -284,7 +284,9 @@ def main(args) -> int:
     print()
     for w in warnings:
         print(f"warning: {w}")
-    print("summary: " + ", ".join(f"{n} {s}" for s, n in summary.items()))
+    if not any(r.median_a is not None and r.median_b is not None for r in rows):
+        print("warning: the two runs have no successful path x workload in common: nothing was compared")
+    print("summary: " + (", ".join(f"{n} {s}" for s, n in summary.items()) or "no rows"))
     if regressions:
         names = [f"{r.path} / {r.workload} {M.METRICS[r.metric].label if r.metric in M.METRICS else r.metric}"
                  f"{'' if r.change_pct is None else f' {r.change_pct:+.1f}%'}" for r in regressions]

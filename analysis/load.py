@@ -62,7 +62,7 @@ class Run:
 
     @property
     def kernel(self) -> str:
-        return str(self.environment.get("kernel_release") or "unknown kernel")
+        return str(self.environment.get("kernel_release") or "unknown")
 
     @property
     def started(self) -> str:

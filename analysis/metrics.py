@@ -132,8 +132,22 @@ def group_results(results: list[dict]) -> dict[GroupKey, list[dict]]:
 
 
 # Display order of paths: the order of the design table, unknown paths after, alphabetically.
-PATH_ORDER = ("baseline", "proxy-plain", "tproxy-nft", "tproxy-ipt", "sk-lookup", "tc-sk-assign",
-              "tc-redirect", "xdp-redirect", "sockmap")
+PATH_ORDER = ("baseline", "proxy-plain", "tproxy-nft", "tproxy-nft-transparent", "tproxy-ipt", "sk-lookup",
+              "tc-sk-assign", "tc-redirect", "xdp-redirect", "sockmap")
+
+# One line per path for readers of the report (docs: /work/shared/DESIGN.md, "Paths under test").
+PATH_DESCRIPTIONS = {
+    "baseline": "plain kernel IP forwarding in the middle namespace (the reference)",
+    "proxy-plain": "a user-space proxy the client connects to explicitly, no interception (control)",
+    "tproxy-nft": "nftables TPROXY rule + policy route intercepts into the proxy",
+    "tproxy-nft-transparent": "tproxy-nft, and the proxy keeps the client's source address upstream",
+    "tproxy-ipt": "iptables -j TPROXY intercepts into the same proxy",
+    "sk-lookup": "a BPF sk_lookup program steers connections to the proxy socket (no netfilter)",
+    "tc-sk-assign": "a TC BPF program assigns packets to the proxy socket (bpf_sk_assign)",
+    "tc-redirect": "a TC BPF program forwards instead of the kernel's routing (fib lookup + redirect)",
+    "xdp-redirect": "an XDP program forwards at the driver hook (fib lookup + devmap redirect)",
+    "sockmap": "the proxy accelerated by sockmap / sk_msg redirection",
+}
 WORKLOAD_ORDER = ("tcp_stream", "tcp_rr", "tcp_crr", "udp_rr", "udp_pps", "xdp_pps")
 
 

@@ -16,12 +16,12 @@ from . import metrics as M
 from .doc import Doc, to_html, to_markdown
 from .load import Run
 from .plots import bpf_stats, plot_all
-from .stats import Estimate, Ratio, median_ci, ratio
+from .stats import Estimate, Ratio, median_ci, ratio, relative_spread
 from .summary import BASELINE, GroupSummary, own_of, paths, ratio_to_baseline, summarize, verdict, workloads
 
 MINIMAL_PCT = 5.0   # claim 1: a significant change above this is not "minimal"
 
-TPROXY_PATHS = ("tproxy-nft", "tproxy-ipt")
+TPROXY_PATHS = ("tproxy-nft", "tproxy-ipt", "tproxy-nft-transparent")
 EBPF_STEERING = ("sk-lookup", "tc-sk-assign")     # eBPF in front of the same user-space proxy
 EBPF_FORWARDING = ("tc-redirect", "xdp-redirect")  # eBPF instead of kernel forwarding
 
@@ -191,8 +191,9 @@ def claims_section(doc: Doc, summaries: dict, run: Run) -> None:
                     f"uses significantly less CPU per unit of work than its counterpart"
                     f"{'; ' + str(t['same']) + ' show no significant difference' if t['same'] else ''}.")
         elif t["worse"] and not t["better"]:
-            head = (f"**Contradicted by this run**: in {t['worse']} of {tot} CPU-cost comparisons the eBPF "
-                    f"path uses significantly more CPU per unit of work than its counterpart.")
+            head = (f"**Not supported by this run**: in none of {tot} CPU-cost comparisons does the eBPF path "
+                    f"use significantly less CPU per unit of work; in {t['worse']} it uses significantly more"
+                    f"{' (' + str(t['same']) + ' show no significant difference)' if t['same'] else ''}.")
         elif t["better"] and t["worse"]:
             head = (f"**Mixed**: eBPF uses significantly less CPU per unit of work in {t['better']} and more "
                     f"in {t['worse']} of {tot} comparisons ({t['same']} not significant"
@@ -200,6 +201,10 @@ def claims_section(doc: Doc, summaries: dict, run: Run) -> None:
         else:
             head = (f"**Not supported by this run**: none of the {tot} CPU-cost comparisons shows a "
                     f"significant difference.")
+        sig = [(r, hib) for r, hib, is_cpu in judged if is_cpu and r.has_ci and not r.crosses_one]
+        if sig:
+            named = [row for row in rows if "(better)" in row[5] or "(worse)" in row[5]]
+            head += " Significant: " + "; ".join(f"{row[0]} on {row[1]}: {row[4]}" for row in named) + "."
         doc.p(head)
         doc.p("Compared like with like: eBPF steering into the same proxy (sk-lookup, tc-sk-assign) "
               f"against netfilter TPROXY ({ref_tp or 'not run'}), and eBPF forwarding (tc-redirect, "
@@ -273,11 +278,9 @@ def header_section(doc: Doc, run: Run, summaries: dict) -> None:
               f"Results below are what was recorded before it stopped.")
     if run.upgraded_from is not None:
         doc.p(f"(Read from schema_version {run.upgraded_from}, upgraded to the current schema.)")
-    doc.p("Paths: `baseline` = plain kernel forwarding in the middle namespace; `proxy-plain` = a "
-          "user-space proxy the client connects to explicitly; `tproxy-nft` / `tproxy-ipt` = transparent "
-          "interception with nftables / iptables TPROXY into that proxy; `sk-lookup` / `tc-sk-assign` = "
-          "the same interception done by BPF; `tc-redirect` / `xdp-redirect` = forwarding done by BPF "
-          "at TC / XDP instead of the kernel's routing.")
+    doc.p("Paths in this run:")
+    doc.ul(f"`{p}`: {M.PATH_DESCRIPTIONS.get(p, 'no description (a path this analysis does not know)')}"
+           for p in ps)
 
 
 def summary_section(doc: Doc, summaries: dict) -> None:
@@ -316,6 +319,20 @@ def summary_section(doc: Doc, summaries: dict) -> None:
             parts.append("no result: " + ", ".join(missing))
         items.append(f"**{wl}** ({met.label}, higher is better): " + "; ".join(parts) + ".")
     doc.ul(items)
+    spreads = []
+    for wl in workloads(summaries):
+        for k, g in summaries.items():
+            if k.workload == wl and not k.reference and g.primary in g.values:
+                sp = relative_spread(g.values[g.primary])
+                if sp is not None:
+                    spreads.append((sp, wl, k.path))
+    if spreads:
+        sp, wl, p = max(spreads)
+        if sp > 0.10:
+            doc.p(f"Repetitions vary a lot in this run: the spread (interquartile range ÷ median) of the "
+                  f"primary metric reaches {sp * 100:.0f}% ({p}, {wl}). Differences smaller than the spread "
+                  f"cannot be told apart from noise, so large ratios can still be \"no significant "
+                  f"difference\"; more repetitions narrow the intervals.")
 
 
 def tables_section(doc: Doc, summaries: dict) -> None:

@@ -16,7 +16,7 @@ class SampleLoads(unittest.TestCase):
         run = load_run(SAMPLE)
         self.assertEqual(run.doc["schema_version"], load.CURRENT_SCHEMA_VERSION)
         self.assertTrue(run.results, "sample has no results")
-        self.assertTrue(run.kernel and run.kernel != "unknown kernel")
+        self.assertTrue(run.kernel and run.kernel != "unknown")
 
     def test_validate_cli_exit_0(self):
         p = cli("validate", SAMPLE)

@@ -6,7 +6,7 @@
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-out=/tmp/analysis-sample-$$
+out=/tmp/analysis-sample-$$-$(date +%Y%m%d%H%M%S)
 flock /tmp/pathbench-bench.lock build/pathbench run --paths all --workloads all \
     --duration-s 1 --repetitions 3 --out "$out" || echo "note: pathbench run exited $? (failed results are kept in the sample)" >&2
 /usr/bin/python3 -c 'import json, sys; json.dump(json.load(open(sys.argv[1])), open(sys.argv[2], "w"), separators=(",", ":")); print(sys.argv[2])' \
