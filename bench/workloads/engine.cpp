@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <unordered_map>
 
@@ -23,6 +24,17 @@
 #include "core/util.h"
 
 namespace pb::engine {
+
+// Fault injection for the reliability tests: PATHBENCH_FAULT=stall-responder makes the responder
+// stop serving once the measured window starts, as a hung server would. Read once; costs nothing
+// when unset.
+static bool fault_stall_responder() {
+  static const bool on = [] {
+    const char* f = std::getenv("PATHBENCH_FAULT");
+    return f && std::string(f) == "stall-responder";
+  }();
+  return on;
+}
 
 static sockaddr_in to_sa(const Endpoint& ep) {
   sockaddr_in sa{};
@@ -232,6 +244,11 @@ void Responder::loop_tcp() {
   epoll_event events[256];
   bool running = true;
   while (running) {
+    if (fault_stall_responder() && sh_.phase.load() >= kMeasure) {
+      uint64_t v;
+      while (read(stop_fd_, &v, sizeof v) != sizeof v) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      break;
+    }
     int n = epoll_wait(ep, events, 256, 200);
     for (int i = 0; i < n; ++i) {
       int fd = events[i].data.fd;
@@ -306,6 +323,11 @@ void Responder::loop_udp() {
   std::vector<char> out(std::max<uint32_t>(opt_.response_bytes, 1), 'r');
   pollfd pf[2] = {{listen_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
   for (;;) {
+    if (fault_stall_responder() && sh_.phase.load() >= kMeasure) {
+      uint64_t v;
+      while (read(stop_fd_, &v, sizeof v) != sizeof v) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      break;
+    }
     std::memset(msgs, 0, sizeof msgs);
     for (unsigned i = 0; i < kBatch; ++i) {
       iov[i] = {bufs.data() + i * 2048, 2048};
