@@ -83,9 +83,12 @@ class Run:
 
 
 def resolve_path(arg: str) -> str:
-    """A run directory or a run.json path -> the run.json path (not checked for existence)."""
+    """A run directory or a run.json path -> the run.json path (not checked for existence).
+    A directory may hold run.json or, archived, run.json.gz."""
     if os.path.isdir(arg):
-        return os.path.join(arg, "run.json")
+        plain = os.path.join(arg, "run.json")
+        gz = plain + ".gz"
+        return gz if not os.path.exists(plain) and os.path.exists(gz) else plain
     return arg
 
 
@@ -108,6 +111,15 @@ def load_run(arg: str) -> Run:
 
 
 def parse(filename: str, raw: bytes) -> Any:
+    if raw[:2] == b"\x1f\x8b":  # gzip: archived runs and the stored test sample
+        import gzip
+        import zlib
+        try:
+            raw = gzip.decompress(raw)
+        except EOFError:
+            raise InputError(filename, "truncated gzip data: the compressed file ends early") from None
+        except (OSError, zlib.error) as e:
+            raise InputError(filename, f"not valid gzip data: {e}") from None
     if not raw.strip():
         raise InputError(filename, "empty file (0 bytes of JSON)" if not raw else "empty file (only whitespace)")
     try:

@@ -14,13 +14,22 @@ import unittest
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # The stored sample made by a real `pathbench run` (see tests/data/README.md).  The environment
 # variable lets a developer point the suite at another run.json.
-SAMPLE = os.environ.get("PATHBENCH_ANALYSIS_SAMPLE", os.path.join(REPO, "tests", "data", "sample-run.json"))
+SAMPLE = os.environ.get("PATHBENCH_ANALYSIS_SAMPLE", os.path.join(REPO, "tests", "data", "sample-run.json.gz"))
 PYTHON = "/usr/bin/python3"
 
 
+def sample_bytes() -> bytes:
+    """The sample's JSON text (decompressed when stored as .gz)."""
+    with open(SAMPLE, "rb") as f:
+        raw = f.read()
+    if raw[:2] == b"\x1f\x8b":
+        import gzip
+        raw = gzip.decompress(raw)
+    return raw
+
+
 def load_sample() -> dict:
-    with open(SAMPLE, encoding="utf-8") as f:
-        return json.load(f)
+    return json.loads(sample_bytes())
 
 
 def cli(*args, cwd: str = REPO, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -8,7 +8,7 @@ import unittest
 
 from analysis import load
 from analysis.load import InputError, load_run
-from analysis.tests.common import SAMPLE, TempDirTest, cli, load_sample, write_run
+from analysis.tests.common import SAMPLE, TempDirTest, cli, load_sample, sample_bytes, write_run
 
 
 class SampleLoads(unittest.TestCase):
@@ -24,13 +24,17 @@ class SampleLoads(unittest.TestCase):
         self.assertIn("ok (schema_version", p.stdout)
 
     def test_directory_argument(self):
-        run = load_run(os.path.dirname(SAMPLE)) if os.path.basename(SAMPLE) == "run.json" else None
-        if run is None:  # the sample is not named run.json: copy it into a run directory
-            import shutil
-            import tempfile
+        import tempfile
+        for name in ("run.json", "run.json.gz"):
             with tempfile.TemporaryDirectory() as d:
-                shutil.copy(SAMPLE, os.path.join(d, "run.json"))
+                data = sample_bytes()
+                if name.endswith(".gz"):
+                    import gzip
+                    data = gzip.compress(data)
+                with open(os.path.join(d, name), "wb") as f:
+                    f.write(data)
                 self.assertEqual(load_run(d).run_id, load_run(SAMPLE).run_id)
+                self.assertEqual(cli("validate", d).returncode, 0)
 
 
 class BadFiles(TempDirTest):
@@ -58,11 +62,24 @@ class BadFiles(TempDirTest):
         self.assert_one_line_error(self._write_bytes("ws.json", b"  \n\n"), "empty file")
 
     def test_truncated(self):
-        with open(SAMPLE, "rb") as f:
-            raw = f.read()
+        raw = sample_bytes()
         for cut in (len(raw) // 2, len(raw) - 5, 10):
             path = self._write_bytes(f"trunc{cut}.json", raw[:cut])
             self.assert_one_line_error(path, "truncated")
+
+    def test_truncated_gzip(self):
+        import gzip
+        gz = gzip.compress(sample_bytes())
+        path = self._write_bytes("trunc.json.gz", gz[: len(gz) // 2])
+        self.assert_one_line_error(path, "truncated gzip")
+        path = self._write_bytes("bad.json.gz", b"\x1f\x8b" + b"not gzip at all")
+        self.assert_one_line_error(path, "gzip")
+
+    def test_gzip_and_plain_agree(self):
+        import gzip
+        plain = self._write_bytes("run.json", sample_bytes())
+        gz = self._write_bytes("run2.json.gz", gzip.compress(sample_bytes()))
+        self.assertEqual(load_run(plain).doc, load_run(gz).doc)
 
     def test_malformed(self):
         self.assert_one_line_error(self._write_bytes("bad.json", b'{"schema_version": 1,, "results": []}'),
