@@ -266,8 +266,10 @@ def main(args) -> int:
     code = EXIT_FAIL if regressions else EXIT_OK
     diffs = env_differences(a, b)
 
-    shown = rows if args.all else [r for r in rows if r.status not in (UNCHANGED, NOISE, NOT_SIG)
-                                    or r.metric in M.PRIMARY_CANDIDATES]
+    collapsed = (ONLY_A, ONLY_B, NO_DATA)
+    shown = rows if args.all else [r for r in rows if (r.status not in (UNCHANGED, NOISE, NOT_SIG)
+                                                       or r.metric in M.PRIMARY_CANDIDATES)
+                                   and r.status not in collapsed]
     header, table = _table(shown)
     summary = _summary(rows)
     print(_run_line("A (before)", a))
@@ -278,9 +280,20 @@ def main(args) -> int:
           f"(relative IQR), with Mann-Whitney U p <= {args.alpha:g}; change = (B - A) / A")
     print()
     print(_text_table(header, table))
-    if not args.all and len(shown) < len(rows):
-        print(f"({len(rows) - len(shown)} unchanged / within-noise / not-significant latency and CPU rows "
-              f"hidden; --all shows them)")
+    if not args.all:
+        for st, what in ((ONLY_A, "only in A (not compared)"), (ONLY_B, "only in B (not compared)"),
+                         (NO_DATA, "no successful result in either run")):
+            by_path: dict[str, list[str]] = {}
+            for r in rows:
+                if r.status == st:
+                    by_path.setdefault(r.config, []).append(r.workload)
+            if by_path:
+                print(f"{what}: " + "; ".join(f"{p} ({', '.join(w)})" for p, w in
+                                               sorted(by_path.items(), key=lambda kv: M.path_sort_key(kv[0]))))
+        hidden = len(rows) - len(shown) - sum(1 for r in rows if r.status in collapsed)
+        if hidden:
+            print(f"({hidden} unchanged / within-noise / not-significant latency and CPU rows hidden; "
+                  f"--all shows every row)")
     print()
     for w in warnings:
         print(f"warning: {w}")

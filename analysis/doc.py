@@ -87,6 +87,8 @@ figure{margin:1em 0 2em}
 figure img{max-width:100%;border:1px solid #ddd}
 figcaption{font-size:13px;color:#444;margin-top:.3em}
 nav{background:#f6f6f6;border:1px solid #ddd;padding:.4em 1em;font-size:14px}
+td.worse{color:#a40000;font-weight:bold}
+td.better{color:#006100;font-weight:bold}
 """
 
 _NUM = re.compile(r"^([-+]?[\d,.]+(×|%)?( \[[^\]]*\])?|[\d,.]+/[\d,.]+|1 \(reference\)|–)$")
@@ -113,7 +115,12 @@ def to_html(doc: Doc, title: str) -> str:
             for r in b.rows:
                 cells = []
                 for c in r:
-                    cls = ' class="num"' if _NUM.match(str(c)) else ""
+                    text = str(c)
+                    cls = ' class="num"' if _NUM.match(text) else ""
+                    if text == "worse" or text.endswith("(worse)"):
+                        cls = ' class="worse"'
+                    elif text == "better" or text.endswith("(better)"):
+                        cls = ' class="better"'
                     cells.append(f"<td{cls}>{_inline_html(c)}</td>")
                 rows.append("<tr>" + "".join(cells) + "</tr>")
             out.append("<table>" + "\n".join(rows) + "</table>")

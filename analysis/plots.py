@@ -104,6 +104,8 @@ def plot_bars(run: Run, summaries: dict, outdir: str) -> list[Figure]:
             for i, g in enumerate(gs):
                 e = g.estimate(mk)
                 label = g.key.name
+                if 0 < len(g.ok) < len(g.results):
+                    label += f"\n({len(g.ok)} of {len(g.results)} ok)"
                 labels.append(label)
                 color = path_color(g.key.path)
                 hatch = "//" if g.key.reference else None

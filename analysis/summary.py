@@ -87,7 +87,7 @@ def verdict(r: Ratio, higher_is_better: bool = True, what: str = "") -> str:
     if r.value is None:
         return "not measured"
     if not r.has_ci:
-        return "CI unavailable (fewer than 3 repetitions)"
+        return "CI unavailable (fewer than 3 successful repetitions)"
     if r.crosses_one:
         return "no significant difference"
     better = (r.value > 1) == higher_is_better
