@@ -213,6 +213,9 @@ def claims_section(doc: Doc, summaries: dict, run: Run) -> None:
               "separates these paths; where in the stack the work happens, and whether a user-space "
               "proxy is involved, is.")
         doc.table(CLAIM_HEADER, rows)
+        note = _offload_note(run, sorted({a for a, _ in pairs}, key=M.path_sort_key))
+        if note:
+            doc.p(note)
         bs = bpf_stats(run.results)
         if bs:
             per_prog: dict[tuple[str, str], list[float]] = {}
@@ -251,6 +254,39 @@ def _config_effort(run: Run) -> list[list[str]]:
         if found:
             seen[r["path"]] = json.dumps(found, sort_keys=True)[:300]
     return [[f"`{p}`", seen[p]] for p in sorted(seen, key=M.path_sort_key)]
+
+
+def offload_changes(run: Run) -> dict[str, set[tuple[str, str, str, str]]]:
+    """path -> {(interface, feature, before, during)} from proof.offloads, which paths record when they
+    change NIC offloads for their run (xdp-redirect turns tx checksumming off on the end veths).
+    Tolerates absent or differently shaped entries."""
+    out: dict[str, set] = {}
+    for r in run.results:
+        proof = r.get("proof")
+        off = proof.get("offloads") if isinstance(proof, dict) else None
+        if not isinstance(off, dict):
+            continue
+        for iface, v in off.items():
+            entries = v if isinstance(v, list) else [v]
+            for e in entries:
+                if isinstance(e, dict) and "feature" in e:
+                    out.setdefault(r["path"], set()).add(
+                        (str(iface), str(e["feature"]), str(e.get("before", "?")), str(e.get("during", "?"))))
+    return out
+
+
+def _offload_note(run: Run, paths_: list[str]) -> str | None:
+    ch = offload_changes(run)
+    parts = []
+    for p in paths_:
+        if ch.get(p):
+            items = ", ".join(f"{f} {b}→{d} on {i}" for i, f, b, d in sorted(ch[p]))
+            parts.append(f"`{p}` ran with {items}")
+    if not parts:
+        return None
+    return ("Offloads differed during some paths' runs (recorded in `proof.offloads`): " + "; ".join(parts)
+            + ", so part of such a path's difference to baseline may come from the offload setting "
+              "rather than from the path itself.")
 
 
 # ---- the rest of the report -------------------------------------------------------------------------
@@ -461,7 +497,7 @@ def environment_section(doc: Doc, run: Run) -> None:
     rows.append(["pathbench", f"{tool.get('version', '?')} (git {tool.get('git_sha', '?')})"])
     pin = env.get("cpu_pinning")
     rows.append(["CPU pinning", "; ".join(f"{k}={v}" for k, v in _flat(pin)) if pin else "not recorded"])
-    known = {k for k, _ in keys} | {"cpu_pinning", "offloads", "sysctls", "netns_sysctls", "topology"}
+    known = {k for k, _ in keys} | {"cpu_pinning", "offloads", "sysctls", "netns_sysctls", "topology", "tools"}
     for k in sorted(env):
         if k not in known and not isinstance(env[k], (dict, list)):
             rows.append([k, str(env[k])])
@@ -476,6 +512,15 @@ def environment_section(doc: Doc, run: Run) -> None:
                   [[f] + [str(off[i].get(f, "–")) if isinstance(off[i], dict) else "–" for i in ifs] for f in feats])
     else:
         doc.p("Offloads: not recorded.")
+    ch = offload_changes(run)
+    if ch:
+        doc.h3("Offloads changed by paths for their runs")
+        doc.table(["path", "interface", "feature", "before", "during the path's runs"],
+                  [[p, i, f, b, d] for p in sorted(ch, key=M.path_sort_key) for i, f, b, d in sorted(ch[p])])
+    tools = env.get("tools")
+    if isinstance(tools, dict) and tools:
+        doc.h3("Tools")
+        doc.table(["tool", "version"], [[k, str(tools[k])] for k in sorted(tools)])
     for key, title in (("sysctls", "Host sysctls"), ("netns_sysctls", "Namespace sysctls"),
                        ("topology", "Topology")):
         v = env.get(key)
