@@ -116,7 +116,7 @@ def to_html(doc: Doc, title: str) -> str:
                 cells = []
                 for c in r:
                     text = str(c)
-                    cls = ' class="num"' if _NUM.match(text) else ""
+                    cls = ' class="num"' if len(b.header) > 2 and _NUM.match(text) else ""
                     if text == "worse" or text.endswith("(worse)"):
                         cls = ' class="worse"'
                     elif text == "better" or text.endswith("(better)"):

@@ -136,8 +136,9 @@ def plot_bars(run: Run, summaries: dict, outdir: str) -> list[Figure]:
         png, svg = _save(fig, outdir, stem)
         figs.append(Figure(stem, f"{wl}: {' and '.join(M.METRICS[m].label for m in panels)} per path",
                            f"Bars are medians over repetitions, black dots the individual repetitions, "
-                           f"whiskers the confidence interval of the median ({_ci_text(gs, panels[0])}). "
-                           f"Hatched bars are reference tools.", png, svg))
+                           f"whiskers the interval of the median ({_ci_text(gs, panels[0]).replace('error bars: ', '')})."
+                           + (" Hatched bars are reference tools measuring the same path."
+                              if any(g.key.reference for g in gs) else ""), png, svg))
     return figs
 
 

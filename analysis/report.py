@@ -393,6 +393,10 @@ def tables_section(doc: Doc, summaries: dict) -> None:
         rows = []
         for g in gs:
             row = [g.key.name, f"{len(g.ok)}/{len(g.results)}"]
+            if not g.ok:
+                st = sorted({str(r.get("status")) for r in g.results})
+                rows.append(row + [" / ".join(st) + " (reason below)"] + [""] * (len(header) - 3))
+                continue
             for m, met in ((primary, pm), (cpu, cm)):
                 if not met:
                     continue
@@ -459,10 +463,15 @@ def failures_section(doc: Doc, run: Run) -> None:
     if not agg:
         doc.p("None: every result has status ok.")
     else:
-        rows = [[p, w, st, ", ".join(map(str, sorted(reps))), reason]
-                for (p, w, st, reason), reps in sorted(agg.items(), key=lambda kv: (
-                    M.path_sort_key(kv[0][0]), M.workload_sort_key(kv[0][1]), kv[0][2], kv[0][3]))]
-        doc.table(["path", "workload", "status", "repetitions", "reason"], rows)
+        # Paths that failed or skipped the same workload for the same reason share one row.
+        merged: dict[tuple, list[str]] = {}
+        for (p, w, st, reason), reps in agg.items():
+            merged.setdefault((w, st, reason, ", ".join(map(str, sorted(reps)))), []).append(p)
+        rows = [[", ".join(sorted(ps, key=M.path_sort_key)), w, st, reps, reason]
+                for (w, st, reason, reps), ps in sorted(merged.items(), key=lambda kv: (
+                    kv[0][1] != "failed", M.workload_sort_key(kv[0][0]), M.path_sort_key(min(kv[1], key=M.path_sort_key)),
+                    kv[0][2]))]
+        doc.table(["paths", "workload", "status", "repetitions", "reason"], rows)
     n_ok = sum(1 for r in run.results if r.get("status") == "ok")
     n_proof = sum(1 for r in run.results if r.get("status") == "ok" and isinstance(r.get("proof"), dict)
                   and r["proof"].get("ok") is True)
