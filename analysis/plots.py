@@ -24,7 +24,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator  # noqa: E402
 from . import metrics as M  # noqa: E402
 from .load import Run  # noqa: E402
 from .stats import histogram_cdf, median_ci, merge_histograms  # noqa: E402
-from .summary import BASELINE, GroupSummary, paths, ratio_to_baseline, workloads  # noqa: E402
+from .summary import BASELINE, GroupSummary, ratio_to_baseline, workloads  # noqa: E402
 
 RC = {
     "svg.hashsalt": "pathbench",

@@ -17,7 +17,7 @@ from .doc import Doc, to_html, to_markdown
 from .load import Run
 from .plots import bpf_stats, plot_all
 from .stats import Estimate, Ratio, median_ci, ratio, relative_spread
-from .summary import BASELINE, GroupSummary, own_of, paths, ratio_to_baseline, summarize, verdict, workloads
+from .summary import BASELINE, own_of, paths, ratio_to_baseline, summarize, verdict, workloads
 
 MINIMAL_PCT = 5.0   # claim 1: a significant change above this is not "minimal"
 

@@ -56,7 +56,8 @@ def render(runs: list[Run], outdir: str) -> tuple[str, str, str, str]:
     fig, axes = plt.subplots(n, 1, figsize=(max(6.0, 1.3 * len(runs) + 3.5), 3.0 * n), squeeze=False)
     for ax, wl in zip(axes[:, 0], wls):
         met = M.METRICS[metric_of[wl]]
-        for p in sorted(table[wl], key=M.path_sort_key):
+        ps = sorted(table[wl], key=M.path_sort_key)
+        for k, p in enumerate(ps):
             ests = table[wl][p]
             xs = [i for i, e in enumerate(ests) if e is not None and e.median is not None]
             if not xs:
@@ -64,7 +65,9 @@ def render(runs: list[Run], outdir: str) -> tuple[str, str, str, str]:
             ys = [met.display(ests[i].median) for i in xs]
             lo = [ys[j] - met.display(ests[i].lo) if ests[i].has_ci else 0 for j, i in enumerate(xs)]
             hi = [met.display(ests[i].hi) - ys[j] if ests[i].has_ci else 0 for j, i in enumerate(xs)]
-            ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", ms=4, capsize=3, lw=1.3, color=path_color(p), label=p)
+            dodge = (k - (len(ps) - 1) / 2) * min(0.05, 0.5 / max(1, len(ps)))  # keep error bars apart
+            ax.errorbar([x + dodge for x in xs], ys, yerr=[lo, hi], marker="o", ms=4, capsize=3, lw=1.3,
+                        color=path_color(p), label=p)
         ax.set_xticks(range(len(runs)))
         ax.set_xticklabels([run_label(r) for r in runs], fontsize=8)
         ax.set_xlim(-0.5, len(runs) - 0.5)

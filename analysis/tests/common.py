@@ -7,7 +7,6 @@ import copy
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import unittest
 
@@ -82,17 +81,3 @@ class TempDirTest(unittest.TestCase):
 
     def tearDown(self):
         self._td.cleanup()
-
-
-def have_modules() -> bool:
-    try:
-        import matplotlib  # noqa: F401
-        import numpy  # noqa: F401
-        import scipy  # noqa: F401
-        return True
-    except ImportError:
-        return False
-
-
-if sys.executable != PYTHON and not have_modules():  # pragma: no cover
-    print(f"note: tests run with {sys.executable}; the CLI calls go through {PYTHON}", file=sys.stderr)

@@ -5,7 +5,7 @@ import json
 import os
 import unittest
 
-from analysis.tests.common import SAMPLE, TempDirTest, cli, load_sample, scaled, write_run
+from analysis.tests.common import TempDirTest, cli, load_sample, scaled, write_run
 
 
 def _reps(doc):

@@ -2,7 +2,6 @@
 errors naming the file and exit 2 (no traceback); unknown fields are tolerated; upgrades chain."""
 
 import copy
-import json
 import os
 import unittest
 
