@@ -154,9 +154,19 @@ def claims_section(doc: Doc, summaries: dict, run: Run) -> None:
         elif t["unknown"] == len(judged):
             head = "**Could not be decided**: fewer than 3 repetitions, so no confidence intervals."
         else:
-            head = (f"**Consistent with this run**: no comparison with baseline shows a significant cost "
-                    f"above {MINIMAL_PCT:g}% ({t['same']} within that or not significant"
-                    f"{', ' + str(t['unknown']) + ' without CI' if t['unknown'] else ''}).")
+            lim = MINIMAL_PCT / 100
+            known = [r for r, _, _ in judged if r.has_ci]
+            inside = all(1 - lim <= r.lo and r.hi <= 1 + lim for r in known)
+            if inside and not t["unknown"]:
+                head = (f"**Supported by this run**: every interval of a TPROXY path ÷ baseline lies within "
+                        f"±{MINIMAL_PCT:g}% of 1, in throughput-type metrics and in CPU cost per unit of work.")
+            else:
+                widest = max(known, key=lambda r: max(1 - r.lo, r.hi - 1)) if known else None
+                head = (f"**Not decided by this run**: no comparison shows a significant cost above "
+                        f"{MINIMAL_PCT:g}%, but the intervals are too wide to show that the cost is small"
+                        + (f" (widest: {widest.lo:.2f}–{widest.hi:.2f}×)" if widest else "")
+                        + (f"; {t['unknown']} comparisons have no interval" if t['unknown'] else "")
+                        + ". More repetitions would narrow them.")
         doc.p(head)
         doc.table(CLAIM_HEADER, rows)
         if _has_data(summaries, "proxy-plain"):
@@ -199,8 +209,9 @@ def claims_section(doc: Doc, summaries: dict, run: Run) -> None:
                     f"in {t['worse']} of {tot} comparisons ({t['same']} not significant"
                     f"{', ' + str(t['unknown']) + ' without CI' if t['unknown'] else ''}).")
         else:
-            head = (f"**Not supported by this run**: none of the {tot} CPU-cost comparisons shows a "
-                    f"significant difference.")
+            head = (f"**Not supported, and not contradicted, by this run**: none of the {tot} CPU-cost "
+                    f"comparisons shows a significant difference"
+                    f"{' (' + str(t['unknown']) + ' without CI)' if t['unknown'] else ''}.")
         sig = [(r, hib) for r, hib, is_cpu in judged if is_cpu and r.has_ci and not r.crosses_one]
         if sig:
             named = [row for row in rows if "(better)" in row[5] or "(worse)" in row[5]]

@@ -159,3 +159,46 @@ class ReportEdgeCases(TempDirTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ClaimVerdicts(TempDirTest):
+    """The claim verdict follows the intervals: identical repetitions give a zero-width interval
+    (supported), halving the rate contradicts, and real noise leaves the claim undecided."""
+
+    def _doc(self, tproxy_rate: float, tproxy_cost: float, flatten: bool) -> dict:
+        import copy
+        doc = _subset(load_sample(), ("tcp_rr",))
+        doc["results"] = [r for r in doc["results"] if r["path"] in ("baseline", "tproxy-nft")]
+        ref = {}
+        for r in doc["results"]:
+            if r["path"] == "baseline" and r["status"] == "ok":
+                ref.setdefault(r["workload"], r["metrics"])
+        for r in doc["results"]:
+            if r["status"] != "ok":
+                continue
+            if flatten:  # every repetition of both paths equal to baseline's first one
+                r["metrics"] = copy.deepcopy(ref[r["workload"]])
+            if r["path"] == "tproxy-nft":
+                r["metrics"]["transactions_per_s"] *= tproxy_rate
+                r["metrics"]["cpu_ns_per_transaction"] *= tproxy_cost
+        return doc
+
+    def _claim1(self, doc) -> str:
+        write_run(self.tmp, doc)
+        p = cli("report", self.tmp)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(self.tmp, "report.md"), encoding="utf-8") as f:
+            md = f.read()
+        return md.split("TPROXY's performance impact is minimal\"", 1)[1].split("###", 1)[0]
+
+    def test_supported_when_intervals_are_tight(self):
+        self.assertIn("**Supported by this run**", self._claim1(self._doc(1.0, 1.0, True)))
+
+    def test_contradicted_when_rate_halves(self):
+        text = self._claim1(self._doc(0.5, 2.0, True))
+        self.assertIn("**Contradicted by this run**", text)
+        self.assertIn("50% lower (worse)", text)
+
+    def test_real_repetitions_are_not_called_equal(self):
+        text = self._claim1(self._doc(1.0, 1.0, False))
+        self.assertNotIn("**Supported by this run**", text)
