@@ -79,25 +79,36 @@ def _metrics_of(g: GroupSummary) -> list[str]:
 
 
 def _match(sa: dict, sb: dict) -> tuple[list[tuple], list[str]]:
-    """Pairs (key_a, key_b) plus notes.  Exact keys first; then, where each side has exactly one
-    variant of a path x workload, those are paired even though their workload_options differ."""
+    """Pairs (key_a, key_b) plus notes.  Same path, workload and reference tool, then in order:
+    the same full set of workload options; the same variant label; and where each side has exactly
+    one configuration left, those two, with a note that their options differ."""
     notes = []
-    pairs = [(k, k) for k in sa if k in sb]
-    rest_a = [k for k in sa if k not in sb]
-    rest_b = [k for k in sb if k not in sa]
+    pairs = []
+    rest_a = sorted(sa, key=M.group_sort_key)
+    rest_b = sorted(sb, key=M.group_sort_key)
+    base = lambda k: (k.workload, k.path, k.reference)
+    for same in (lambda ka, kb: sa[ka].signature == sb[kb].signature,
+                 lambda ka, kb: ka.variant == kb.variant):
+        for ka in list(rest_a):
+            kb = next((kb for kb in rest_b if base(kb) == base(ka) and same(ka, kb)), None)
+            if kb is not None:
+                pairs.append((ka, kb))
+                rest_a.remove(ka)
+                rest_b.remove(kb)
     ga: dict[tuple, list] = {}
     gb: dict[tuple, list] = {}
     for k in rest_a:
-        ga.setdefault((k.workload, k.path, k.reference), []).append(k)
+        ga.setdefault(base(k), []).append(k)
     for k in rest_b:
-        gb.setdefault((k.workload, k.path, k.reference), []).append(k)
+        gb.setdefault(base(k), []).append(k)
     for t in sorted(set(ga) & set(gb)):
         if len(ga[t]) == 1 and len(gb[t]) == 1:
-            pairs.append((ga[t][0], gb[t][0]))
-            notes.append(f"{t[1]} / {t[0]}: workload options differ ({ga[t][0].variant or 'default'} vs "
-                         f"{gb[t][0].variant or 'default'}); compared anyway")
-            rest_a.remove(ga[t][0])
-            rest_b.remove(gb[t][0])
+            ka, kb = ga[t][0], gb[t][0]
+            pairs.append((ka, kb))
+            notes.append(f"{t[1]} / {t[0]}: workload options differ ({sa[ka].signature or 'none'} vs "
+                         f"{sb[kb].signature or 'none'}); compared anyway")
+            rest_a.remove(ka)
+            rest_b.remove(kb)
     pairs += [(k, None) for k in rest_a] + [(None, k) for k in rest_b]
     return pairs, notes
 
@@ -108,7 +119,7 @@ def compare_runs(a: Run, b: Run, threshold_pct: float = 5.0, alpha: float = 0.05
     rows: list[Row] = []
     for ka, kb in pairs:
         ga, gb = sa.get(ka) if ka else None, sb.get(kb) if kb else None
-        key = ka or kb
+        key = kb if (ka is None or (kb is not None and kb.variant and not ka.variant)) else ka
         base = dict(workload=key.workload, path=key.path, variant=key.variant, reference=key.reference)
         if ga is None or gb is None:
             g = ga or gb

@@ -103,28 +103,43 @@ class GroupKey:
 VOLATILE_OPTIONS = ("name", "port", "duration_s", "warmup_s", "cooldown_s", "stall_timeout_s", "seed")
 
 
-def variant_label(options: dict | None) -> str:
-    """Canonical text of the options that can make two results different configurations
-    (payload size, flows, rate, rule count ...)."""
-    if not isinstance(options, dict) or not options:
-        return ""
-    keys = [k for k in sorted(options)
-            if k not in VOLATILE_OPTIONS and "port" not in k and "cpu" not in k and "pin" not in k]
-    return ", ".join(f"{k}={json.dumps(options[k], sort_keys=True)}" for k in keys)
+def _config_options(options: dict | None) -> dict:
+    """The workload options that can make two results different configurations (payload size,
+    flows, rate, rule count ...), without bookkeeping such as ports and CPU numbers."""
+    if not isinstance(options, dict):
+        return {}
+    return {k: v for k, v in options.items()
+            if k not in VOLATILE_OPTIONS and "port" not in k and "cpu" not in k and "pin" not in k}
+
+
+def variant_label(options: dict | None, keys=None) -> str:
+    """Canonical text of the configuration options (only `keys` if given), e.g. 'payload_bytes=1024'."""
+    opts = _config_options(options)
+    return ", ".join(f"{k}={json.dumps(opts[k], sort_keys=True)}" for k in sorted(opts)
+                     if keys is None or k in keys)
+
+
+def config_signature(result: dict) -> str:
+    """Every configuration option of a result: what compare matches across runs."""
+    return variant_label(result.get("workload_options"))
 
 
 def group_results(results: list[dict]) -> dict[GroupKey, list[dict]]:
-    """Group results by configuration.  workload_options only become part of the key when a run
-    holds more than one set of them for the same path and workload (a sweep)."""
-    opts: dict[tuple, set] = {}
+    """Group results by configuration.  Workload options only become part of the key (the variant)
+    when they vary within the run for a workload (a sweep), and then only the options that vary,
+    so a payload sweep reads 'payload_bytes=1024', not every option.  Results without options
+    (skipped ones) join the path's only variant, or stay apart when there are several."""
+    seen: dict[str, dict[str, set]] = {}
     for r in results:
-        opts.setdefault((r["workload"], r["path"]), set()).add(variant_label(r.get("workload_options")))
+        for k, v in _config_options(r.get("workload_options")).items():
+            seen.setdefault(r["workload"], {}).setdefault(k, set()).add(json.dumps(v, sort_keys=True))
+    varying = {w: {k for k, vals in ks.items() if len(vals) > 1} for w, ks in seen.items()}
     groups: dict[GroupKey, list[dict]] = {}
     for r in results:
         ref = r.get("reference")
         ref_name = str(ref.get("tool") or "reference") if isinstance(ref, dict) else ""
-        variants = opts[(r["workload"], r["path"])]
-        variant = variant_label(r.get("workload_options")) if len(variants) > 1 else ""
+        keys = varying.get(r["workload"], set())
+        variant = variant_label(r.get("workload_options"), keys) if keys else ""
         groups.setdefault(GroupKey(r["workload"], r["path"], variant, ref_name), []).append(r)
     for rs in groups.values():
         rs.sort(key=lambda r: (r.get("repetition", 0), r.get("order", 0)))

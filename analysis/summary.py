@@ -25,6 +25,12 @@ class GroupSummary:
     estimates: dict[str, Estimate] = field(default_factory=dict)
 
     @property
+    def signature(self) -> str:
+        """All configuration options of this group (compare matches runs on it)."""
+        sigs = sorted({M.config_signature(r) for r in self.results if r.get("workload_options")})
+        return sigs[0] if len(sigs) == 1 else " | ".join(sigs)
+
+    @property
     def not_ok(self) -> list[dict]:
         return [r for r in self.results if r.get("status") != "ok"]
 

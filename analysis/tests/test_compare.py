@@ -106,3 +106,43 @@ class Compare(TempDirTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Sweeps(TempDirTest):
+    """A run holding two payload sizes of one workload (a sweep) keeps them apart, labels them by
+    the option that varies, and compare pairs each with the same configuration of the other run."""
+
+    def _sweep(self) -> dict:
+        import copy
+        doc = load_sample()
+        doc["results"] = [r for r in doc["results"] if r["workload"] == "tcp_rr"]
+        extra = []
+        for r in doc["results"]:
+            if r["status"] == "ok":
+                c = copy.deepcopy(r)
+                c["workload_options"]["payload_bytes"] = 1 + 10 * int(c["workload_options"].get("payload_bytes", 64))
+                c["order"] = c.get("order", 0) + 10000
+                extra.append(c)
+        doc["results"] += extra
+        return doc
+
+    def test_variants_in_report_and_compare(self):
+        sweep = write_run(os.path.join(self.tmp, "sweep"), self._sweep())
+        plain_doc = load_sample()
+        plain_doc["results"] = [r for r in plain_doc["results"] if r["workload"] == "tcp_rr"]
+        plain = write_run(os.path.join(self.tmp, "plain"), plain_doc)
+        p = cli("report", sweep)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(self.tmp, "sweep", "report.md"), encoding="utf-8") as f:
+            md = f.read()
+        self.assertRegex(md, r"baseline \(payload_bytes=\d+\)")
+        self.assertNotIn("flows=", md.split("## Medians", 1)[1].split("## Plots", 1)[0])
+        js = os.path.join(self.tmp, "c.json")
+        p = cli("compare", plain, sweep, "--json", js)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        with open(js, encoding="utf-8") as f:
+            rows = json.load(f)["rows"]
+        compared = [r for r in rows if r["median_a"] is not None]
+        self.assertTrue(compared)
+        self.assertTrue(all(r["change_pct"] == 0 for r in compared), "matched the wrong payload size")
+        self.assertTrue([r for r in rows if r["status"] == "only in B"])
