@@ -562,7 +562,7 @@ def method_section(doc: Doc, summaries: dict) -> None:
         "Intervals are distribution-free order-statistic (binomial) confidence intervals of the median. A 95% "
         "interval needs at least 6 repetitions; with 3–5 the interval is the min–max range, whose exact "
         "confidence is 75% (3), 87.5% (4) or 93.75% (5) and is stated as such. Fewer than 3: no interval. "
-        "This run: " + _level_phrase(_levels(summaries)),
+        "In this run: " + _level_phrase(_levels(summaries)),
         "A ratio's interval is [low A ÷ high B, high A ÷ low B]: it excludes 1 exactly when the two medians' "
         "intervals do not overlap. Only then does the report say better/worse; otherwise \"no significant "
         "difference\", which is not proof that the paths are equal.",
