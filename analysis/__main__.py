@@ -29,8 +29,9 @@ def check_modules(verb: str) -> None:
         try:
             importlib.import_module(mod)
         except ImportError:
+            hint = "" if sys.executable == "/usr/bin/python3" else " and run /usr/bin/python3 -m analysis"
             print(f"{PROG}: error: Python module '{mod}' is missing for {sys.executable}; "
-                  f"install it with: {APT_HINT}", file=sys.stderr)
+                  f"install it with: {APT_HINT}{hint}", file=sys.stderr)
             sys.exit(EXIT_ENV)
 
 
