@@ -116,6 +116,29 @@ def _comparison_rows(summaries, pairs: list[tuple[str, str]]) -> tuple[list[list
 
 
 CLAIM_HEADER = ["comparison", "workload", "work rate A ÷ B", "meaning", "CPU per unit of work A ÷ B", "meaning"]
+LATENCY_HEADER = ["comparison", "workload", "latency p50 A ÷ B", "meaning", "latency p99 A ÷ B", "meaning"]
+
+
+def _latency_rows(summaries, pairs: list[tuple[str, str]]) -> tuple[list[list[str]], list[tuple[Ratio, bool, bool]]]:
+    """Like _comparison_rows, for the medians of the per-repetition p50 and p99 latency."""
+    rows, judged = [], []
+    for a, b in pairs:
+        for wl in workloads(summaries):
+            if summaries.get(M.GroupKey(wl, a)) is None:
+                continue
+            row = [f"`{a}` ÷ `{b}`", wl]
+            any_value = False
+            for mk in ("latency_ns.p50", "latency_ns.p99"):
+                r = _pair(summaries, wl, a, b, mk)
+                if r.value is None:
+                    row += ["–", ""]
+                    continue
+                any_value = True
+                judged.append((r, False, False))
+                row += [ratio_text(r), verdict(r, higher_is_better=False)]
+            if any_value:
+                rows.append(row)
+    return rows, judged
 
 
 def _tally(judged, pct: float = 0.0) -> dict:
@@ -147,10 +170,13 @@ def claims_section(doc: Doc, summaries: dict, run: Run) -> None:
         doc.p(f"**Could not be checked by this run**: {missing} was not run (or has no successful result).")
     else:
         rows, judged = _comparison_rows(summaries, [(p, BASELINE) for p in tps])
+        lat_rows, lat_judged = _latency_rows(summaries, [(p, BASELINE) for p in tps])
+        judged = judged + lat_judged
         t = _tally(judged, MINIMAL_PCT)
         if t["worse"]:
             head = (f"**Contradicted by this run**: in {t['worse']} of {len(judged)} comparisons with "
-                    f"baseline a TPROXY path is significantly worse by more than {MINIMAL_PCT:g}%.")
+                    f"baseline (work rate, CPU per unit of work, latency p50 and p99) a TPROXY path is "
+                    f"significantly worse by more than {MINIMAL_PCT:g}%.")
         elif t["unknown"] == len(judged):
             head = "**Could not be decided**: fewer than 3 repetitions, so no confidence intervals."
         else:
@@ -159,7 +185,7 @@ def claims_section(doc: Doc, summaries: dict, run: Run) -> None:
             inside = all(1 - lim <= r.lo and r.hi <= 1 + lim for r in known)
             if inside and not t["unknown"]:
                 head = (f"**Supported by this run**: every interval of a TPROXY path ÷ baseline lies within "
-                        f"±{MINIMAL_PCT:g}% of 1, in throughput-type metrics and in CPU cost per unit of work.")
+                        f"±{MINIMAL_PCT:g}% of 1: work rate, CPU cost per unit of work and latency.")
             else:
                 widest = max(known, key=lambda r: max(1 - r.lo, r.hi - 1)) if known else None
                 head = (f"**Not decided by this run**: no comparison shows a significant cost above "
@@ -169,6 +195,9 @@ def claims_section(doc: Doc, summaries: dict, run: Run) -> None:
                         + ". More repetitions would narrow them.")
         doc.p(head)
         doc.table(CLAIM_HEADER, rows)
+        if lat_rows:
+            doc.p("Latency (medians of each repetition's percentiles; lower is better):")
+            doc.table(LATENCY_HEADER, lat_rows)
         if _has_data(summaries, "proxy-plain"):
             l2, _ = _comparison_rows(summaries, [(p, "proxy-plain") for p in tps])
             if l2:

@@ -97,6 +97,9 @@ def verdict(r: Ratio, higher_is_better: bool = True, what: str = "") -> str:
     if r.crosses_one:
         return "no significant difference"
     better = (r.value > 1) == higher_is_better
+    judgement = "better" if better else "worse"
+    if r.value >= 2:  # "7551% higher" reads badly; "76.5× as high" does not
+        return f"{r.value:.3g}× as high{(' ' + what) if what else ''} ({judgement})"
     pct = abs(r.value - 1) * 100
     direction = "higher" if r.value > 1 else "lower"
-    return f"{pct:.0f}% {direction}{(' ' + what) if what else ''} ({'better' if better else 'worse'})"
+    return f"{pct:.0f}% {direction}{(' ' + what) if what else ''} ({judgement})"
