@@ -211,6 +211,8 @@ def _validate(run: Run) -> None:
         rep = r.get("repetition", 0)
         if not isinstance(rep, int) or isinstance(rep, bool) or rep < 0:
             fail(f"{where}.repetition", f"expected a non-negative integer, got {json.dumps(rep)}")
+        if "order" in r and (not isinstance(r["order"], int) or isinstance(r["order"], bool)):
+            fail(f"{where}.order", f"expected an integer, got {json.dumps(r['order'])}")
         if "reference" in r and not isinstance(r["reference"], dict):
             fail(f"{where}.reference", f"expected an object, got {_type_name(r['reference'])}")
         if "proof" in r and r["proof"] is not None and not isinstance(r["proof"], dict):

@@ -56,6 +56,14 @@ class Figure:
     svg: str | None
 
 
+def _tight(fig) -> None:
+    """tight_layout, without its warning when long labels leave no room (the figure is still fine)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fig.tight_layout()
+
+
 def _slug(s: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", s).strip("_") or "x"
 
@@ -131,7 +139,7 @@ def plot_bars(run: Run, summaries: dict, outdir: str) -> list[Figure]:
             ax.set_ylim(bottom=0)
         fig.suptitle(f"{wl}: median per path, dots = repetitions, {_ci_text(gs, panels[0])}\n{run.label}",
                      fontsize=9)
-        fig.tight_layout()
+        _tight(fig)
         stem = f"bars-{_slug(wl)}"
         png, svg = _save(fig, outdir, stem)
         figs.append(Figure(stem, f"{wl}: {' and '.join(M.METRICS[m].label for m in panels)} per path",
@@ -189,7 +197,7 @@ def plot_latency_cdfs(run: Run, summaries: dict, outdir: str) -> list[Figure]:
         ax.set_title(f"{wl}: latency distribution, all repetitions merged\n{run.label}")
         ax.legend(fontsize=7, loc="lower right")
         ax.grid(True, which="both", alpha=0.3)
-        fig.tight_layout()
+        _tight(fig)
         stem = f"latency-cdf-{_slug(wl)}"
         png, svg = _save(fig, outdir, stem)
         figs.append(Figure(stem, f"{wl}: latency distribution per path",
@@ -252,7 +260,7 @@ def plot_ratio_heatmap(run: Run, summaries: dict, outdir: str) -> list[Figure]:
     cb.set_ticklabels([f"{2 ** t:.2g}×" for t in ticks])
     cb.set_label("ratio to baseline\n(blue: more work per second)")
     ax.set_title(f"Primary metric relative to baseline (same run)\n{run.label}")
-    fig.tight_layout()
+    _tight(fig)
     png, svg = _save(fig, outdir, "ratio-heatmap")
     return [Figure("ratio-heatmap", "Each path relative to baseline",
                    "Each cell is the path's median primary metric divided by baseline's (throughput for "
@@ -313,7 +321,7 @@ def plot_bpf_cost(run: Run, summaries: dict, outdir: str) -> list[Figure]:
     ax.set_xlim(right=ax.get_xlim()[1] * 1.12)  # room for the value labels
     ax.set_xlabel("ns per program run (kernel BPF run-time statistics)")
     ax.set_title(f"In-kernel BPF program cost, median over repetitions\n{run.label}")
-    fig.tight_layout()
+    _tight(fig)
     png, svg = _save(fig, outdir, "bpf-cost")
     return [Figure("bpf-cost", "In-kernel cost of each BPF program",
                    "run_time_ns / run_cnt from the kernel's BPF statistics, per program and workload. "

@@ -45,7 +45,7 @@ def run_label(run: Run) -> str:
 
 
 def render(runs: list[Run], outdir: str) -> tuple[str, str, str, str]:
-    from .plots import _save, _setup, path_color
+    from .plots import _save, _setup, _tight, path_color
     import matplotlib.pyplot as plt
 
     runs = order_runs(runs)
@@ -78,7 +78,7 @@ def render(runs: list[Run], outdir: str) -> tuple[str, str, str, str]:
     if not wls:
         axes[0, 0].text(0.5, 0.5, "no successful results in these runs", ha="center", transform=axes[0, 0].transAxes)
     axes[-1, 0].set_xlabel("run (kernel release, run id), ordered by kernel release then start time")
-    fig.tight_layout()
+    _tight(fig)
     png, svg = _save(fig, outdir, "trend")
 
     header = ["workload", "metric", "path"] + [f"{r.kernel} ({r.run_id})" for r in runs]
