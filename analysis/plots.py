@@ -170,7 +170,7 @@ def plot_latency_cdfs(run: Run, summaries: dict, outdir: str) -> list[Figure]:
                 curves.append((g, buckets, total))
         if not curves:
             continue
-        fig, ax = plt.subplots(figsize=(7.5, 4.6))
+        fig, ax = plt.subplots(figsize=(8.5, 4.8))
         floor = 1.0
         for g, buckets, total in curves:
             xs, ps = histogram_cdf(buckets)
@@ -182,7 +182,7 @@ def plot_latency_cdfs(run: Run, summaries: dict, outdir: str) -> list[Figure]:
             x, y = zip(*pts)
             ax.step(x, y, where="post", color=path_color(g.key.path), lw=1.4,
                     ls="--" if g.key.reference else "-",
-                    label=f"{g.key.name} ({total:,} samples, {len(g.ok)} reps)")
+                    label=f"{g.key.name}\n({total:,} samples, {len(g.ok)} rep{'s' if len(g.ok) != 1 else ''})")
         ax.set_xscale("log")
         ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
@@ -195,7 +195,7 @@ def plot_latency_cdfs(run: Run, summaries: dict, outdir: str) -> list[Figure]:
         ax.set_xlabel("latency [µs] (log scale)")
         ax.set_ylabel("percentile (log scale of 1 − p)")
         ax.set_title(f"{wl}: latency distribution, all repetitions merged\n{run.label}")
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
         ax.grid(True, which="both", alpha=0.3)
         _tight(fig)
         stem = f"latency-cdf-{_slug(wl)}"
