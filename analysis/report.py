@@ -381,7 +381,10 @@ def summary_section(doc: Doc, summaries: dict) -> None:
                 continue
             r = ratio_to_baseline(summaries, g.key, primary)
             buckets.setdefault(short_verdict(r, met.higher_is_better), []).append(f"{g.key.path} {r.value:.2f}×")
-        parts = [f"baseline {est_text(base.estimate(primary), met, False)} {met.unit}"]
+        nb = base.estimate(primary).n
+        parts = [f"baseline {est_text(base.estimate(primary), met, False)} {met.unit}"
+                 + (f" (only {nb} successful repetition{'s' if nb != 1 else ''} of {len(base.results)})"
+                    if nb < min(3, len(base.results)) else "")]
         if buckets["better"]:
             parts.append("significantly above baseline: " + ", ".join(buckets["better"]))
         if buckets["no sig. difference"]:
