@@ -51,6 +51,23 @@ class Compare(TempDirTest):
             else:
                 self.assertGreater(r["change_pct"], 5)
         self.assertFalse([r for r in doc["rows"] if r["status"] == "improvement"])
+        # Exact expectation for rate metrics: where A's repetitions span less than 1.25x, every B
+        # value (A x 0.8) lies below every A value, so p is the smallest possible; with the spread
+        # also under the 20% change, the row must be flagged.
+        from analysis.load import load_run
+        from analysis.summary import summarize
+        sa = summarize(load_run(self.a))
+        expected = 0
+        for r in doc["rows"]:
+            if r["metric"] not in ("throughput_bps", "transactions_per_s", "packets_per_s") or r["median_a"] is None:
+                continue
+            key = next(k for k in sa if (k.workload, k.path, k.variant, k.reference) ==
+                       (r["workload"], r["path"], r["variant"], r["reference"]))
+            vals = sa[key].values[r["metric"]]
+            if len(vals) >= 3 and max(vals) / min(vals) < 1.25 and r["noise_pct"] < 19.0:
+                expected += 1
+                self.assertEqual(r["status"], "REGRESSION", r)
+        self.assertGreater(expected, 0, "sample too noisy for this test: regenerate tests/data (see README)")
         with open(md, encoding="utf-8") as f:
             self.assertIn("| workload |", f.read())
 
