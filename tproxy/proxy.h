@@ -62,6 +62,7 @@ struct Config {
   uint32_t udp_max_flows = 16384;   // per worker; the oldest flow is evicted when full
   double udp_idle_timeout_s = 30;
   unsigned udp_batch = 32;       // recvmmsg batch
+  int udp_rcvbuf = 4 << 20;      // listener SO_RCVBUF(FORCE): absorbs bursts of new flows (0: default)
   uint32_t upstream_mark = 0;    // SO_MARK on upstream sockets (0: none)
   bool keepalive = true;         // SO_KEEPALIVE both sides, so vanished peers are noticed
   std::function<void(LogLevel, std::string_view)> log;  // default: stderr

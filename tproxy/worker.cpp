@@ -184,6 +184,9 @@ uint16_t Proxy::Worker::open_listeners(uint16_t want_port) {
     set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
     if (cfg.transparent) set_int(fd, SOL_IP, IP_TRANSPARENT, 1, "IP_TRANSPARENT (needs CAP_NET_ADMIN)");
     set_int(fd, SOL_IP, IP_RECVORIGDSTADDR, 1, "IP_RECVORIGDSTADDR");
+    if (cfg.udp_rcvbuf > 0 &&
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &cfg.udp_rcvbuf, sizeof cfg.udp_rcvbuf) != 0)
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cfg.udp_rcvbuf, sizeof cfg.udp_rcvbuf);  // capped by rmem_max
     if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
       throw sys_error("bind " + cfg.listen_ip + ":" + std::to_string(ntohs(sa.sin_port)) + " (udp)", errno);
     sockaddr_in b{};
