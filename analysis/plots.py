@@ -329,10 +329,68 @@ def plot_bpf_cost(run: Run, summaries: dict, outdir: str) -> list[Figure]:
                    png, svg)]
 
 
+# ---- 5. sweep curves ------------------------------------------------------------------------------
+
+def _sweep_axis(variants: list[str]) -> str | None:
+    """The option a workload is swept over, when every variant label is 'name=<number>' for one name."""
+    names, ok = set(), True
+    for v in variants:
+        if "," in v or "=" not in v:
+            return None
+        name, val = v.split("=", 1)
+        names.add(name)
+        try:
+            float(val)
+        except ValueError:
+            ok = False
+    return names.pop() if ok and len(names) == 1 else None
+
+
+def plot_sweeps(run: Run, summaries: dict, outdir: str) -> list[Figure]:
+    """Primary metric against a swept numeric option (payload size, flows, rule count ...), one line
+    per path, for workloads measured at two or more values of one option."""
+    _setup()
+    figs = []
+    for wl in workloads(summaries):
+        gs = [g for k, g in summaries.items() if k.workload == wl and not k.reference and k.variant]
+        axis = _sweep_axis(sorted({g.key.variant for g in gs}))
+        primary = next((g.primary for g in gs if g.primary), None)
+        if axis is None or primary is None:
+            continue
+        met = M.METRICS[primary]
+        fig, ax = plt.subplots(figsize=(8.5, 4.6))
+        for p in sorted({g.key.path for g in gs}, key=M.path_sort_key):
+            pts = sorted((float(g.key.variant.split("=", 1)[1]), g.estimate(primary)) for g in gs
+                         if g.key.path == p and g.estimate(primary).median is not None)
+            if not pts:
+                continue
+            xs = [x for x, _ in pts]
+            ys = [met.display(e.median) for _, e in pts]
+            lo = [y - met.display(e.lo) if e.has_ci else 0 for y, (_, e) in zip(ys, pts)]
+            hi = [met.display(e.hi) - y if e.has_ci else 0 for y, (_, e) in zip(ys, pts)]
+            ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", ms=4, capsize=3, lw=1.3, color=path_color(p), label=p)
+        if max((float(g.key.variant.split("=", 1)[1]) for g in gs), default=1) / \
+                max(1e-9, min((float(g.key.variant.split("=", 1)[1]) for g in gs), default=1)) > 20:
+            ax.set_xscale("log")
+        ax.set_xlabel(axis)
+        ax.set_ylabel(met.heading)
+        ax.set_ylim(bottom=0)
+        ax.set_title(f"{wl}: {met.label} against {axis} (median, bars = interval)\n{run.label}")
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+        _tight(fig)
+        stem = f"sweep-{_slug(wl)}"
+        png, svg = _save(fig, outdir, stem)
+        figs.append(Figure(stem, f"{wl}: how each path's {met.label} changes with {axis}",
+                           "Each point is the median over repetitions at one value of the swept option; "
+                           "error bars are the interval of the median.", png, svg))
+    return figs
+
+
 def plot_all(run: Run, summaries: dict, outdir: str) -> list[Figure]:
     figs = []
     figs += plot_ratio_heatmap(run, summaries, outdir)
     figs += plot_bars(run, summaries, outdir)
+    figs += plot_sweeps(run, summaries, outdir)
     figs += plot_latency_cdfs(run, summaries, outdir)
     figs += plot_bpf_cost(run, summaries, outdir)
     return figs

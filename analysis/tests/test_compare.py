@@ -153,6 +153,8 @@ class Sweeps(TempDirTest):
         with open(os.path.join(self.tmp, "sweep", "report.md"), encoding="utf-8") as f:
             md = f.read()
         self.assertRegex(md, r"baseline \(payload_bytes=\d+\)")
+        self.assertIn("plots/sweep-tcp_rr.png", md)  # the sweep curve is drawn
+        self.assertTrue(os.path.getsize(os.path.join(self.tmp, "sweep", "plots", "sweep-tcp_rr.png")) > 5000)
         self.assertNotIn("flows=", md.split("## Medians", 1)[1].split("## Plots", 1)[0])
         js = os.path.join(self.tmp, "c.json")
         p = cli("compare", plain, sweep, "--json", js)
