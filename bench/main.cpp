@@ -177,17 +177,28 @@ int cmd_doctor(const std::vector<std::string>& args) {
 
 int cmd_cleanup(const std::vector<std::string>& args) {
   if (wants_help(args)) {
-    std::cout << "usage: pathbench cleanup\n\nRemoves what killed runs left: namespaces pb-<id>-{cli,dut,srv} "
+    std::cout << "usage: pathbench cleanup [--orphans]\n\nRemoves what killed runs left: namespaces pb-<id>-{cli,dut,srv} "
                  "(and everything in them: links, programs, nft tables, processes), their state files under "
-              << state_dir() << ", and global settings they changed. Runs whose process is alive are left alone.\n";
+              << state_dir() << ", and global settings they changed. Runs whose process is alive are left alone.\n"
+                 "--orphans also removes pb-<id>-* namespaces that have no owner record (made by hand with "
+                 "netns/topology.sh).\n";
     return kExitOk;
   }
+  bool orphans = false;
+  for (auto& a : args) {
+    if (a == "--orphans") orphans = true;
+    else throw UsageError("cleanup: unknown option '" + a + "' (see `pathbench cleanup --help`)");
+  }
   if (!is_root()) throw EnvError("pathbench cleanup needs root: run it as root or with sudo");
-  CleanupReport r = cleanup_leftovers();
+  CleanupReport r = cleanup_leftovers(orphans);
   for (auto& id : r.removed) std::printf("removed leftovers of run %s\n", id.c_str());
   for (auto& id : r.busy) std::printf("run %s is still running (owner alive): left alone\n", id.c_str());
+  for (auto& id : r.unowned)
+    std::printf("pb-%s-*: no owner record (made by hand with netns/topology.sh?): left alone; "
+                "`pathbench cleanup --orphans` removes it\n", id.c_str());
   for (auto& e : r.errors) std::printf("error: %s\n", e.c_str());
-  if (r.removed.empty() && r.busy.empty() && r.errors.empty()) std::printf("nothing to clean up\n");
+  if (r.removed.empty() && r.busy.empty() && r.errors.empty() && r.unowned.empty())
+    std::printf("nothing to clean up\n");
   return r.errors.empty() ? kExitOk : kExitEnv;
 }
 

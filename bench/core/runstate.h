@@ -35,9 +35,11 @@ struct CleanupReport {
   std::vector<std::string> removed;  // run ids whose leftovers were removed
   std::vector<std::string> busy;     // run ids still owned by a live process
   std::vector<std::string> errors;
+  std::vector<std::string> unowned;  // pb-<id>-* namespaces without an owner record, left alone
 };
 // Removes leftovers of dead runs: namespaces pb-<id>-*, state files, global settings restored.
-CleanupReport cleanup_leftovers();
+// With orphans=true also pb-<id>-* namespaces that have no owner record (made by hand).
+CleanupReport cleanup_leftovers(bool orphans = false);
 
 std::string read_sysctl(const std::string& key);
 void write_sysctl(const std::string& key, const std::string& value);

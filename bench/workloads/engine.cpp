@@ -293,7 +293,7 @@ void Responder::loop_tcp() {
         continue;
       }
       if (r < 0) continue;
-      if (sh_.measuring()) bytes_.fetch_add(static_cast<uint64_t>(r), std::memory_order_relaxed);
+      bytes_.fetch_add(static_cast<uint64_t>(r), std::memory_order_relaxed);
       if (stream) continue;
       c.pending += static_cast<uint64_t>(r);
       while (c.pending >= req) {
@@ -381,9 +381,12 @@ std::string drive(const WorkloadContext& ctx, const WorkloadOptions& opt, Shared
       }
     });
   }
+  // Progress is work that reached the other end and came back: bytes or datagrams the responder
+  // received, transactions the client completed. Attempts (a request sent into a void, bytes
+  // queued in a socket buffer) are not progress, or a hung responder would look busy.
   auto progress = [&] {
-    uint64_t p = resp.bytes_received() + resp.packets_received() + resp.accepted();
-    for (auto& f : flows) p += f->transactions.load() + f->bytes.load() + f->packets.load();
+    uint64_t p = resp.bytes_received() + resp.packets_received();
+    for (auto& f : flows) p += f->transactions.load();
     return p;
   };
   auto snap = [&](std::vector<uint64_t>& tx, std::vector<uint64_t>& by, std::vector<uint64_t>& pk,
