@@ -67,7 +67,7 @@ int tc_fwd(struct __sk_buff *skb)
   fib.ipv4_dst = iph->daddr;
   fib.ifindex = skb->ingress_ifindex;
 
-  long rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
+  long rc = bpf_fib_lookup(skb, &fib, sizeof(fib), fib_flags);
   switch (rc) {
   case BPF_FIB_LKUP_RET_SUCCESS:
     pb_ip_decrease_ttl(iph);
@@ -76,8 +76,13 @@ int tc_fwd(struct __sk_buff *skb)
     pb_count(slot, PB_FWD_FORWARDED, len);
     return bpf_redirect(fib.ifindex, 0);
   case BPF_FIB_LKUP_RET_NO_NEIGH: {
-    /* Route but no neighbour entry: let the kernel resolve it on the egress device. fib.ipv4_dst
-     * now holds the next hop. */
+    /* Route but no neighbour entry. After a direct lookup this may be the DUT's own address
+     * (see pb_bpf_common.h): the stack decides. After a full lookup, let the kernel resolve the
+     * neighbour on the egress device; fib.ipv4_dst now holds the next hop. */
+    if (fib_flags & BPF_FIB_LOOKUP_DIRECT) {
+      pb_count(slot, PB_FWD_PASS_NO_NEIGH, len);
+      return TC_ACT_OK;
+    }
     struct bpf_redir_neigh nh = {};
     nh.nh_family = AF_INET;
     nh.ipv4_nh = fib.ipv4_dst;

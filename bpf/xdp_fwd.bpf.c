@@ -56,7 +56,7 @@ int xdp_fwd(struct xdp_md *ctx)
   fib.ipv4_dst = iph->daddr;
   fib.ifindex = ctx->ingress_ifindex;
 
-  long rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+  long rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), fib_flags);
   if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
     __u32 reason = rc == BPF_FIB_LKUP_RET_NO_NEIGH      ? PB_FWD_PASS_NO_NEIGH
                    : rc == BPF_FIB_LKUP_RET_FRAG_NEEDED ? PB_FWD_PASS_FRAG
@@ -64,20 +64,17 @@ int xdp_fwd(struct xdp_md *ctx)
     pb_count(slot, reason, len);
     return XDP_PASS;
   }
-  /* Check the devmap before touching the frame: a miss must reach the stack unmodified. */
-  __u32 egress = fib.ifindex;
-  if (!bpf_map_lookup_elem(&tx_ports, &egress)) {
+  /* bpf_redirect_map only records the target (one devmap lookup); the frame is sent after the
+   * program returns. On a miss it returns the fallback XDP_PASS before the frame is touched, so
+   * the stack gets it unmodified. */
+  long r = bpf_redirect_map(&tx_ports, fib.ifindex, XDP_PASS);
+  if (r != XDP_REDIRECT) {
     pb_count(slot, PB_FWD_PASS_NO_TXPORT, len);
     return XDP_PASS;
   }
   pb_ip_decrease_ttl(iph);
   __builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
   __builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
-  long r = bpf_redirect_map(&tx_ports, egress, 0);
-  if (r != XDP_REDIRECT) {
-    pb_count(slot, PB_FWD_DROP_REDIRECT, len);
-    return XDP_ABORTED;
-  }
   pb_count(slot, PB_FWD_FORWARDED, len);
   return XDP_REDIRECT;
 }

@@ -46,6 +46,7 @@ SkelPtr<Skel> load_forwarder(const std::string& what, unsigned if0, unsigned if1
   SkelPtr<Skel> s(open_skeleton<Skel>(what));
   s->rodata->ifindex_slot0 = if0;
   s->rodata->ifindex_slot1 = if1;
+  s->rodata->fib_flags = BPF_FIB_LOOKUP_DIRECT;  // see bpf/pb_bpf_common.h
   load_skeleton(s.get(), what);
   return s;
 }
@@ -113,7 +114,8 @@ class ForwardingPath : public PathInstance {
   }
 
   nlohmann::json end(const WorkloadOptions& w, const WorkloadTotals& t) override {
-    nlohmann::json p = {{"ok", true}, {"attach_mode", attach_mode_}};
+    nlohmann::json p = {{"ok", true}, {"attach_mode", attach_mode_},
+                        {"fib_lookup", "BPF_FIB_LOOKUP_DIRECT (main table)"}};
     nlohmann::json counters = nlohmann::json::object(), stats = nlohmann::json::array();
     uint64_t c2s = 0, s2c = 0, passed = 0, dropped = 0;
     for (auto& h : hooks_) {

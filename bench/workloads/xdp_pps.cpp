@@ -26,9 +26,12 @@
 #include <bpf/libbpf.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
+#include <mutex>
 #include <thread>
 
 #include "core/bpf_fixtures.h"
@@ -50,6 +53,24 @@ using namespace pb::bpf;
 constexpr uint32_t kBatchSize = 64;       // frames per NAPI-like batch inside one BPF_PROG_RUN
 constexpr uint32_t kChunk = 1u << 14;     // repetitions per BPF_PROG_RUN call (a few ms)
 constexpr uint32_t kMaxPayload = 1472;    // 1500-byte MTU
+// Unpaced: one BPF_PROG_RUN with a huge repeat count, ended by a signal. Every BPF_PROG_RUN of an
+// XDP program adds it to and removes it from the kernel's XDP dispatcher, and each change waits
+// for an RCU grace period (milliseconds on a busy 2-CPU VM, measured: chunks of 16k frames gave
+// a tenth of the achievable rate). The kernel checks signal_pending() between batches and returns
+// -EINTR, so a signal sent to the generator thread ends the call promptly.
+constexpr uint32_t kRepeatUnpaced = 2000000000u;
+
+int stop_signal() { return SIGRTMIN + 7; }
+
+void install_stop_signal() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction sa {};
+    sa.sa_handler = [](int) {};  // only there to interrupt the syscall (no SA_RESTART)
+    sigemptyset(&sa.sa_mask);
+    sigaction(stop_signal(), &sa, nullptr);
+  });
+}
 
 struct Counts {
   uint64_t gen = 0, sink = 0;
@@ -130,13 +151,18 @@ WorkloadResult run_xdp_pps(const WorkloadContext& ctx, const WorkloadOptions& op
   XdpOverride sink(srv, Addr::kServerDev, bpf_program__fd(pps->progs.xdp_sink), false);
 
   const Counts total0 = read_counts(counters_fd);
-  std::atomic<bool> stop{false};
+  install_stop_signal();
+  std::atomic<bool> stop{false}, gen_done{false};
   std::atomic<uint64_t> calls{0};
   std::string gen_error;               // written by the generator; read after it is joined
   std::atomic<bool> gen_failed{false};  // ... or through this flag while it runs
   std::thread gen([&] {
     try {
       ScopedNetns in(cli);  // ctx ingress_ifindex is resolved in the caller's namespace
+      sigset_t ss;
+      sigemptyset(&ss);
+      sigaddset(&ss, stop_signal());
+      pthread_sigmask(SIG_UNBLOCK, &ss, nullptr);
       if (opt.client_cpu >= 0) {
         cpu_set_t set;
         CPU_ZERO(&set);
@@ -146,7 +172,7 @@ WorkloadResult run_xdp_pps(const WorkloadContext& ctx, const WorkloadOptions& op
       xdp_md xctx{};
       xctx.data_end = static_cast<__u32>(pkt.size());
       xctx.ingress_ifindex = cli_if;
-      uint32_t chunk = kChunk;
+      uint32_t chunk = kRepeatUnpaced;
       if (opt.rate_pps) chunk = static_cast<uint32_t>(std::clamp<uint64_t>(opt.rate_pps / 1000, 1, kChunk));
       bpf_test_run_opts o{};
       o.sz = sizeof(o);
@@ -179,15 +205,23 @@ WorkloadResult run_xdp_pps(const WorkloadContext& ctx, const WorkloadOptions& op
       gen_error = e.what();
       gen_failed = true;
     }
+    gen_done = true;
   });
-  struct Joiner {
-    std::atomic<bool>& stop;
-    std::thread& t;
-    ~Joiner() {
-      stop = true;
-      if (t.joinable()) t.join();
+  // Stops and joins the generator: the flag, then the signal until the thread has left the
+  // syscall (a signal landing just before it entered the kernel would be missed once).
+  auto stop_gen = [&] {
+    stop = true;
+    if (!gen.joinable()) return;
+    while (!gen_done) {
+      pthread_kill(gen.native_handle(), stop_signal());
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
-  } joiner{stop, gen};
+    gen.join();
+  };
+  struct Joiner {
+    std::function<void()> f;
+    ~Joiner() { f(); }
+  } joiner{stop_gen};
 
   // Sleeps up to `secs`, returning early (false) on interruption or a dead generator.
   auto wait = [&](double secs) {
@@ -200,8 +234,7 @@ WorkloadResult run_xdp_pps(const WorkloadContext& ctx, const WorkloadOptions& op
   };
 
   auto fail = [&](std::string why) {
-    stop = true;
-    if (gen.joinable()) gen.join();
+    stop_gen();
     r.ok = false;
     r.reason = gen_error.empty() ? std::move(why) : gen_error;
     Counts c = read_counts(counters_fd);
@@ -241,8 +274,7 @@ WorkloadResult run_xdp_pps(const WorkloadContext& ctx, const WorkloadOptions& op
   const CpuTimes cpu1 = CpuTimes::now();
   auto snmp1 = read_snmp(dut);
   wait(opt.cooldown_s);
-  stop = true;
-  if (gen.joinable()) gen.join();
+  stop_gen();
   const Counts total1 = read_counts(counters_fd);
 
   r.totals.packets_sent = total1.gen - total0.gen;
@@ -266,7 +298,8 @@ WorkloadResult run_xdp_pps(const WorkloadContext& ctx, const WorkloadOptions& op
   if (rx) m["cpu_ns_per_packet"] = static_cast<double>(cpu.busy_ns) / static_cast<double>(rx);
   m["generator"] = {{"method", "BPF_PROG_RUN + BPF_F_TEST_XDP_LIVE_FRAMES, XDP_TX on cli0"},
                     {"batch_size", kBatchSize},
-                    {"repeat_per_call", opt.rate_pps ? std::clamp<uint64_t>(opt.rate_pps / 1000, 1, kChunk) : kChunk},
+                    {"repeat_per_call", opt.rate_pps ? std::clamp<uint64_t>(opt.rate_pps / 1000, 1, kChunk) : kRepeatUnpaced},
+                    {"paced", opt.rate_pps != 0},
                     {"dut0_xdp", dut0.action()},
                     {"srv0_sink", sink.action()}};
   r.metrics = std::move(m);
