@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
        "full transparency: connect upstream from the client's address (needs the reply route "
        "and `socket transparent` mark rule in this namespace, see README)")
       ("upstream-mark", po::value(&cfg.upstream_mark)->default_value(0), "SO_MARK for upstream sockets")
-      ("pipe-bytes", po::value(&cfg.pipe_bytes)->default_value(0),
+      ("pipe-bytes", po::value(&cfg.pipe_bytes)->default_value(cfg.pipe_bytes),
        "relay pipe size (F_SETPIPE_SZ); 0: kernel default, 64 KiB");
   po::options_description udp("UDP");
   udp.add_options()

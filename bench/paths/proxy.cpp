@@ -15,6 +15,7 @@
 //   PATHBENCH_PROXY_WORKERS  proxy worker threads (default 1: measured best on 2 CPUs, where a
 //                            second worker competes with softirq and the generators)
 //   PATHBENCH_PROXY_CPUS     comma-separated CPUs to pin workers to (default: not pinned)
+//   PATHBENCH_PROXY_PIPE_BYTES  relay pipe size (default: tproxy::Config's)
 // Kernel state per path (all inside the DUT namespace):
 //   tproxy-nft   nft table ip pathbench_tproxy; ip rule fwmark 0x1 lookup 100; local default
 //                dev lo table 100
@@ -170,11 +171,12 @@ class ProxyPath : public PathInstance {
     cfg.port = cfg.port ? cfg.port : kProxyPort;
     try {
       cfg.workers = static_cast<unsigned>(std::stoul(proxy_env("PATHBENCH_PROXY_WORKERS", "1")));
+      cfg.pipe_bytes = static_cast<unsigned>(std::stoul(proxy_env("PATHBENCH_PROXY_PIPE_BYTES", std::to_string(cfg.pipe_bytes))));
       std::string cpus = proxy_env("PATHBENCH_PROXY_CPUS", "");
       for (auto& c : split(cpus, ','))
         if (!c.empty()) cfg.cpus.push_back(std::stoi(c));
     } catch (const std::exception&) {
-      throw UsageError("PATHBENCH_PROXY_WORKERS / PATHBENCH_PROXY_CPUS: want a number / a list of CPUs");
+      throw UsageError("PATHBENCH_PROXY_WORKERS / _PIPE_BYTES / _CPUS: want a number / a list of CPUs");
     }
     cfg.log = [](tproxy::LogLevel l, std::string_view m) {
       switch (l) {
@@ -232,6 +234,7 @@ class ProxyPath : public PathInstance {
     p["proxy"] = counters_json(d);
     p["proxy_workers"] = proxy_->config().workers;
     p["proxy_cpus"] = proxy_->config().cpus;
+    p["proxy_pipe_bytes"] = proxy_->config().pipe_bytes;
     p["proxy_port"] = kProxyPort;
     p["full_transparency"] = proxy_->config().keep_client_source;
     std::string reason;

@@ -88,7 +88,9 @@ TEST(FlowTable, FloodOfNewFlowsStaysBoundedAndKeepsTheBusyFlow) {
   t.insert(-1, std::make_unique<int>(-10), 0, ev);  // the busy flow
   for (int k = 0; k < 10000; ++k) {
     t.insert(k, std::make_unique<int>(k * 10), static_cast<uint64_t>(k) + 1, ev);
-    if (k % 16 == 0) ASSERT_NE(t.find(-1, static_cast<uint64_t>(k) + 1), nullptr) << "busy flow evicted at " << k;
+    if (k % 16 == 0) {
+      ASSERT_NE(t.find(-1, static_cast<uint64_t>(k) + 1), nullptr) << "busy flow evicted at " << k;
+    }
     ASSERT_LE(t.size(), 64u);
   }
   EXPECT_EQ(t.size(), 64u);
