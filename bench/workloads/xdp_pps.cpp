@@ -141,14 +141,21 @@ WorkloadResult run_xdp_pps(const WorkloadContext& ctx, const WorkloadOptions& op
   SkelPtr<xdp_pass> pass(open_skeleton<xdp_pass>("xdp_pass (dut0)"));
   load_skeleton(pass.get(), "xdp_pass (dut0)");
   const int gen_fd = bpf_program__fd(pps->progs.xdp_gen);
+  const int sink_fd = bpf_program__fd(pps->progs.xdp_sink);
   const int counters_fd = bpf_map__fd(pps->maps.pps_counters);
   const unsigned cli_if = ifindex_in_netns(cli, Addr::kClientDev);
   if (!cli_if) throw EnvError(std::string(Addr::kClientDev) + " not found in namespace " + cli);
 
+  // BPF run-time stats on for every path's xdp_pps run, not only while a BPF path holds them:
+  // with stats on, every program run pays ~25 ns (FIELD-NOTES), and the generator, xdp_pass on
+  // dut0 and the sink run once per frame on every path. Turned on only by BPF paths, they would
+  // handicap those paths by ~75 ns a frame against baseline. The generator's and sink's own
+  // costs are recorded below.
+  StatsEnabler stats;
   // dut0 must run some XDP program to accept frames transmitted by XDP on its peer (gotcha 2);
   // on paths without one (baseline, tc-redirect) xdp_pass goes there for the run.
   XdpOverride dut0(dut, Addr::kDutClientDev, bpf_program__fd(pass->progs.xdp_pass), true);
-  XdpOverride sink(srv, Addr::kServerDev, bpf_program__fd(pps->progs.xdp_sink), false);
+  XdpOverride sink(srv, Addr::kServerDev, sink_fd, false);
 
   const Counts total0 = read_counts(counters_fd);
   install_stop_signal();
@@ -248,6 +255,7 @@ WorkloadResult run_xdp_pps(const WorkloadContext& ctx, const WorkloadOptions& op
   auto snmp0 = read_snmp(dut);
   const CpuTimes cpu0 = CpuTimes::now();
   const Counts w0 = read_counts(counters_fd);
+  const ProgStats gen0 = prog_stats(gen_fd), sink0 = prog_stats(sink_fd);
   const uint64_t t0 = mono_ns();
   // Measured window with a watchdog: the sink count must move at least every stall timeout.
   {
@@ -271,6 +279,7 @@ WorkloadResult run_xdp_pps(const WorkloadContext& ctx, const WorkloadOptions& op
   }
   const Counts w1 = read_counts(counters_fd);
   const uint64_t t1 = mono_ns();
+  const ProgStats gen1 = prog_stats(gen_fd), sink1 = prog_stats(sink_fd);
   const CpuTimes cpu1 = CpuTimes::now();
   auto snmp1 = read_snmp(dut);
   wait(opt.cooldown_s);
@@ -300,8 +309,17 @@ WorkloadResult run_xdp_pps(const WorkloadContext& ctx, const WorkloadOptions& op
                     {"batch_size", kBatchSize},
                     {"repeat_per_call", opt.rate_pps ? std::clamp<uint64_t>(opt.rate_pps / 1000, 1, kChunk) : kRepeatUnpaced},
                     {"paced", opt.rate_pps != 0},
+                    {"bpf_stats_enabled", stats.enabled()},
                     {"dut0_xdp", dut0.action()},
                     {"srv0_sink", sink.action()}};
+  auto per_run = [](const ProgStats& a, const ProgStats& b) {
+    uint64_t n = b.run_cnt - a.run_cnt;
+    return n ? static_cast<double>(b.run_time_ns - a.run_time_ns) / static_cast<double>(n) : 0.0;
+  };
+  if (stats.enabled()) {
+    m["generator"]["xdp_gen_ns_per_run"] = per_run(gen0, gen1);
+    m["generator"]["xdp_sink_ns_per_run"] = per_run(sink0, sink1);
+  }
   r.metrics = std::move(m);
   if (!gen_error.empty()) {
     r.reason = gen_error;
