@@ -86,6 +86,10 @@ po::options_description run_options_description() {
       ("out-parent", po::value<std::string>()->default_value("results"),
        "parent of the default directory <UTC time>-<kernel>-<git sha>/")
       ("latest-link", po::value<std::string>(), "also point this symlink at the results directory")
+      ("peers", po::bool_switch(),
+       "also measure each matching workload with the reference tools on the same path, interleaved: "
+       "iperf3 (tcp_stream), sockperf ping-pong --full-rtt (tcp_rr, udp_rr), wrk with Connection: close "
+       "(tcp_crr); needs whole-second --duration-s and --warmup-s")
       ("no-proof-capture", po::bool_switch(), "skip the libpcap proof probe (results then lack pcap proof)")
       ("run-id", po::value<std::string>(), "namespace id (1-8 of [a-z0-9]); default random")
       ("verbose,v", po::bool_switch(), "debug log, libbpf's own log included");
@@ -146,6 +150,11 @@ RunConfig parse_run_options(const std::vector<std::string>& args) {
       throw UsageError("udp_rr needs --payload-bytes and --response-bytes >= 8 (they carry a sequence number)");
   }
   c.proof_capture = !vm["no-proof-capture"].as<bool>();
+  c.peers = vm["peers"].as<bool>();
+  if (c.peers && (c.duration_s != std::floor(c.duration_s) || c.warmup_s != std::floor(c.warmup_s) ||
+                  c.duration_s < 1))
+    throw UsageError("--peers needs whole seconds for --duration-s (>= 1) and --warmup-s: iperf3 and sockperf take "
+                     "integers, and the definitions must match");
   c.verbose = vm["verbose"].as<bool>();
   if (vm.count("run-id")) {
     c.run_id = vm["run-id"].as<std::string>();

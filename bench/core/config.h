@@ -28,7 +28,7 @@ struct RunConfig {
   std::string latest_link;
   std::string run_id;            // also in namespace names
   bool proof_capture = true;     // libpcap proof probe per path and repetition
-  bool keep_going = true;
+  bool peers = false;             // also measure with iperf3 / sockperf / wrk (reference rows)
   bool verbose = false;
   nlohmann::json to_json() const;
 };

@@ -13,6 +13,7 @@
 #include "core/json_io.h"
 #include "core/log.h"
 #include "core/path.h"
+#include "core/peers.h"
 #include "core/runstate.h"
 #include "core/topology.h"
 #include "core/util.h"
@@ -35,6 +36,7 @@ nlohmann::json RunConfig::to_json() const {
                       {"out", out_dir},
                       {"run_id", run_id},
                       {"proof_capture", proof_capture},
+                      {"peers", peers},
                       {"verbose", verbose}};
   j["payload_bytes"] = payload_bytes ? nlohmann::json(*payload_bytes) : nlohmann::json("default");
   j["response_bytes"] = response_bytes ? nlohmann::json(*response_bytes) : nlohmann::json("= payload");
@@ -73,6 +75,57 @@ nlohmann::json result_entry(const std::string& path, const std::string& workload
                       {"order", order},    {"status", status},     {"started_utc", utc_now_iso8601()}};
   r["reason"] = reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(reason);
   return r;
+}
+
+// Reference tools for this workload on the same path instance, right after pathbench's own run
+// (interleaved: ours, then theirs, for every path and repetition).
+void run_peers(nlohmann::json& doc, const Topology& topo, PathInstance& inst, const RunConfig& cfg,
+               const std::string& pname, const WorkloadInfo& winfo, const WorkloadOptions& wopt, unsigned rep,
+               unsigned& order, bool& any_failed) {
+  for (const PeerTool& tool : peer_tools()) {
+    if (tool.workload != winfo.name) continue;
+    nlohmann::json entry = result_entry(pname, winfo.name, rep, order++, "ok", "");
+    entry["reference"] = {{"tool", tool.tool}};
+    if (auto why = tool.unavailable()) {
+      entry["status"] = "skipped";
+      entry["reason"] = *why;
+      doc["results"].push_back(entry);
+      continue;
+    }
+    log::info("      reference: {} {} on {}", tool.tool, winfo.name, pname);
+    WorkloadOptions o = wopt;
+    o.port = static_cast<uint16_t>(wopt.port + 100);  // the tool's own port: no TIME_WAIT clash
+    Endpoint server{Addr::kServer, o.port};
+    PeerContext pc{topo, inst.client_target(o, server), server, o};
+    PeerRun pr;
+    nlohmann::json proof;
+    try {
+      inst.begin(o);
+      pr = tool.run(pc);
+      proof = inst.end(o, pr.result.totals);
+    } catch (const std::exception& e) {
+      pr.result.ok = false;
+      pr.result.reason = e.what();
+    }
+    if (pr.reference.is_object())
+      for (auto& [k, v] : pr.reference.items()) entry["reference"][k] = v;
+    entry["workload_options"] = o.to_json();
+    entry["target"] = {{"ip", pc.target.ip}, {"port", pc.target.port}};
+    if (!proof.is_object()) proof = nlohmann::json::object();
+    proof["generator_totals"] = pr.result.totals.to_json();
+    entry["proof"] = proof;
+    if (!pr.result.metrics.is_null()) entry["metrics"] = pr.result.metrics;
+    std::string fail = !pr.result.ok ? pr.result.reason
+                       : !proof.value("ok", true) ? "proof of path failed: " + proof.value("reason", std::string())
+                                                  : "";
+    if (!fail.empty()) {
+      entry["status"] = "failed";
+      entry["reason"] = fail;
+      any_failed = true;
+      log::warn("{} {} reference {}: failed: {}", pname, winfo.name, tool.tool, fail);
+    }
+    doc["results"].push_back(entry);
+  }
 }
 
 std::string fmt_secs(double s) {
@@ -135,7 +188,7 @@ int run_benchmark(const RunConfig& cfg) {
             log::error("{}: {}", pname, setup_error);
           }
           if (inst && cfg.proof_capture) {
-            probe = pcap_probe(*topo, *inst, 5301, 5302);
+            probe = pcap_probe(*topo, *inst, 5501, 5502);  // own ports, apart from workloads (5201+) and references (5301+)
             if (!probe.value("ok", false))
               log::warn("{}: proof probe failed: {}", pname, probe.value("reason", std::string()));
           }
@@ -193,6 +246,7 @@ int run_benchmark(const RunConfig& cfg) {
             }
           }
           doc["results"].push_back(entry);
+          if (cfg.peers && inst && !wwhy && !g_interrupted) run_peers(doc, *topo, *inst, cfg, pname, *winfo, wopt, rep, order, any_failed);
         }
         inst.reset();  // tear the path down before the next one is built
         doc["finished_utc"] = utc_now_iso8601();

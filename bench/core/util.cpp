@@ -276,3 +276,78 @@ std::string kernel_release() {
 bool is_root() { return geteuid() == 0; }
 
 }  // namespace pb
+
+namespace pb {
+
+ChildProcess::ChildProcess(const std::vector<std::string>& argv) : argv0_(argv.at(0)) {
+  char tmpl[] = "/tmp/pathbench-child-XXXXXX";
+  int fd = mkstemp(tmpl);
+  if (fd < 0) throw_errno("mkstemp", errno);
+  log_ = tmpl;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, fd, 1);
+  posix_spawn_file_actions_adddup2(&fa, fd, 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t empty;
+  sigemptyset(&empty);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  sigset_t def;
+  sigemptyset(&def);
+  sigaddset(&def, SIGINT);
+  sigaddset(&def, SIGTERM);
+  sigaddset(&def, SIGPIPE);
+  posix_spawnattr_setsigdefault(&attr, &def);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  int rc = posix_spawnp(&pid_, args[0], &fa, &attr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  close(fd);
+  if (rc != 0) {
+    unlink(log_.c_str());
+    pid_ = -1;
+    throw EnvError(errno_msg("cannot run " + argv0_, rc));
+  }
+}
+
+bool ChildProcess::running() {
+  if (pid_ <= 0) return false;
+  int st;
+  pid_t r = waitpid(pid_, &st, WNOHANG);
+  if (r == pid_) {
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
+
+std::string ChildProcess::stop() {
+  if (pid_ > 0) {
+    // The process group: `ip netns exec` execs the tool, but a tool may fork workers.
+    kill(-pid_, SIGTERM);
+    kill(pid_, SIGTERM);
+    for (int i = 0; i < 50 && running(); ++i) usleep(20000);
+    if (pid_ > 0) {
+      kill(-pid_, SIGKILL);
+      kill(pid_, SIGKILL);
+      int st;
+      waitpid(pid_, &st, 0);
+      pid_ = -1;
+    }
+  }
+  std::string out = read_file(log_).value_or("");
+  return out;
+}
+
+ChildProcess::~ChildProcess() {
+  stop();
+  unlink(log_.c_str());
+}
+
+}  // namespace pb

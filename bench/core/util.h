@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include <sys/types.h>
 
 namespace pb {
 
@@ -83,5 +84,29 @@ std::string utc_now_compact();  // 20261128T004000Z, for directory names
 
 std::string kernel_release();
 bool is_root();
+
+}  // namespace pb
+
+namespace pb {
+
+// A background process we started (a reference tool's server, say); killed by pid — first
+// SIGTERM, then SIGKILL — and reaped on destruction. stdout/stderr go to a temp file kept for
+// the error message.
+class ChildProcess {
+ public:
+  explicit ChildProcess(const std::vector<std::string>& argv);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  pid_t pid() const { return pid_; }
+  bool running();
+  // Stops it; returns its output (stdout and stderr).
+  std::string stop();
+
+ private:
+  pid_t pid_ = -1;
+  std::string log_;
+  std::string argv0_;
+};
 
 }  // namespace pb
