@@ -216,6 +216,8 @@ void Proxy::Worker::wake() {
 }
 
 void Proxy::Worker::run() {
+  // Visible in top/perf: "pb-tproxy-<i>".
+  pthread_setname_np(pthread_self(), ("pb-tproxy-" + std::to_string(index)).c_str());
   if (!cfg.cpus.empty()) {
     cpu_set_t set;
     CPU_ZERO(&set);
