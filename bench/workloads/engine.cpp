@@ -173,7 +173,15 @@ Responder::Responder(const std::string& ns, const WorkloadOptions& opt, const En
   thread_ = std::thread([this, tcp, ns] {
     try {
       pin_thread(opt_.server_cpu);
-      if (tcp) loop_tcp(); else loop_udp();
+      // Request/response with few flows: a blocking thread per connection (TCP) or a blocking
+      // socket (UDP) — one recv and one send per transaction, as sockperf's server does; an
+      // epoll loop would add an epoll_wait to every round trip. Many flows, connection churn
+      // (tcp_crr) and bulk traffic use the epoll loop.
+      const bool rr = opt_.name == "tcp_rr" || opt_.name == "udp_rr";
+      if (tcp && rr && opt_.flows <= 64) loop_tcp_blocking();
+      else if (tcp) loop_tcp();
+      else if (rr) loop_udp_blocking();
+      else loop_udp();
     } catch (const std::exception& e) {
       error_ = e.what();
     }
@@ -187,6 +195,7 @@ Responder::~Responder() {
 }
 
 void Responder::stop() {
+  stop_req_ = true;
   if (thread_.joinable()) {
     uint64_t one = 1;
     (void)!write(stop_fd_, &one, sizeof one);
@@ -311,6 +320,56 @@ void Responder::loop_tcp() {
   }
   for (auto& [fd, c] : conns) close(fd);
   close(ep);
+}
+
+void Responder::stall_if_faulty() {
+  if (fault_stall_responder() && sh_.phase.load() >= kMeasure)
+    while (!stop_req_ && !sh_.stopping()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+void Responder::loop_tcp_blocking() {
+  std::vector<std::thread> conns;
+  pollfd pf[2] = {{listen_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+  while (!stop_req_) {
+    if (poll(pf, 2, 200) <= 0) continue;
+    if (pf[1].revents) break;
+    int c = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) continue;
+    accepted_.fetch_add(1, std::memory_order_relaxed);
+    conns.emplace_back([this, c] {
+      pin_thread(opt_.server_cpu);
+      set_timeouts(c, 200);
+      set_nodelay(c);
+      std::vector<char> req(opt_.payload_bytes), resp(opt_.response_bytes, 'r');
+      std::string err;
+      while (!stop_req_) {
+        if (!read_full(c, req.data(), req.size(), sh_, &err)) break;
+        bytes_.fetch_add(req.size(), std::memory_order_relaxed);
+        stall_if_faulty();
+        if (!write_full(c, resp.data(), resp.size(), sh_, &err)) break;
+      }
+      close(c);
+    });
+  }
+  stop_req_ = true;
+  for (auto& t : conns) t.join();
+}
+
+void Responder::loop_udp_blocking() {
+  int fl = fcntl(listen_fd_, F_GETFL);
+  fcntl(listen_fd_, F_SETFL, fl & ~O_NONBLOCK);
+  set_timeouts(listen_fd_, 200);
+  std::vector<char> buf(65536), out(std::max<uint32_t>(opt_.response_bytes, 1), 'r');
+  while (!stop_req_) {
+    sockaddr_in peer{};
+    socklen_t pl = sizeof peer;
+    ssize_t n = recvfrom(listen_fd_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&peer), &pl);
+    if (n < 0) continue;  // timeout: look at the stop flag
+    packets_.fetch_add(1, std::memory_order_relaxed);
+    stall_if_faulty();
+    std::memcpy(out.data(), buf.data(), std::min<size_t>({8, static_cast<size_t>(n), out.size()}));
+    sendto(listen_fd_, out.data(), out.size(), 0, reinterpret_cast<sockaddr*>(&peer), pl);
+  }
 }
 
 void Responder::loop_udp() {

@@ -65,10 +65,14 @@ class Responder {
  private:
   void loop_tcp();
   void loop_udp();
+  void loop_tcp_blocking();
+  void loop_udp_blocking();
+  void stall_if_faulty();
   const WorkloadOptions& opt_;
   Shared& sh_;
   int listen_fd_ = -1, stop_fd_ = -1;
   std::atomic<uint64_t> bytes_{0}, packets_{0}, accepted_{0};
+  std::atomic<bool> stop_req_{false};
   std::string error_;
   std::thread thread_;
 };
