@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstdarg>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 
@@ -97,6 +98,10 @@ std::string load_error(const std::string& what, int err, const LogCapture& cap) 
 // ---- stats and counters ----------------------------------------------------------------------
 
 StatsEnabler::StatsEnabler() {
+  if (const char* e = std::getenv("PATHBENCH_BPF_STATS"); e && std::string(e) == "0") {
+    reason_ = "disabled by PATHBENCH_BPF_STATS=0";
+    return;
+  }
   int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
   if (fd < 0) {
     reason_ = errno_msg("bpf(BPF_ENABLE_STATS, BPF_STATS_RUN_TIME)", -fd);
