@@ -195,7 +195,7 @@ nlohmann::json fwd_counters_json(const std::vector<pb_counter>& now,
       pk += now[k].packets - (before && k < before->size() ? (*before)[k].packets : 0);
       by += now[k].bytes - (before && k < before->size() ? (*before)[k].bytes : 0);
     }
-    j[fwd_reason_name(r)] = {{"packets", pk}, {"bytes", by}};
+    if (pk || r == PB_FWD_FORWARDED) j[fwd_reason_name(r)] = {{"packets", pk}, {"bytes", by}};
   }
   return j;
 }

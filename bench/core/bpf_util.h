@@ -99,8 +99,9 @@ std::vector<uint64_t> read_percpu_u64(int map_fd, uint32_t n);
 
 // Names of the forwarding reasons (pb_fwd_reason), for JSON: "forwarded", "pass_ttl", ...
 const char* fwd_reason_name(uint32_t reason);
-// {"forwarded": {"packets": n, "bytes": b}, ...} of one slot's counters (all slots when
-// slot < 0), minus `before` (same size) when given.
+// {"forwarded": {"packets": n, "bytes": b}, "pass_ttl_expired": ...} of one slot's counters (all
+// slots when slot < 0), minus `before` (same size) when given; reasons that did not move are
+// left out, "forwarded" is always there.
 nlohmann::json fwd_counters_json(const std::vector<pb_counter>& now,
                                  const std::vector<pb_counter>* before, int slot);
 uint64_t fwd_packets(const std::vector<pb_counter>& now, const std::vector<pb_counter>* before,
