@@ -283,9 +283,13 @@ TEST(Soak, TenRunsBackToBackLeakNothing) {
   std::vector<double> sorted = tps;
   std::sort(sorted.begin(), sorted.end());
   double median = (sorted[4] + sorted[5]) / 2;
+  // The expected spread on a 2-vCPU VM is bimodal: tcp_rr runs at ~58k/s when the scheduler
+  // keeps generator and responder on one CPU and ~16k/s when every round trip crosses CPUs (seen
+  // here, both modes within one soak). A factor of 5 holds both modes and still catches a run
+  // that degrades (a leak slowing every run, a stuck flow).
   for (double t : tps) {
-    EXPECT_GT(t, median / 3) << "a run fell far outside the spread of the others";
-    EXPECT_LT(t, median * 3);
+    EXPECT_GT(t, median / 5) << "a run fell far outside the spread of the others";
+    EXPECT_LT(t, median * 5);
   }
   EXPECT_EQ(diff_lines(before, host_snapshot()), "");
   std::filesystem::remove_all(parent);
