@@ -132,3 +132,39 @@ TEST(Fixtures, PacketsAreWellFormed) {
 
 }  // namespace
 }  // namespace pb
+
+namespace pb {
+namespace {
+
+// BPF_FIB_LOOKUP_DIRECT looks in the main table only. Once a namespace has had a policy rule
+// (the proxy paths add fwmark rules in the DUT), the kernel keeps local routes in their own
+// table for good, and a direct lookup of the DUT's own address finds the connected route instead.
+// The programs must still hand such a packet to the stack untouched (as NO_NEIGH).
+TEST(ForwardingProgramsUnmergedFib, LocalDestinationStillGoesToTheStack) {
+  if (!is_root()) GTEST_SKIP() << test::kNeedRoot;
+  Topology topo(test::topo_id("bu"));
+  run_cmd_checked({"ip", "-n", topo.dut(), "rule", "add", "fwmark", "1", "lookup", "100"});
+  run_cmd_checked({"ip", "-n", topo.dut(), "rule", "del", "fwmark", "1", "lookup", "100"});
+  const unsigned if0 = ifindex_in_netns(topo.dut(), Addr::kDutClientDev);
+  bpf::SkelPtr<tc_fwd> tc(bpf::open_skeleton<tc_fwd>("tc_fwd"));
+  bpf::load_skeleton(tc.get(), "tc_fwd");
+  bpf::SkelPtr<xdp_fwd> xdp(bpf::open_skeleton<xdp_fwd>("xdp_fwd"));
+  bpf::load_skeleton(xdp.get(), "xdp_fwd");
+  fx::PacketSpec local = fx::udp_c2s();
+  local.daddr = fx::ip4(Addr::kDutClientSide);
+  const auto in = fx::build_packet(local);
+  bpf::TestRun rt, rx;
+  run_in_netns(topo.dut(), [&] {
+    rt = bpf::test_run_tc(bpf_program__fd(tc->progs.tc_fwd), in, if0);
+    rx = bpf::test_run_xdp(bpf_program__fd(xdp->progs.xdp_fwd), in, if0);
+  });
+  ASSERT_EQ(rt.err, 0);
+  ASSERT_EQ(rx.err, 0);
+  EXPECT_EQ(rt.retval, kTcActOk) << "tc_fwd must pass a packet for the DUT itself to the stack";
+  EXPECT_EQ(rx.retval, kXdpPass) << "xdp_fwd must pass a packet for the DUT itself to the stack";
+  EXPECT_EQ(rt.out, in);
+  EXPECT_EQ(rx.out, in);
+}
+
+}  // namespace
+}  // namespace pb
