@@ -3,7 +3,9 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 PYTHON ?= /usr/bin/python3
 # Default suite for `make bench` (override on the command line, e.g. `make bench DURATION=5`).
-DURATION ?= 2
+# 8 paths x 6 workloads x 3 repetitions x ~2.3 s: about 5 minutes on 2 cores.
+DURATION ?= 1.5
+WARMUP ?= 0.3
 REPS ?= 3
 PATHS ?= all
 WORKLOADS ?= all
@@ -26,7 +28,8 @@ test-unprivileged: build
 
 bench: build
 	$(BUILD)/pathbench run --paths $(PATHS) --workloads $(WORKLOADS) \
-	    --duration-s $(DURATION) --repetitions $(REPS) --out-parent results \
+	    --duration-s $(DURATION) --warmup-s $(WARMUP) --cooldown-s 0.1 --repetitions $(REPS) \
+	    --out-parent results \
 	    --latest-link results/latest
 	@if [ -f analysis/__main__.py ]; then \
 	    $(PYTHON) -m analysis report results/latest && \
