@@ -11,6 +11,8 @@
 #include <cstdarg>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
+#include <memory>
 #include <mutex>
 
 #include "core/log.h"
@@ -113,6 +115,55 @@ StatsEnabler::StatsEnabler() {
 
 StatsEnabler::~StatsEnabler() {
   if (fd_ >= 0) close(fd_);
+}
+
+double stats_sample_seconds(double warmup_s, double duration_s) {
+  if (warmup_s > 0.02) return std::min(0.5, warmup_s * 0.8);
+  return std::max(0.01, std::min(0.2, duration_s * 0.1));
+}
+
+void StatsSampler::start(double seconds) {
+  stop();
+  const char* env = std::getenv("PATHBENCH_BPF_STATS");
+  always_ = env && std::string(env) == "always";
+  auto en = std::make_shared<StatsEnabler>();
+  enabled_ = en->enabled();
+  reason_ = en->reason();
+  on_ns_ = 0;
+  if (!enabled_) return;
+  stop_ = false;
+  const uint64_t t0 = mono_ns();
+  thread_ = std::thread([this, en, seconds, t0]() mutable {
+    std::unique_lock<std::mutex> lk(mu_);
+    if (always_)
+      cv_.wait(lk, [&] { return stop_; });
+    else
+      cv_.wait_for(lk, std::chrono::duration<double>(seconds), [&] { return stop_; });
+    en.reset();  // closes the fd: stats off
+    on_ns_ = mono_ns() - t0;
+  });
+}
+
+void StatsSampler::stop() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+nlohmann::json StatsSampler::to_json() const {
+  nlohmann::json j = {{"enabled", enabled_}};
+  if (!enabled_) {
+    j["reason"] = reason_;
+    return j;
+  }
+  j["window"] = always_ ? "whole workload (PATHBENCH_BPF_STATS=always)"
+                        : "sampled at the start of the workload (warm-up), off while measuring";
+  j["enabled_ms"] = static_cast<double>(on_ns_) / 1e6;
+  return j;
 }
 
 ProgStats prog_stats(int prog_fd) {

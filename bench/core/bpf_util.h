@@ -9,8 +9,11 @@
 #pragma once
 #include <linux/if_link.h>
 
+#include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -68,9 +71,13 @@ using SkelPtr = std::unique_ptr<Skel, SkelDeleter<Skel>>;
 // BPF run-time statistics (run_cnt, run_time_ns per program), on while this object lives.
 // Uses the BPF_ENABLE_STATS bpf() command, not the kernel.bpf_stats_enabled sysctl: stats stay on
 // only while the returned fd is open, so a killed process turns them off by itself (a sysctl
-// write would stay behind), and we never touch a host-wide knob. Costs ~25 ns per program run
-// while on (FIELD-NOTES), so it is recorded in the proof. PATHBENCH_BPF_STATS=0 in the
-// environment leaves them off (measured here: no visible effect on xdp_pps rates).
+// write would stay behind), and we never touch a host-wide knob. PATHBENCH_BPF_STATS=0 in the
+// environment leaves them off.
+//
+// Stats are not free: every program run then reads the clock twice, and on this VM (kvm pvclock)
+// that cost xdp_pps a third of its rate (xdp-redirect 3.1-3.3 Mpps without, 1.96 with; baseline
+// 1.3 vs 1.03, through the generator, pass and sink programs), far above the ~25 ns/run of
+// FIELD-NOTES. So measurements never run with stats on: use StatsSampler.
 class StatsEnabler {
  public:
   StatsEnabler();
@@ -84,6 +91,36 @@ class StatsEnabler {
   int fd_ = -1;
   std::string reason_;
 };
+
+// Turns BPF run-time stats on for a bounded time, from start() until `seconds` later (a
+// background thread closes the stats fd) or stop(). Callers sample program cost during a
+// workload's warm-up, so the measured window runs without the stats' overhead.
+// PATHBENCH_BPF_STATS=always keeps them on until stop() (the whole workload).
+class StatsSampler {
+ public:
+  StatsSampler() = default;
+  ~StatsSampler() { stop(); }
+  StatsSampler(const StatsSampler&) = delete;
+  StatsSampler& operator=(const StatsSampler&) = delete;
+  void start(double seconds);
+  void stop();                                      // idempotent; joins the thread
+  bool enabled() const { return enabled_; }         // did enabling succeed (last start)
+  const std::string& reason() const { return reason_; }
+  uint64_t enabled_ns() const { return on_ns_; }    // how long they were on (after stop)
+  nlohmann::json to_json() const;                   // {"enabled", "window", "enabled_ms"|"reason"}
+
+ private:
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false, enabled_ = false, always_ = false;
+  std::string reason_;
+  uint64_t on_ns_ = 0;
+};
+
+// How long to sample BPF stats for a workload: most of its warm-up (at most 0.5 s), or, without
+// a warm-up, a tenth of the measured window (the overlap is then recorded).
+double stats_sample_seconds(double warmup_s, double duration_s);
 
 struct ProgStats {
   uint64_t run_cnt = 0;
