@@ -78,8 +78,10 @@ po::options_description run_options_description() {
       ("response-bytes", po::value<uint32_t>(), "response size for *_rr / tcp_crr (default: = payload)")
       ("flows", po::value<uint32_t>()->default_value(1), "concurrent flows (one thread each)")
       ("rate-pps", po::value<uint64_t>()->default_value(0), "udp_pps/xdp_pps send rate, 0 = as fast as possible")
-      ("pinning", po::value<std::string>()->default_value("none"),
-       "CPU placement: none (scheduler decides) | split (generator on CPU 0, responder on the last CPU)");
+      ("pinning", po::value<std::string>()->default_value("auto"),
+       "CPU placement of generator, responder and proxy threads: one-cpu (all on CPU 0; the DUT's "
+       "softirq work follows the sender) | split (generator CPU 0, responder and proxy the last CPU) | "
+       "none (the scheduler decides) | auto (one-cpu on machines with <= 2 CPUs, else split)");
   po::options_description out("Output");
   out.add_options()
       ("out", po::value<std::string>(), "results directory (must not hold a run.json yet)")
@@ -132,8 +134,9 @@ RunConfig parse_run_options(const std::vector<std::string>& args) {
     throw UsageError(fmt::format("--flows {} is out of range: want [1, 1024]", c.flows));
   c.rate_pps = vm["rate-pps"].as<uint64_t>();
   c.pinning = vm["pinning"].as<std::string>();
-  if (c.pinning != "none" && c.pinning != "split")
-    throw UsageError("--pinning '" + c.pinning + "': want none or split");
+  if (c.pinning == "auto") c.pinning = sysconf(_SC_NPROCESSORS_ONLN) <= 2 ? "one-cpu" : "split";
+  if (c.pinning != "none" && c.pinning != "split" && c.pinning != "one-cpu")
+    throw UsageError("--pinning '" + c.pinning + "': want auto, one-cpu, split or none");
   if (vm.count("payload-bytes")) c.payload_bytes = vm["payload-bytes"].as<uint32_t>();
   if (vm.count("response-bytes")) c.response_bytes = vm["response-bytes"].as<uint32_t>();
   for (auto& wn : c.workloads) {

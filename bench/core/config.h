@@ -22,7 +22,7 @@ struct RunConfig {
   uint32_t threads = 1;
   uint64_t rate_pps = 0;
   double stall_timeout_s = 2;
-  std::string pinning = "auto";  // auto | none | split
+  std::string pinning = "one-cpu";  // resolved: one-cpu | split | none
   std::string out_dir;           // resolved results directory
   std::string out_parent = "results";
   std::string latest_link;

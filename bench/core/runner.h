@@ -23,6 +23,10 @@ int run_benchmark(const RunConfig& cfg);
 nlohmann::json pcap_probe(const Topology& topo, const PathInstance& path, uint16_t udp_port,
                           uint16_t tcp_port);
 
+// The run's CPU placement, as recorded in environment.cpu_pinning; paths that start threads (the
+// proxy) pin them to "proxy_cpu" when it is a number.
+nlohmann::json pinning_json(const RunConfig& cfg);
+
 // Prints the human summary of a finished run document.
 void print_summary(const nlohmann::json& run);
 
