@@ -7,8 +7,8 @@ PYTHON ?= /usr/bin/python3
 DURATION ?= 1.5
 WARMUP ?= 0.3
 REPS ?= 3
-PATHS ?= all
-WORKLOADS ?= all
+PATHS ?= default
+WORKLOADS ?= default
 
 .PHONY: all build test test-unprivileged bench report compare clean
 

@@ -116,14 +116,16 @@ int cmd_list(const std::vector<std::string>& args) {
     if (!root) status = "unknown (probing needs root)";
     else if (auto why = p.unsupported ? p.unsupported() : std::nullopt) status = "unsupported: " + *why;
     else status = "supported";
-    std::printf("  %-14s %-62s %s\n", p.name.c_str(), p.description.c_str(), status.c_str());
+    std::printf("  %-22s %s%s\n      %s\n", p.name.c_str(), status.c_str(), p.in_default_suite ? "" : " (not in the default suite)",
+                p.description.c_str());
   }
   std::printf("workloads:\n");
   for (auto& w : all_workloads()) {
     std::string status;
     if (auto why = w.unsupported ? w.unsupported() : std::nullopt) status = "unsupported: " + *why;
     else status = "supported";
-    std::printf("  %-14s %-62s %s\n", w.name.c_str(), w.description.c_str(), status.c_str());
+    std::printf("  %-22s %s%s\n      %s\n", w.name.c_str(), status.c_str(), w.in_default_suite ? "" : " (not in the default suite)",
+                w.description.c_str());
   }
   return kExitOk;
 }

@@ -25,19 +25,20 @@ namespace pb {
 
 namespace {
 
+// "all": every name this build knows; "default": those in the default suite.
 std::vector<std::string> resolve_names(const std::string& arg, const std::vector<std::string>& known,
-                                       const std::string& what) {
+                                       const std::vector<std::string>& defaults, const std::string& what) {
   std::vector<std::string> want;
   for (auto& n : split(arg, ',')) {
     std::string t = trim(n);
     if (t.empty()) continue;
-    if (t == "all") {
-      for (auto& k : known)
+    if (t == "all" || t == "default") {
+      for (auto& k : t == "all" ? known : defaults)
         if (std::find(want.begin(), want.end(), k) == want.end()) want.push_back(k);
       continue;
     }
     if (std::find(known.begin(), known.end(), t) == known.end())
-      throw UsageError("unknown " + what + " '" + t + "' (known: " + join(known, ", ") + ", all)");
+      throw UsageError("unknown " + what + " '" + t + "' (known: " + join(known, ", ") + ", default, all)");
     if (std::find(want.begin(), want.end(), t) == want.end()) want.push_back(t);
   }
   if (want.empty()) throw UsageError("no " + what + " given");
@@ -58,10 +59,10 @@ void check_range(const std::string& name, double v, double lo, double hi, bool l
 po::options_description run_options_description() {
   po::options_description what("What to run");
   what.add_options()
-      ("paths", po::value<std::string>()->default_value("all"),
-       "comma-separated paths, or 'all' (see `pathbench list`)")
-      ("workloads", po::value<std::string>()->default_value("all"),
-       "comma-separated workloads, or 'all'")
+      ("paths", po::value<std::string>()->default_value("default"),
+       "comma-separated paths, 'default' (the default suite) or 'all' (see `pathbench list`)")
+      ("workloads", po::value<std::string>()->default_value("default"),
+       "comma-separated workloads, 'default' or 'all'")
       ("repetitions", po::value<unsigned>()->default_value(3),
        "repetitions; paths are interleaved (A B C A B C ...)");
   po::options_description timing("Timing (seconds)");
@@ -113,11 +114,17 @@ RunConfig parse_run_options(const std::vector<std::string>& args) {
   if (vm.count("help")) throw HelpRequested();
 
   RunConfig c;
-  std::vector<std::string> known_paths, known_workloads;
-  for (auto& p : all_paths()) known_paths.push_back(p.name);
-  for (auto& w : all_workloads()) known_workloads.push_back(w.name);
-  c.paths = resolve_names(vm["paths"].as<std::string>(), known_paths, "path");
-  c.workloads = resolve_names(vm["workloads"].as<std::string>(), known_workloads, "workload");
+  std::vector<std::string> known_paths, known_workloads, default_paths, default_workloads;
+  for (auto& p : all_paths()) {
+    known_paths.push_back(p.name);
+    if (p.in_default_suite) default_paths.push_back(p.name);
+  }
+  for (auto& w : all_workloads()) {
+    known_workloads.push_back(w.name);
+    if (w.in_default_suite) default_workloads.push_back(w.name);
+  }
+  c.paths = resolve_names(vm["paths"].as<std::string>(), known_paths, default_paths, "path");
+  c.workloads = resolve_names(vm["workloads"].as<std::string>(), known_workloads, default_workloads, "workload");
   c.repetitions = vm["repetitions"].as<unsigned>();
   if (c.repetitions < 1 || c.repetitions > 1000)
     throw UsageError(fmt::format("--repetitions {} is out of range: want [1, 1000]", c.repetitions));
