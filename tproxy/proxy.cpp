@@ -167,6 +167,7 @@ CounterSnapshot Proxy::counters() const {
     s.udp_datagrams_upstream_to_client += c.udp_dgrams_u2c.get();
     s.udp_bytes_client_to_upstream += c.udp_bytes_c2u.get();
     s.udp_bytes_upstream_to_client += c.udp_bytes_u2c.get();
+    s.udp_redispatched += c.udp_redispatched.get();
     s.errors += c.errors.get();
     s.accept_errors += c.accept_errors.get();
   }
@@ -180,7 +181,8 @@ CounterSnapshot Proxy::counters() const {
   X(upstream_resets) X(half_closes) X(bytes_client_to_upstream) X(bytes_upstream_to_client)     \
   X(udp_flows_created) X(udp_flows_evicted) X(udp_flows_expired) X(udp_flows_active)            \
   X(udp_datagrams_client_to_upstream) X(udp_datagrams_upstream_to_client)                       \
-  X(udp_bytes_client_to_upstream) X(udp_bytes_upstream_to_client) X(errors) X(accept_errors)
+  X(udp_bytes_client_to_upstream) X(udp_bytes_upstream_to_client) X(udp_redispatched)          \
+  X(errors) X(accept_errors)
 
 std::vector<std::pair<std::string, uint64_t>> CounterSnapshot::items() const {
   std::vector<std::pair<std::string, uint64_t>> v;

@@ -94,6 +94,7 @@ struct CounterSnapshot {
   uint64_t udp_datagrams_upstream_to_client = 0;
   uint64_t udp_bytes_client_to_upstream = 0;
   uint64_t udp_bytes_upstream_to_client = 0;
+  uint64_t udp_redispatched = 0;       // another client's datagram found on a flow's socket
   uint64_t errors = 0;                 // unexpected syscall failures (accept, splice, send...)
   uint64_t accept_errors = 0;
   // name -> value, for JSON and the CLI.

@@ -111,7 +111,8 @@ Flow* Proxy::Worker::create_flow(Listener* l, const FlowKey& key, const sockaddr
                                  const sockaddr_in& orig, const sockaddr_in& upstream,
                                  uint64_t now) {
   auto f = std::make_unique<Flow>();
-  f->listener_fd = l->fd;
+  f->listener = l;
+  f->orig = orig;
   f->key = key;
   f->client = client;
   f->ufd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -193,13 +194,28 @@ void Proxy::Worker::on_flow_event(Flow* f, bool client_side) {
   char* buf = ubuf_.data();
   const FlowKey key = f->key;
   for (int i = 0; i < 64 && !f->dead; ++i) {
-    ssize_t n = recv(client_side ? f->client_fd : f->ufd, buf, kDgramMax, MSG_DONTWAIT);
+    sockaddr_in from{};
+    socklen_t fl = sizeof from;
+    ssize_t n = client_side ? recvfrom(f->client_fd, buf, kDgramMax, MSG_DONTWAIT,
+                                       reinterpret_cast<sockaddr*>(&from), &fl)
+                            : recv(f->ufd, buf, kDgramMax, MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) return;
       // ECONNREFUSED etc. (ICMP errors on a connected UDP socket): counted; the flow stays
       // until it idles out, as a NAT would keep it.
       c.errors.add();
       return;
+    }
+    if (client_side && (from.sin_addr.s_addr != f->client.sin_addr.s_addr ||
+                        from.sin_port != f->client.sin_port)) {
+      // Queued while this socket was bound to the original destination but not yet connected
+      // to its client (a bind/connect window no socket API closes): another client's datagram.
+      // Dispatch it as if it had reached the listener.
+      sockaddr_in orig = f->orig;
+      Listener* l = f->listener;
+      client_datagram(l, from, orig, buf, static_cast<size_t>(n));
+      c.udp_redispatched.add();
+      continue;
     }
     flows_.find(key, now_ns());  // refresh LRU position
     if (client_side) {
@@ -212,7 +228,7 @@ void Proxy::Worker::on_flow_event(Flow* f, bool client_side) {
     } else {
       ssize_t w = f->client_fd >= 0
                       ? send(f->client_fd, buf, static_cast<size_t>(n), MSG_DONTWAIT)
-                      : sendto(f->listener_fd, buf, static_cast<size_t>(n), MSG_DONTWAIT,
+                      : sendto(f->listener->fd, buf, static_cast<size_t>(n), MSG_DONTWAIT,
                                reinterpret_cast<const sockaddr*>(&f->client), sizeof f->client);
       if (w < 0) {
         c.errors.add();

@@ -35,8 +35,8 @@ struct alignas(64) WorkerCounters {
   Counter tcp_accepted, tcp_active, tcp_closed, tcp_refused_out_of_range, udp_refused_out_of_range,
       refused_loop, upstream_connect_failed, client_resets, upstream_resets, half_closes,
       bytes_c2u, bytes_u2c, udp_flows_created, udp_flows_evicted, udp_flows_expired,
-      udp_flows_active, udp_dgrams_c2u, udp_dgrams_u2c, udp_bytes_c2u, udp_bytes_u2c, errors,
-      accept_errors;
+      udp_flows_active, udp_dgrams_c2u, udp_dgrams_u2c, udp_bytes_c2u, udp_bytes_u2c, udp_redispatched,
+      errors, accept_errors;
 };
 
 enum class Kind : uint8_t { kTcpListener, kUdpListener, kWake, kConnClient, kConnUpstream,
@@ -104,7 +104,8 @@ struct Flow {
   sockaddr_in client{};
   int client_fd = -1;  // bound to the original destination, connected to the client; -1: reply
                        // through the listener (proxy-plain, where the destination is our own)
-  int listener_fd = -1;  // the UDP listener the flow started on
+  Listener* listener = nullptr;  // the UDP listener the flow started on
+  sockaddr_in orig{};            // original destination (what client_fd is bound to)
   int ufd = -1;        // connected to the upstream
   bool dead = false;
 };

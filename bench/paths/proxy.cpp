@@ -328,9 +328,13 @@ std::string nft_ruleset(bool keep_client_source) {
       "table ip {t} {{\n"
       "  chain prerouting {{\n"
       "    type filter hook prerouting priority mangle; policy accept;\n"
-      // Packets of connections the proxy already has (its accepted / per-flow sockets): mark for
-      // local delivery, skip the tproxy lookup.
-      "    iifname \"{cli}\" ip daddr {pfx} meta l4proto {{ tcp, udp }} socket transparent 1 meta mark set {m} counter accept comment \"established\"\n"
+      // Packets of connections the proxy already has (its accepted sockets): mark for local
+      // delivery, skip the tproxy lookup. TCP only: for UDP `socket` also matches an unconnected
+      // socket, and the proxy's per-flow socket is briefly unconnected between its bind() to the
+      // original destination and its connect() to its client; a new flow's first datagram would
+      // then be marked without a socket assigned and dropped (UdpNoPorts) or land in another
+      // flow. The tproxy rule's own lookup takes only connected UDP sockets, then the listener.
+      "    iifname \"{cli}\" ip daddr {pfx} meta l4proto tcp socket transparent 1 meta mark set {m} counter accept comment \"established\"\n"
       "    iifname \"{cli}\" ip daddr {pfx} meta l4proto {{ tcp, udp }} tproxy to :{port} meta mark set {m} counter accept comment \"tproxy\"\n",
       fmt::arg("t", kNftTable), fmt::arg("cli", Addr::kDutClientDev), fmt::arg("pfx", kInterceptPrefix),
       fmt::arg("m", kMark), fmt::arg("port", kProxyPort));
@@ -424,7 +428,7 @@ class TproxyIpt : public ProxyPath {
     add_local_table(ks_);
     add_mark_rule(ks_);
     const std::string port = std::to_string(kProxyPort);
-    for (const char* proto : {"tcp", "udp"}) {
+    for (const std::string proto : {"tcp", "udp"}) {
       std::vector<std::string> m = {"-i", Addr::kDutClientDev, "-d", kInterceptPrefix, "-p", proto};
       auto rule = [&](std::vector<std::string> tail) {
         std::vector<std::string> r = m;
@@ -434,7 +438,10 @@ class TproxyIpt : public ProxyPath {
       // Established: the socket match (xt_socket) finds the proxy's transparent socket.
       auto est = rule({"-m", "socket", "--transparent", "-j", "MARK", "--set-mark", kMark});
       auto tp = rule({"-j", "TPROXY", "--on-port", port, "--tproxy-mark", std::string(kMark) + "/" + kMark});
-      for (auto* r : {&est, &tp}) {
+      // xt_socket for TCP only, for the reason given at the nft rules above.
+      std::vector<std::vector<std::string>*> rules = {&tp};
+      if (proto == "tcp") rules.insert(rules.begin(), &est);
+      for (auto* r : rules) {
         std::vector<std::string> add = {ipt_, "-w", "-t", "mangle", "-A", "PREROUTING"};
         std::vector<std::string> del = {ipt_, "-w", "-t", "mangle", "-D", "PREROUTING"};
         add.insert(add.end(), r->begin(), r->end());
