@@ -362,7 +362,11 @@ TcIngress::TcIngress(const std::string& ns, const std::string& dev, int prog_fd)
   run_in_netns(ns, [&] {
     ifindex_ = static_cast<int>(ifindex_here(ns, dev));
     // TCX (bpf_link, 6.6+): the link goes with the fd, and it does not need a qdisc.
-    int fd = bpf_link_create(prog_fd, ifindex_, static_cast<bpf_attach_type>(kBpfTcxIngress), nullptr);
+    // PATHBENCH_TC_ATTACH=clsact skips it (tests the fallback; compares the two hooks).
+    const char* force = std::getenv("PATHBENCH_TC_ATTACH");
+    const bool clsact_only = force && std::string(force) == "clsact";
+    int fd = clsact_only ? -EOPNOTSUPP
+                         : bpf_link_create(prog_fd, ifindex_, static_cast<bpf_attach_type>(kBpfTcxIngress), nullptr);
     if (fd >= 0) {
       link_fd_ = fd;
       mode_ = "tcx";

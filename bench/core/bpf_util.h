@@ -196,7 +196,7 @@ uint32_t xdp_attached_id(const std::string& ns, const std::string& dev);
 
 // A TC ingress attachment on ns/dev: a TCX link (Linux 6.6+) when the kernel has it, else the
 // classic clsact qdisc + cls_bpf filter (direct-action). The qdisc is removed on destruction
-// only when this object created it.
+// only when this object created it. PATHBENCH_TC_ATTACH=clsact forces the classic hook.
 class TcIngress {
  public:
   TcIngress(const std::string& ns, const std::string& dev, int prog_fd);

@@ -142,6 +142,41 @@ INSTANTIATE_TEST_SUITE_P(Paths, ForwardingPath, ::testing::Values("tc-redirect",
                            return s;
                          });
 
+// The clsact fallback (kernels before 6.6) on this kernel: forced, it must forward and clean up
+// as TCX does, qdisc included.
+TEST(TcRedirectClsact, ForwardsAndRemovesQdisc) {
+  if (!is_root()) GTEST_SKIP() << test::kNeedRoot;
+  const PathInfo* info = find_path("tc-redirect");
+  ASSERT_NE(info, nullptr);
+  if (auto why = info->unsupported()) GTEST_SKIP() << *why;
+  Topology topo(test::topo_id("bc"));
+  RunConfig cfg;
+  PathContext pctx{topo, cfg};
+  setenv("PATHBENCH_TC_ATTACH", "clsact", 1);
+  {
+    auto inst = info->make(pctx);
+    unsetenv("PATHBENCH_TC_ATTACH");
+    WorkloadOptions w;
+    w.name = "udp_pps";
+    inst->begin(w);
+    int got = udp_through(topo, 9004, 50);
+    WorkloadTotals t;
+    t.packets_sent = 50;
+    t.packets_received = static_cast<uint64_t>(got);
+    auto proof = inst->end(w, t);
+    EXPECT_EQ(proof.value("attach_mode", ""), "clsact");
+    EXPECT_TRUE(proof.value("ok", false)) << proof.dump(2);
+    EXPECT_EQ(got, 50);
+    auto q = run_cmd_checked(in_netns(topo.dut(), {"tc", "qdisc", "show", "dev", Addr::kDutClientDev}));
+    EXPECT_NE(q.find("clsact"), std::string::npos) << q;
+  }
+  unsetenv("PATHBENCH_TC_ATTACH");
+  for (const char* dev : {Addr::kDutClientDev, Addr::kDutServerDev}) {
+    auto q = run_cmd_checked(in_netns(topo.dut(), {"tc", "qdisc", "show", "dev", dev}));
+    EXPECT_EQ(q.find("clsact"), std::string::npos) << "clsact qdisc left on " << dev << ": " << q;
+  }
+}
+
 // xdp_pps with plain kernel forwarding (no path object): frames must reach the sink, and the
 // workload removes the programs it added to dut0 and srv0.
 TEST(XdpPps, KernelForwardingAndCleanup) {
