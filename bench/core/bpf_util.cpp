@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 #include <net/if.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -437,6 +438,21 @@ TcIngress::~TcIngress() {
 }
 
 // ---- BPF_PROG_TEST_RUN ---------------------------------------------------------------------
+
+void run_in_throwaway_netns(const std::function<void()>& fn) {
+  std::exception_ptr err;
+  std::thread t([&] {
+    try {
+      if (unshare(CLONE_NEWNET) != 0)
+        log::debug("{}", errno_msg("unshare(CLONE_NEWNET) for a probe; probing in place", errno));
+      fn();
+    } catch (...) {
+      err = std::current_exception();
+    }
+  });
+  t.join();
+  if (err) std::rethrow_exception(err);
+}
 
 TestRun test_run_xdp(int prog_fd, const std::vector<uint8_t>& pkt, uint32_t ingress_ifindex,
                      uint32_t repeat) {

@@ -11,6 +11,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -214,6 +215,12 @@ class TcIngress {
 };
 
 // ---- BPF_PROG_TEST_RUN ---------------------------------------------------------------------
+
+// Runs fn on a fresh thread inside a new, empty network namespace (unshare(CLONE_NEWNET) on that
+// thread; it disappears with the thread), so feasibility probes that run programs touch nothing
+// real. Falls back to the caller's namespace when unshare is not permitted. Rethrows fn's
+// exception.
+void run_in_throwaway_netns(const std::function<void()>& fn);
 
 struct TestRun {
   int err = 0;               // 0 or -errno

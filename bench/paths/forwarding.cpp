@@ -285,8 +285,8 @@ class XdpRedirect : public ForwardingPath {
 };
 
 // Cheap feasibility probe: can this kernel load the program and run it once under
-// BPF_PROG_TEST_RUN (verifier, bpf_fib_lookup, redirect helpers)? Nothing is attached; the
-// test run's fib lookup reads the caller's routing table and changes nothing.
+// BPF_PROG_TEST_RUN (verifier, bpf_fib_lookup, redirect helpers)? Nothing is attached, and the
+// test run happens in a throwaway empty namespace.
 template <class Skel, class RunFn>
 std::optional<std::string> probe(const std::string& what, RunFn run) {
   if (!is_root()) return "needs root (CAP_BPF and CAP_NET_ADMIN) to load and attach BPF programs";
@@ -294,7 +294,8 @@ std::optional<std::string> probe(const std::string& what, RunFn run) {
     SkelPtr<Skel> s(open_skeleton<Skel>(what));
     load_skeleton(s.get(), what);
     auto pkt = fixtures::build_packet(fixtures::udp_c2s());
-    TestRun r = run(s.get(), pkt);
+    TestRun r;
+    run_in_throwaway_netns([&] { r = run(s.get(), pkt); });
     if (r.err) return errno_msg("BPF_PROG_TEST_RUN(" + what + ")", -r.err);
   } catch (const std::exception& e) {
     return std::string(e.what());

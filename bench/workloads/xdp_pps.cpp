@@ -125,7 +125,8 @@ bool stop_requested(const WorkloadContext& ctx) {
 }
 
 // The probe: can this kernel run an XDP program on live frames? Runs xdp_sink once on a frame
-// it matches, so the verdict is XDP_DROP and nothing is transmitted or delivered anywhere.
+// it matches, so the verdict is XDP_DROP and nothing is transmitted or delivered anywhere, in a
+// throwaway empty namespace at that.
 std::optional<std::string> live_frames_unsupported() {
   if (!is_root()) return "needs root (CAP_BPF, CAP_NET_ADMIN) for BPF_PROG_RUN with live frames";
   try {
@@ -143,7 +144,8 @@ std::optional<std::string> live_frames_unsupported() {
     o.data_size_in = static_cast<__u32>(pkt.size());
     o.flags = BPF_F_TEST_XDP_LIVE_FRAMES;
     o.repeat = 1;
-    int err = bpf_prog_test_run_opts(bpf_program__fd(s->progs.xdp_sink), &o);
+    int err = 0;
+    run_in_throwaway_netns([&] { err = bpf_prog_test_run_opts(bpf_program__fd(s->progs.xdp_sink), &o); });
     if (err == -EINVAL)
       return "the kernel refuses BPF_PROG_RUN with BPF_F_TEST_XDP_LIVE_FRAMES (needs Linux 5.18+); "
              "use udp_pps (socket sender) instead";
