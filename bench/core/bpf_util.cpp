@@ -119,12 +119,13 @@ StatsEnabler::~StatsEnabler() {
 }
 
 double stats_sample_seconds(double warmup_s, double duration_s) {
-  if (warmup_s > 0.02) return std::min(0.5, warmup_s * 0.8);
+  if (stats_sample_in_warmup(warmup_s)) return std::min(0.5, warmup_s * 0.8);
   return std::max(0.01, std::min(0.2, duration_s * 0.1));
 }
 
-void StatsSampler::start(double seconds) {
+void StatsSampler::start(double seconds, bool in_warmup) {
   stop();
+  in_warmup_ = in_warmup;
   const char* env = std::getenv("PATHBENCH_BPF_STATS");
   always_ = env && std::string(env) == "always";
   auto en = std::make_shared<StatsEnabler>();
@@ -161,8 +162,10 @@ nlohmann::json StatsSampler::to_json() const {
     j["reason"] = reason_;
     return j;
   }
-  j["window"] = always_ ? "whole workload (PATHBENCH_BPF_STATS=always)"
-                        : "sampled at the start of the workload (warm-up), off while measuring";
+  j["window"] = always_     ? "whole workload (PATHBENCH_BPF_STATS=always)"
+                : in_warmup_ ? "sampled at the start of the workload (warm-up), off while measuring"
+                             : "sampled at the start of the measured window (no warm-up): those "
+                               "packets paid the stats' cost";
   j["enabled_ms"] = static_cast<double>(on_ns_) / 1e6;
   return j;
 }

@@ -103,7 +103,8 @@ class StatsSampler {
   ~StatsSampler() { stop(); }
   StatsSampler(const StatsSampler&) = delete;
   StatsSampler& operator=(const StatsSampler&) = delete;
-  void start(double seconds);
+  // in_warmup: the sample falls in the workload's warm-up (else it overlaps the measurement).
+  void start(double seconds, bool in_warmup);
   void stop();                                      // idempotent; joins the thread
   bool enabled() const { return enabled_; }         // did enabling succeed (last start)
   const std::string& reason() const { return reason_; }
@@ -114,7 +115,7 @@ class StatsSampler {
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false, enabled_ = false, always_ = false;
+  bool stop_ = false, enabled_ = false, always_ = false, in_warmup_ = true;
   std::string reason_;
   uint64_t on_ns_ = 0;
 };
@@ -122,6 +123,7 @@ class StatsSampler {
 // How long to sample BPF stats for a workload: most of its warm-up (at most 0.5 s), or, without
 // a warm-up, a tenth of the measured window (the overlap is then recorded).
 double stats_sample_seconds(double warmup_s, double duration_s);
+inline bool stats_sample_in_warmup(double warmup_s) { return warmup_s > 0.02; }
 
 struct ProgStats {
   uint64_t run_cnt = 0;

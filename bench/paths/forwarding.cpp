@@ -129,7 +129,7 @@ class ForwardingPath : public PathInstance {
       if (h.counters_fd >= 0) h.counters0 = read_percpu_counters(h.counters_fd, PB_FWD_COUNTERS);
     }
     snmp0_ = read_snmp(dut_);
-    stats_.start(stats_sample_seconds(w.warmup_s, w.duration_s));
+    stats_.start(stats_sample_seconds(w.warmup_s, w.duration_s), stats_sample_in_warmup(w.warmup_s));
   }
 
   nlohmann::json end(const WorkloadOptions& w, const WorkloadTotals& t) override {

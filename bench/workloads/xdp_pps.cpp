@@ -198,7 +198,7 @@ WorkloadResult run_xdp_pps(const WorkloadContext& ctx, const WorkloadOptions& op
 
   const Counts total0 = read_counts(counters_fd);
   const ProgStats gen0 = prog_stats(gen_fd), sink0 = prog_stats(sink_fd);
-  stats.start(stats_sample_seconds(opt.warmup_s, opt.duration_s));
+  stats.start(stats_sample_seconds(opt.warmup_s, opt.duration_s), stats_sample_in_warmup(opt.warmup_s));
   install_stop_signal();
   std::atomic<bool> stop{false}, gen_done{false};
   std::atomic<uint64_t> calls{0};
@@ -293,7 +293,7 @@ WorkloadResult run_xdp_pps(const WorkloadContext& ctx, const WorkloadOptions& op
   };
 
   if (!wait(opt.warmup_s)) return fail(stop_requested(ctx) ? "interrupted" : "generator stopped during warm-up");
-  if (opt.warmup_s > 0.02) stats.stop();  // normally already off; never on while measuring
+  if (stats_sample_in_warmup(opt.warmup_s)) stats.stop();  // normally already off; never on while measuring
   auto snmp0 = read_snmp(dut);
   const CpuTimes cpu0 = CpuTimes::now();
   const Counts w0 = read_counts(counters_fd);
