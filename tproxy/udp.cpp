@@ -157,8 +157,11 @@ Flow* Proxy::Worker::create_flow(Listener* l, const FlowKey& key, const sockaddr
   }
   if (!ok) {
     c.errors.add();
-    if (f->ufd >= 0) close(f->ufd);
-    if (f->client_fd >= 0) close(f->client_fd);
+    for (int fd : {f->ufd, f->client_fd}) {
+      if (fd < 0) continue;
+      epoll_ctl(epfd, EPOLL_CTL_DEL, fd, nullptr);  // see close_conn()
+      close(fd);
+    }
     return nullptr;
   }
   Flow* raw = f.get();
@@ -174,6 +177,9 @@ Flow* Proxy::Worker::create_flow(Listener* l, const FlowKey& key, const sockaddr
 
 void Proxy::Worker::kill_flow(Flow* f) {
   f->dead = true;
+  // Out of the epoll set before close(), for the reason given in close_conn().
+  if (f->ufd >= 0) epoll_ctl(epfd, EPOLL_CTL_DEL, f->ufd, nullptr);
+  if (f->client_fd >= 0) epoll_ctl(epfd, EPOLL_CTL_DEL, f->client_fd, nullptr);
   if (f->ufd >= 0) close(f->ufd);
   if (f->client_fd >= 0) close(f->client_fd);
   f->ufd = f->client_fd = -1;

@@ -550,7 +550,12 @@ void Proxy::Worker::on_conn_event(Conn* conn, bool client_side, uint32_t ev) {
 void Proxy::Worker::close_conn(Conn* conn, int rst_mask) {
   if (conn->dead) return;
   conn->dead = true;
-  // close() removes the fds from the epoll set (we never dup them).
+  // Explicitly out of the epoll set before close(): close() removes an fd from epoll only when
+  // the last reference to the file goes, and a fork()/posix_spawn() elsewhere in the process
+  // (the harness runs ip/nft) holds references until its exec. Events of the dead registration
+  // would then carry a pointer to a freed connection.
+  epoll_ctl(epfd, EPOLL_CTL_DEL, conn->cfd, nullptr);
+  epoll_ctl(epfd, EPOLL_CTL_DEL, conn->ufd, nullptr);
   if (rst_mask & 1) rst_close(conn->cfd); else close(conn->cfd);
   if (rst_mask & 2) rst_close(conn->ufd); else close(conn->ufd);
   conn->cfd = conn->ufd = -1;

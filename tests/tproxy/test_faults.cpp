@@ -150,6 +150,7 @@ class ProxyFaults : public ::testing::Test {
   void start(const std::string& id, Config cfg = {}) {
     if (!pb::is_root()) GTEST_SKIP() << "needs root (network namespaces, IP_TRANSPARENT, nft)";
     if (!pb::find_program("nft")) GTEST_SKIP() << "nft not installed (apt-get install nftables)";
+    pb::Topology::down(id);  // `up` keeps an existing topology: start from a clean one
     topo_ = std::make_unique<pb::Topology>(id);
     const std::string& dut = topo_->dut();
     dut_cmd(dut, {"ip", "route", "add", "local", "default", "dev", "lo", "table", "100"});
@@ -345,6 +346,8 @@ TEST_F(ProxyFaults, UdpFloodOfNewFlowsStaysBoundedOldestEvicted) {
   EXPECT_EQ(k.udp_flows_active, 64u) << "the flow table is not bounded";
   EXPECT_EQ(k.udp_flows_evicted, static_cast<uint64_t>(kFlows + 1 - 64));
   EXPECT_EQ(busy_ok, busy_sent) << "the busy flow lost replies during the flood";
+  // Every datagram forwarded exactly once, in its own flow.
+  EXPECT_EQ(k.udp_datagrams_client_to_upstream, static_cast<uint64_t>(kFlows + busy_sent)) << dump;
   // The busy flow survived (was never evicted and re-created): still answered, no new flow.
   ASSERT_EQ(send(busy, "busy", 4, 0), 4);
   EXPECT_EQ(recv(busy, buf, sizeof buf, 0), 4);

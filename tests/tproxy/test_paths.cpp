@@ -79,6 +79,7 @@ TEST_P(ProxyPaths, InterceptsTcpAndUdpProvesItAndLeavesNothingBehind) {
   ASSERT_NE(info, nullptr) << c.path << " is not registered";
   if (info->unsupported)
     if (auto why = info->unsupported()) GTEST_SKIP() << *why;
+  pb::Topology::down(c.run_id);  // `up` keeps an existing topology: start from a clean one
   pb::Topology topo(c.run_id);
   const std::string before = dut_state(topo.dut());
   const size_t progs_before = progs_named("pb_sk_lookup") + progs_named("pb_tc_sk_assign");
