@@ -201,7 +201,7 @@ TEST_F(ProxyFaults, ClientResetMidTransferReachesServerAsReset) {
   EXPECT_EQ(r, -ECONNRESET) << "server saw " << (r == 0 ? "a clean EOF" : r == -EAGAIN ? "nothing (hang)" : std::strerror(-r))
                             << " instead of the client's reset";
   EXPECT_TRUE(wait_for([&] { return proxy_->counters().tcp_active == 0; })) << "connection left open in the proxy";
-  EXPECT_EQ(proxy_->counters().client_resets, 1u);
+  EXPECT_TRUE(wait_for([&] { return proxy_->counters().client_resets == 1; }));
   close(s);
   close(l);
 }
@@ -217,7 +217,7 @@ TEST_F(ProxyFaults, UpstreamResetReachesClientAsReset) {
   int r = recv_result(c, 2000);
   EXPECT_EQ(r, -ECONNRESET) << "client saw " << (r == 0 ? "a clean EOF" : r == -EAGAIN ? "nothing (hang)" : std::strerror(-r));
   EXPECT_TRUE(wait_for([&] { return proxy_->counters().upstream_resets == 1; }));
-  EXPECT_EQ(proxy_->counters().tcp_active, 0u);
+  EXPECT_TRUE(wait_for([&] { return proxy_->counters().tcp_active == 0; })) << "connection left open in the proxy";
   close(c);
   close(l);
 }
@@ -235,7 +235,7 @@ TEST_F(ProxyFaults, ServerDownIsARefusalNotAHang) {
       << "client saw " << (r == 0 ? "a clean EOF" : r == -EAGAIN ? "nothing within 3 s (hang)" : std::strerror(-r));
   EXPECT_LT(s, 1.0) << "the refusal took " << s << " s";
   EXPECT_TRUE(wait_for([&] { return proxy_->counters().upstream_connect_failed == 1; }));
-  EXPECT_EQ(proxy_->counters().tcp_active, 0u);
+  EXPECT_TRUE(wait_for([&] { return proxy_->counters().tcp_active == 0; })) << "connection left open in the proxy";
   if (c >= 0) close(c);
 }
 
@@ -521,7 +521,9 @@ TEST_F(ProxyFaults, TenThousandIdleConnectionsNoLeak) {
   for (int c : client_fds) close(c);
   for (int s : server_fds) close(s);
   close(l);
-  EXPECT_TRUE(wait_for([&] { return fd_count(px.pid) <= fds_idle + 16; }, 10000))
+  // Back to the idle count, give or take the pooled pipes (2 fds each; one per direction was
+  // enough to relay a byte at a time).
+  EXPECT_TRUE(wait_for([&] { return fd_count(px.pid) <= fds_idle + 4; }, 10000))
       << "proxy fds after close: " << fd_count(px.pid) << " (idle: " << fds_idle << ")";
   kill(px.pid, SIGTERM);
   std::string out;
