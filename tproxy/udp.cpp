@@ -196,53 +196,72 @@ void Proxy::Worker::sweep_flows(uint64_t now) {
 }
 
 void Proxy::Worker::on_flow_event(Flow* f, bool client_side) {
-  // Level-triggered; drain a bounded number per event so one flow cannot starve the others.
-  char* buf = ubuf_.data();
+  // Level-triggered. Datagrams move in batches: one recvmmsg, one sendmmsg (2 syscalls per
+  // batch instead of 2 per datagram, which is what bounds udp_pps through a proxy). A bounded
+  // number of rounds per event so one flow cannot starve the others.
+  const unsigned batch = static_cast<unsigned>(umsgs_.size());
+  const int in_fd = client_side ? f->client_fd : f->ufd;
+  int out_fd = client_side ? f->ufd : f->client_fd;
+  const sockaddr_in* out_name = nullptr;  // proxy-plain: reply through the listener, addressed
+  if (out_fd < 0) {
+    out_fd = f->listener->fd;
+    out_name = &f->client;
+  }
   const FlowKey key = f->key;
-  for (int i = 0; i < 64 && !f->dead; ++i) {
-    sockaddr_in from{};
-    socklen_t fl = sizeof from;
-    ssize_t n = client_side ? recvfrom(f->client_fd, buf, kDgramMax, MSG_DONTWAIT,
-                                       reinterpret_cast<sockaddr*>(&from), &fl)
-                            : recv(f->ufd, buf, kDgramMax, MSG_DONTWAIT);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) return;
-      // ECONNREFUSED etc. (ICMP errors on a connected UDP socket): counted; the flow stays
-      // until it idles out, as a NAT would keep it.
-      c.errors.add();
+  Counter& dgrams = client_side ? c.udp_dgrams_c2u : c.udp_dgrams_u2c;
+  Counter& bytes = client_side ? c.udp_bytes_c2u : c.udp_bytes_u2c;
+  for (int round = 0; round < 4 && !f->dead; ++round) {
+    for (unsigned i = 0; i < batch; ++i) {
+      uslots_[i].iov = {ubuf_.data() + i * kDgramMax, kDgramMax};
+      umsgs_[i] = {};
+      umsgs_[i].msg_hdr.msg_name = &uslots_[i].from;
+      umsgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+      umsgs_[i].msg_hdr.msg_iov = &uslots_[i].iov;
+      umsgs_[i].msg_hdr.msg_iovlen = 1;
+    }
+    int n = recvmmsg(in_fd, umsgs_.data(), batch, MSG_DONTWAIT, nullptr);
+    if (n <= 0) {
+      // EAGAIN: drained. ECONNREFUSED etc. (ICMP errors on a connected UDP socket): counted;
+      // the flow stays until it idles out, as a NAT would keep it.
+      if (n < 0 && errno != EAGAIN && errno != EINTR) c.errors.add();
       return;
     }
-    if (client_side && (from.sin_addr.s_addr != f->client.sin_addr.s_addr ||
-                        from.sin_port != f->client.sin_port)) {
-      // Queued while this socket was bound to the original destination but not yet connected
-      // to its client (a bind/connect window no socket API closes): another client's datagram.
-      // Dispatch it as if it had reached the listener.
-      sockaddr_in orig = f->orig;
-      Listener* l = f->listener;
-      client_datagram(l, from, orig, buf, static_cast<size_t>(n));
-      c.udp_redispatched.add();
-      continue;
-    }
-    flows_.find(key, now_ns());  // refresh LRU position
-    if (client_side) {
-      if (send(f->ufd, buf, static_cast<size_t>(n), MSG_DONTWAIT) < 0) {
-        c.errors.add();
+    // Build the send batch in place: same buffers, lengths as received.
+    unsigned out = 0;
+    for (int i = 0; i < n; ++i) {
+      const size_t len = umsgs_[i].msg_len;
+      const sockaddr_in& from = uslots_[i].from;
+      if (client_side && (from.sin_addr.s_addr != f->client.sin_addr.s_addr ||
+                          from.sin_port != f->client.sin_port)) {
+        // Queued while this socket was bound to the original destination but not yet
+        // connected to its client (a bind/connect window no socket API closes): another
+        // client's datagram. Dispatch it as if it had reached the listener.
+        client_datagram(f->listener, from, f->orig, static_cast<const char*>(uslots_[i].iov.iov_base), len);
+        c.udp_redispatched.add();
         continue;
       }
-      c.udp_dgrams_c2u.add();
-      c.udp_bytes_c2u.add(static_cast<uint64_t>(n));
-    } else {
-      ssize_t w = f->client_fd >= 0
-                      ? send(f->client_fd, buf, static_cast<size_t>(n), MSG_DONTWAIT)
-                      : sendto(f->listener->fd, buf, static_cast<size_t>(n), MSG_DONTWAIT,
-                               reinterpret_cast<const sockaddr*>(&f->client), sizeof f->client);
-      if (w < 0) {
-        c.errors.add();
-        continue;
+      sock_iov_[out] = {uslots_[i].iov.iov_base, len};
+      sock_msgs_[out] = {};
+      sock_msgs_[out].msg_hdr.msg_iov = &sock_iov_[out];
+      sock_msgs_[out].msg_hdr.msg_iovlen = 1;
+      if (out_name) {
+        sock_msgs_[out].msg_hdr.msg_name = const_cast<sockaddr_in*>(out_name);
+        sock_msgs_[out].msg_hdr.msg_namelen = sizeof(sockaddr_in);
       }
-      c.udp_dgrams_u2c.add();
-      c.udp_bytes_u2c.add(static_cast<uint64_t>(n));
+      ++out;
     }
+    if (f->dead) return;  // a re-dispatched datagram's new flow evicted this one
+    if (out) {
+      flows_.find(key, now_ns());  // refresh LRU position
+      int sent = sendmmsg(out_fd, sock_msgs_.data(), out, MSG_DONTWAIT);
+      if (sent < 0) sent = 0;
+      if (static_cast<unsigned>(sent) < out) c.errors.add(out - static_cast<unsigned>(sent));  // UDP: dropped
+      dgrams.add(static_cast<uint64_t>(sent));
+      uint64_t sb = 0;
+      for (int i = 0; i < sent; ++i) sb += sock_iov_[i].iov_len;
+      bytes.add(sb);
+    }
+    if (static_cast<unsigned>(n) < batch) return;
   }
 }
 

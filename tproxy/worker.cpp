@@ -134,6 +134,8 @@ void Proxy::Worker::open_base() {
     ubuf_.resize(size_t{batch} * 65536);
     uslots_.resize(batch);
     umsgs_.resize(batch);
+    sock_iov_.resize(batch);
+    sock_msgs_.resize(batch);
   }
 }
 

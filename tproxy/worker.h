@@ -163,6 +163,8 @@ struct Proxy::Worker {
   std::vector<char> ubuf_;           // UDP receive buffers, udp_batch x 64 KiB
   std::vector<UdpSlot> uslots_;      // recvmmsg state, allocated once
   std::vector<mmsghdr> umsgs_;
+  std::vector<iovec> sock_iov_;      // sendmmsg state for the flow sockets
+  std::vector<mmsghdr> sock_msgs_;
   uint64_t last_sweep_ns_ = 0;
   Handle h_wake_{Kind::kWake, nullptr};
 };
