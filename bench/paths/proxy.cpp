@@ -14,7 +14,8 @@
 // sockets live there). Knobs until the CLI has options for them (recorded in every proof):
 //   PATHBENCH_PROXY_WORKERS  proxy worker threads (default 1: measured best on 2 CPUs, where a
 //                            second worker competes with softirq and the generators)
-//   PATHBENCH_PROXY_CPUS     comma-separated CPUs to pin workers to (default: not pinned)
+//   PATHBENCH_PROXY_CPUS     comma-separated CPUs to pin workers to (default: the run's
+//                            --pinning policy, environment.cpu_pinning.proxy_cpu)
 //   PATHBENCH_PROXY_PIPE_BYTES  relay pipe size (default: tproxy::Config's)
 // Kernel state per path (all inside the DUT namespace):
 //   tproxy-nft   nft table ip pathbench_tproxy; ip rule fwmark 0x1 lookup 100; local default
@@ -39,6 +40,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/path.h"
+#include "core/runner.h"
 #include "core/util.h"
 #include "sk_lookup.skel.h"
 #include "tc_sk_assign.skel.h"
@@ -172,7 +174,11 @@ class ProxyPath : public PathInstance {
     try {
       cfg.workers = static_cast<unsigned>(std::stoul(proxy_env("PATHBENCH_PROXY_WORKERS", "1")));
       cfg.pipe_bytes = static_cast<unsigned>(std::stoul(proxy_env("PATHBENCH_PROXY_PIPE_BYTES", std::to_string(cfg.pipe_bytes))));
-      std::string cpus = proxy_env("PATHBENCH_PROXY_CPUS", "");
+      // Default: the run's pinning policy (environment.cpu_pinning.proxy_cpu); the variable
+      // overrides it.
+      nlohmann::json pin = pinning_json(ctx.cfg);
+      std::string def_cpus = pin["proxy_cpu"].is_number() ? std::to_string(pin["proxy_cpu"].get<int>()) : "";
+      std::string cpus = proxy_env("PATHBENCH_PROXY_CPUS", def_cpus);
       for (auto& c : split(cpus, ','))
         if (!c.empty()) cfg.cpus.push_back(std::stoi(c));
     } catch (const std::exception&) {
