@@ -109,6 +109,16 @@ nlohmann::json collect_environment(const Topology* topo) {
                                "kernel.bpf_stats_enabled", "net.core.rmem_max", "net.core.wmem_max",
                                "net.core.default_qdisc", "net.ipv4.tcp_congestion_control",
                                "kernel.unprivileged_bpf_disabled"});
+  // Idle handling decides what a cross-CPU wake-up costs in a VM: with haltpoll's guest polling
+  // off (guest_halt_poll_ns=0, as on this project's Firecracker VMs) every wake-up of an idle
+  // vCPU is a VM exit and an IPI, tens of microseconds; record it so runs can be compared.
+  auto sys = [](const std::string& f) -> nlohmann::json {
+    auto v = read_file(f);
+    return v ? nlohmann::json(trim(*v)) : nlohmann::json(nullptr);
+  };
+  e["cpuidle"] = {{"driver", sys("/sys/devices/system/cpu/cpuidle/current_driver")},
+                  {"governor", sys("/sys/devices/system/cpu/cpuidle/current_governor_ro")},
+                  {"haltpoll_guest_halt_poll_ns", sys("/sys/module/haltpoll/parameters/guest_halt_poll_ns")}};
   if (topo) {
     std::vector<std::string> ns_keys = {"net.ipv4.ip_forward", "net.ipv4.tcp_tw_reuse",
                                         "net.ipv4.ip_local_port_range",
