@@ -329,7 +329,7 @@ class ProxyPlain : public ProxyPath {
 // ---------------------------------------------------------------------------------------------
 // tproxy-nft
 
-std::string nft_ruleset(bool keep_client_source) {
+std::string nft_ruleset(bool keep_client_source, uint16_t proxy_port = kProxyPort) {
   std::string s = fmt::format(
       "table ip {t} {{\n"
       "  chain prerouting {{\n"
@@ -343,7 +343,7 @@ std::string nft_ruleset(bool keep_client_source) {
       "    iifname \"{cli}\" ip daddr {pfx} meta l4proto tcp socket transparent 1 meta mark set {m} counter accept comment \"established\"\n"
       "    iifname \"{cli}\" ip daddr {pfx} meta l4proto {{ tcp, udp }} tproxy to :{port} meta mark set {m} counter accept comment \"tproxy\"\n",
       fmt::arg("t", kNftTable), fmt::arg("cli", Addr::kDutClientDev), fmt::arg("pfx", kInterceptPrefix),
-      fmt::arg("m", kMark), fmt::arg("port", kProxyPort));
+      fmt::arg("m", kMark), fmt::arg("port", proxy_port));
   if (keep_client_source)
     // Full transparency: the server's replies are addressed to the client; those belonging to
     // the proxy's upstream sockets (transparent, bound to the client's address) are delivered
@@ -681,7 +681,6 @@ class TcSkAssign : public ProxyPath {
     if (skel_) tc_sk_assign::destroy(skel_);
     log::debug("tc-sk-assign: program detached");
   }
-  void begin(const WorkloadOptions& w) override { ProxyPath::begin(w); }
 
  protected:
   pb_steer_stats bpf_stats() const override {
@@ -756,6 +755,45 @@ void add_proxy_paths(std::vector<PathInfo>& v) {
         return std::optional<std::string>();
       },
       [](const PathContext& c) { return std::make_unique<TproxyNft>(c, true); });
+}
+
+// ---------------------------------------------------------------------------------------------
+// tproxy-nft toward a proxy that is not ours (peers mode: HAProxy with `bind ... transparent`):
+// the same table, rule and route as tproxy-nft, pointed at `proxy_port`; no proxy started here.
+
+namespace {
+class TproxyNftExternal : public PathInstance {
+ public:
+  TproxyNftExternal(const PathContext& ctx, uint16_t port) : ks_(ctx.topo.dut()), port_(port) {
+    add_local_table(ks_);
+    add_mark_rule(ks_);
+    ks_.apply_stdin(std::string("nft table ip ") + kNftTable, {"nft", "-f", "-"}, nft_ruleset(false, port),
+                    {"nft", "delete", "table", "ip", kNftTable});
+  }
+  std::string expected_server_src() const override { return Addr::kDutServerSide; }
+  bool routes() const override { return false; }
+  void begin(const WorkloadOptions&) override { before_ = nft_counters(ks_.ns()); }
+  nlohmann::json end(const WorkloadOptions& w, const WorkloadTotals& t) override {
+    auto now = nft_counters(ks_.ns());
+    uint64_t tproxied = now["tproxy"] - before_["tproxy"];
+    nlohmann::json p = {{"nft_tproxy_rule_packets", tproxied}, {"proxy_port", port_}, {"ok", true}};
+    uint64_t need = is_tcp(w) ? t.connections : w.flows;
+    if (tproxied < need) {
+      p["ok"] = false;
+      p["reason"] = fmt::format("nft tproxy rule matched {} packets, fewer than the {} new connections", tproxied, need);
+    }
+    return p;
+  }
+
+ private:
+  KernelState ks_;
+  uint16_t port_;
+  std::map<std::string, uint64_t> before_;
+};
+}  // namespace
+
+std::unique_ptr<PathInstance> make_tproxy_nft_external(const PathContext& ctx, uint16_t proxy_port) {
+  return std::make_unique<TproxyNftExternal>(ctx, proxy_port);
 }
 
 }  // namespace pb
