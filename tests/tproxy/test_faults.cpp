@@ -147,9 +147,12 @@ std::string dut_cmd(const std::string& ns, std::vector<std::string> argv, const 
 // is started by each test with the config it needs.
 class ProxyFaults : public ::testing::Test {
  protected:
-  void start(const std::string& id, Config cfg = {}) {
+  // Skips from SetUp (a GTEST_SKIP in a helper would only leave the helper).
+  void SetUp() override {
     if (!pb::is_root()) GTEST_SKIP() << "needs root (network namespaces, IP_TRANSPARENT, nft)";
     if (!pb::find_program("nft")) GTEST_SKIP() << "nft not installed (apt-get install nftables)";
+  }
+  void start(const std::string& id, Config cfg = {}) {
     pb::Topology::down(id);  // `up` keeps an existing topology: start from a clean one
     topo_ = std::make_unique<pb::Topology>(id);
     const std::string& dut = topo_->dut();
