@@ -63,6 +63,10 @@ void add_baseline_path(std::vector<PathInfo>& v);    // bench/paths/baseline.cpp
 void add_forwarding_paths(std::vector<PathInfo>& v); // bench/paths/forwarding.cpp (tc/xdp)
 void add_proxy_paths(std::vector<PathInfo>& v);      // bench/paths/proxy.cpp
 
+// tproxy-nft's interception (nft tproxy rule, fwmark rule, local route) toward a proxy that is
+// not pathbench's, listening on proxy_port in the DUT (peers mode: HAProxy).
+std::unique_ptr<PathInstance> make_tproxy_nft_external(const PathContext& ctx, uint16_t proxy_port);
+
 // Counters of the IPv4 MIB (/proc/net/snmp "Ip:" and "Udp:" lines, /proc/net/netstat) of a namespace.
 std::map<std::string, uint64_t> read_snmp(const std::string& ns);
 

@@ -10,6 +10,8 @@
 // and the same CPU placement (taskset with the run's pinning policy).
 #include "core/peers.h"
 
+#include "core/path.h"
+
 #include <unistd.h>
 
 #include <cmath>
@@ -295,6 +297,43 @@ const std::vector<PeerTool>& peer_tools() {
       {"wrk", "tcp_crr", [] { return need({{"wrk", "wrk"}, {"haproxy", "haproxy"}, {"ss", "iproute2"}}); }, run_wrk},
   };
   return v;
+}
+
+constexpr uint16_t kHaproxyPort = 15002;
+
+std::optional<std::string> HaproxyTproxy::unavailable() {
+  return need({{"haproxy", "haproxy"}, {"nft", "nftables"}, {"ss", "iproute2"}});
+}
+
+HaproxyTproxy::HaproxyTproxy(const PathContext& ctx, int cpu) {
+  path_ = make_tproxy_nft_external(ctx, kHaproxyPort);
+  std::string cfg = fmt::format(
+      "global\n  maxconn 8000\n  nbthread 1\n"  // 2 fds per connection must fit RLIMIT_NOFILE
+      "defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n"
+      "frontend intercepted\n  bind 0.0.0.0:{} transparent\n  default_backend original_destination\n"
+      "backend original_destination\n  server orig 0.0.0.0:0\n",
+      kHaproxyPort);
+  char tmpl[] = "/tmp/pathbench-haproxy-tproxy-XXXXXX";
+  int fd = mkstemp(tmpl);
+  if (fd < 0) throw_errno("mkstemp", errno);
+  (void)!write(fd, cfg.data(), cfg.size());
+  close(fd);
+  cfg_path_ = tmpl;
+  std::vector<std::string> argv = pinned(cpu, {"haproxy", "-db", "-f", cfg_path_});
+  proc_ = std::make_unique<ChildProcess>(in_netns(ctx.topo.dut(), argv));
+  wait_listening(ctx.topo.dut(), true, kHaproxyPort, "haproxy (transparent)");
+  ref_ = {{"tool", "haproxy"},
+          {"version", version_of({"haproxy", "-v"}, R"(HAProxy version (\S+))")},
+          {"command", quote_join(argv)},
+          {"config", cfg},
+          {"note", "HAProxy replaces pathbench's proxy behind the same nft tproxy interception; load from "
+                   "pathbench's own generators"}};
+}
+
+HaproxyTproxy::~HaproxyTproxy() {
+  path_.reset();  // interception first, so nothing is steered to a closing socket
+  if (proc_) proc_->stop();
+  if (!cfg_path_.empty()) unlink(cfg_path_.c_str());
 }
 
 }  // namespace pb

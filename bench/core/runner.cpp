@@ -89,7 +89,13 @@ void run_peers(nlohmann::json& doc, const Topology& topo, PathInstance& inst, co
     if (tool.workload != winfo.name) continue;
     nlohmann::json entry = result_entry(pname, winfo.name, rep, order++, "ok", "");
     entry["reference"] = {{"tool", tool.tool}};
-    if (auto why = tool.unavailable()) {
+    std::optional<std::string> why = tool.unavailable();
+    // wrk does not report how many connections it opened, so a proxy's counters cannot be
+    // checked against it; through proxies, HAProxy (tproxy-nft) is the connection-rate reference.
+    if (!why && tool.tool == "wrk" && !inst.routes())
+      why = "wrk reports requests, not connections, so the proxy's counters cannot prove the path; "
+            "the tcp_crr reference through a proxy is HAProxy on tproxy-nft";
+    if (why) {
       entry["status"] = "skipped";
       entry["reason"] = *why;
       doc["results"].push_back(entry);
@@ -128,6 +134,81 @@ void run_peers(nlohmann::json& doc, const Topology& topo, PathInstance& inst, co
       log::warn("{} {} reference {}: failed: {}", pname, winfo.name, tool.tool, fail);
     }
     doc["results"].push_back(entry);
+  }
+}
+
+// HAProxy in place of pathbench's proxy on tproxy-nft, right after pathbench's own tproxy-nft
+// run of this repetition, on a fresh topology, through the same TCP workloads.
+void run_haproxy_reference(nlohmann::json& doc, std::unique_ptr<Topology>& topo, const RunConfig& cfg,
+                           unsigned rep, unsigned& order, bool& any_failed) {
+  std::vector<const WorkloadInfo*> tcp;
+  for (size_t wi = 0; wi < cfg.workloads.size(); ++wi) {
+    const WorkloadInfo* w = find_workload(cfg.workloads[wi]);
+    if (w->tcp) tcp.push_back(w);
+  }
+  if (tcp.empty()) return;
+  auto add = [&](const WorkloadInfo& w, nlohmann::json entry) {
+    entry["path"] = "tproxy-nft";
+    entry["workload"] = w.name;
+    doc["results"].push_back(entry);
+  };
+  if (auto why = HaproxyTproxy::unavailable()) {
+    for (auto* w : tcp) {
+      auto e = result_entry("tproxy-nft", w->name, rep, order++, "skipped", *why);
+      e["reference"] = {{"tool", "haproxy"}};
+      add(*w, e);
+    }
+    return;
+  }
+  std::unique_ptr<HaproxyTproxy> hp;
+  std::string setup_error;
+  try {
+    topo.reset();
+    topo = std::make_unique<Topology>(cfg.run_id);
+    nlohmann::json pin = pinning_json(cfg);
+    hp = std::make_unique<HaproxyTproxy>(PathContext{*topo, cfg}, pin["proxy_cpu"].is_number() ? pin["proxy_cpu"].get<int>() : -1);
+  } catch (const std::exception& e) {
+    setup_error = std::string("haproxy reference setup failed: ") + e.what();
+  }
+  for (size_t wi = 0; wi < cfg.workloads.size(); ++wi) {
+    const WorkloadInfo* w = find_workload(cfg.workloads[wi]);
+    if (!w->tcp || g_interrupted) continue;
+    nlohmann::json entry = result_entry("tproxy-nft", w->name, rep, order++, "ok", "");
+    entry["reference"] = hp ? hp->reference() : nlohmann::json{{"tool", "haproxy"}};
+    if (!hp) {
+      entry["status"] = "failed";
+      entry["reason"] = setup_error;
+      any_failed = true;
+      add(*w, entry);
+      continue;
+    }
+    log::info("      reference: haproxy on tproxy-nft, {}", w->name);
+    WorkloadOptions o = workload_options(cfg, *w, wi);
+    WorkloadContext ctx{*topo, {}, {Addr::kServer, o.port}, &g_interrupted};
+    ctx.target = hp->path().client_target(o, ctx.server_bind);
+    entry["workload_options"] = o.to_json();
+    WorkloadResult wr;
+    nlohmann::json proof;
+    try {
+      hp->path().begin(o);
+      wr = w->run(ctx, o);
+      proof = hp->path().end(o, wr.totals);
+    } catch (const std::exception& e) {
+      wr.ok = false;
+      wr.reason = e.what();
+    }
+    if (!proof.is_object()) proof = nlohmann::json::object();
+    proof["generator_totals"] = wr.totals.to_json();
+    entry["proof"] = proof;
+    if (!wr.metrics.is_null()) entry["metrics"] = wr.metrics;
+    std::string fail = !wr.ok ? wr.reason : !proof.value("ok", true) ? "proof of path failed: " + proof.value("reason", std::string()) : "";
+    if (!fail.empty()) {
+      entry["status"] = "failed";
+      entry["reason"] = fail;
+      any_failed = true;
+      log::warn("tproxy-nft {} reference haproxy: failed: {}", w->name, fail);
+    }
+    add(*w, entry);
   }
 }
 
@@ -279,6 +360,8 @@ int run_benchmark(const RunConfig& cfg) {
           if (cfg.peers && inst && !wwhy && !g_interrupted) run_peers(doc, *topo, *inst, cfg, pname, *winfo, wopt, rep, order, any_failed);
         }
         inst.reset();  // tear the path down before the next one is built
+        if (cfg.peers && pname == "tproxy-nft" && !why && !g_interrupted)
+          run_haproxy_reference(doc, topo, cfg, rep, order, any_failed);
         doc["finished_utc"] = utc_now_iso8601();
         write_json_atomic(out_file, doc);
       }
@@ -310,7 +393,9 @@ void print_summary(const nlohmann::json& run) {
   std::map<std::pair<std::string, std::string>, Agg> agg;
   std::vector<std::pair<std::string, std::string>> keys;
   for (auto& r : run["results"]) {
-    auto k = std::make_pair(r["path"].get<std::string>(), r["workload"].get<std::string>());
+    std::string path = r["path"].get<std::string>();
+    if (r.contains("reference")) path += " [" + r["reference"].value("tool", std::string("ref")) + "]";
+    auto k = std::make_pair(path, r["workload"].get<std::string>());
     if (!agg.count(k)) keys.push_back(k);
     Agg& a = agg[k];
     std::string st = r["status"];
@@ -347,7 +432,7 @@ void print_summary(const nlohmann::json& run) {
     auto [mn, mx] = std::minmax_element(v.begin(), v.end());
     return fmt::format(" [{:.3g}..{:.3g}]", *mn, *mx);
   };
-  std::fprintf(stderr, "\n%-14s %-11s %4s  %-32s %-10s %-10s\n", "path", "workload", "ok", "median (min..max)",
+  std::fprintf(stderr, "\n%-24s %-11s %4s  %-32s %-10s %-10s\n", "path", "workload", "ok", "median (min..max)",
                "p50 us", "p99 us");
   for (auto& k : keys) {
     Agg& a = agg[k];
@@ -355,7 +440,7 @@ void print_summary(const nlohmann::json& run) {
     std::string p50 = a.p50.empty() ? "-" : fmt::format("{:.1f}", median(a.p50));
     std::string p99 = a.p99.empty() ? "-" : fmt::format("{:.1f}", median(a.p99));
     std::string st = fmt::format("{}/{}", a.ok, a.ok + a.failed + a.skipped);
-    std::fprintf(stderr, "%-14s %-11s %4s  %-32s %-10s %-10s%s\n", k.first.c_str(), k.second.c_str(), st.c_str(),
+    std::fprintf(stderr, "%-24s %-11s %4s  %-32s %-10s %-10s%s\n", k.first.c_str(), k.second.c_str(), st.c_str(),
                  prim.c_str(), p50.c_str(), p99.c_str(),
                  a.reason.empty() ? "" : ("  " + a.reason.substr(0, 80)).c_str());
   }
