@@ -297,21 +297,36 @@ def _config_effort(run: Run) -> list[list[str]]:
 
 
 def offload_changes(run: Run) -> dict[str, set[tuple[str, str, str, str]]]:
-    """path -> {(interface, feature, before, during)} from proof.offloads, which paths record when they
-    change NIC offloads for their run (xdp-redirect turns tx checksumming off on the end veths).
-    Tolerates absent or differently shaped entries."""
+    """path -> {(interface, feature, before, during)} from proof.offloads, which paths record when
+    their run's NIC offloads differ from the run's start (xdp-redirect: tx checksumming turned off
+    on the end veths, and the kernel turns TSO off on a veth whose peer runs native XDP).
+    Reads both recorded shapes, {"iface": {"feature", "before", "during"}} and
+    {"iface": {"changed": {...}, "during": {feature: value}}}, the latter compared with
+    environment.offloads; anything else is ignored."""
+    env_off = run.environment.get("offloads")
+    env_off = env_off if isinstance(env_off, dict) else {}
     out: dict[str, set] = {}
     for r in run.results:
         proof = r.get("proof")
         off = proof.get("offloads") if isinstance(proof, dict) else None
         if not isinstance(off, dict):
             continue
+        found = out.setdefault(r["path"], set())
         for iface, v in off.items():
-            entries = v if isinstance(v, list) else [v]
-            for e in entries:
+            if not isinstance(v, dict):
+                continue
+            changed = v.get("changed", v if "feature" in v else None)
+            for e in changed if isinstance(changed, list) else [changed]:
                 if isinstance(e, dict) and "feature" in e:
-                    out.setdefault(r["path"], set()).add(
-                        (str(iface), str(e["feature"]), str(e.get("before", "?")), str(e.get("during", "?"))))
+                    found.add((str(iface), str(e["feature"]), str(e.get("before", "?")), str(e.get("during", "?"))))
+            during = v.get("during")
+            if isinstance(during, dict):
+                before = env_off.get(iface) if isinstance(env_off.get(iface), dict) else {}
+                for feat, val in during.items():
+                    if feat in before and str(before[feat]) != str(val):
+                        found.add((str(iface), str(feat), str(before[feat]), str(val)))
+        if not found:
+            del out[r["path"]]
     return out
 
 

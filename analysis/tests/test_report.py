@@ -202,3 +202,19 @@ class ClaimVerdicts(TempDirTest):
     def test_real_repetitions_are_not_called_equal(self):
         text = self._claim1(self._doc(1.0, 1.0, False))
         self.assertNotIn("**Supported by this run**", text)
+
+
+class OffloadShapes(unittest.TestCase):
+    def test_both_recorded_shapes(self):
+        from analysis.load import check_document
+        from analysis.report import offload_changes
+        doc = _subset(load_sample(), ("tcp_rr",))
+        doc["environment"]["offloads"] = {"cli0": {"tx-checksumming": "on", "tcp-segmentation-offload": "on"}}
+        ok = [r for r in doc["results"] if r["status"] == "ok"]
+        ok[0]["proof"]["offloads"] = {"cli0": {"before": "on", "during": "off", "feature": "tx-checksumming"}}
+        ok[1]["proof"]["offloads"] = {"cli0": {"changed": {"before": "on", "during": "off", "feature": "tx-checksumming"},
+                                               "during": {"tcp-segmentation-offload": "off", "tx-checksumming": "off"}}}
+        ok[2]["proof"]["offloads"] = {"cli0": "unexpected"}
+        ch = offload_changes(check_document("x.json", doc))
+        self.assertIn(("cli0", "tx-checksumming", "on", "off"), ch[ok[0]["path"]])
+        self.assertIn(("cli0", "tcp-segmentation-offload", "on", "off"), ch[ok[1]["path"]])
