@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
 
 #include "core/error.h"
 #include "core/topology.h"
@@ -180,4 +181,49 @@ TEST(Harness, TwoRunsAtOnceDoNotCollide) {
   EXPECT_EQ(diff_lines(before, host_snapshot()), "");
   std::filesystem::remove_all(a);
   std::filesystem::remove_all(b);
+}
+
+TEST(Harness, PeersModeMeasuresBothSidesWithVersionsAndFiniteRatios) {
+  PB_REQUIRE_ROOT();
+  for (auto tool : {"iperf3", "sockperf", "wrk", "haproxy"})
+    if (!pb::find_program(tool)) GTEST_SKIP() << tool << " not installed (scripts/install-deps.sh installs it)";
+  std::string before = host_snapshot();
+  std::string out = temp_dir("peers");
+  auto r = pathbench({"run", "--paths", "baseline,tproxy-nft", "--workloads", "tcp_stream,tcp_rr,tcp_crr,udp_rr",
+                      "--duration-s", "1", "--warmup-s", "0", "--repetitions", "1", "--peers", "--out", out});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto doc = load_json(out + "/run.json");
+  ASSERT_TRUE(doc.is_object());
+  EXPECT_TRUE(doc["options"]["peers"].get<bool>());
+  auto primary = [](const nlohmann::json& res) {
+    const auto& m = res["metrics"];
+    return res["workload"] == "tcp_stream" ? m["throughput_bps"].get<double>() : m["transactions_per_s"].get<double>();
+  };
+  std::map<std::string, int> refs_seen;
+  for (auto& ref : doc["results"]) {
+    if (!ref.contains("reference")) continue;
+    SCOPED_TRACE(ref.dump().substr(0, 300));
+    if (ref["status"] == "skipped") continue;  // e.g. wrk through a proxy, with its reason
+    ASSERT_EQ(ref["status"], "ok");
+    const auto& meta = ref["reference"];
+    EXPECT_FALSE(meta["tool"].get<std::string>().empty());
+    EXPECT_NE(meta.value("version", std::string("unknown")), "unknown");
+    EXPECT_FALSE(meta.value("command", std::string()).empty());
+    refs_seen[ref["path"].get<std::string>() + "/" + meta["tool"].get<std::string>()]++;
+    // pathbench's own row for the same path, workload and repetition.
+    bool found = false;
+    for (auto& own : doc["results"]) {
+      if (own.contains("reference") || own["path"] != ref["path"] || own["workload"] != ref["workload"]) continue;
+      ASSERT_EQ(own["status"], "ok");
+      double ratio = primary(own) / primary(ref);
+      EXPECT_TRUE(std::isfinite(ratio) && ratio > 0) << ratio;
+      found = true;
+    }
+    EXPECT_TRUE(found) << "reference row without pathbench's own";
+  }
+  for (auto k : {"baseline/iperf3", "baseline/sockperf", "baseline/wrk", "tproxy-nft/haproxy"})
+    EXPECT_GT(refs_seen[k], 0) << k << " missing";
+  EXPECT_EQ(refs_seen["tproxy-nft/haproxy"], 3);  // tcp_stream, tcp_rr, tcp_crr
+  EXPECT_EQ(diff_lines(before, host_snapshot()), "");
+  std::filesystem::remove_all(out);
 }
