@@ -25,7 +25,7 @@ const std::vector<PathInfo>& all_paths() {
     add_proxy_paths(p);
     add_forwarding_paths(p);
     order_by(p, {"baseline", "proxy-plain", "tproxy-nft", "tproxy-ipt", "sk-lookup", "tc-sk-assign",
-                 "tc-redirect", "xdp-redirect"});
+                 "tc-redirect", "xdp-redirect", "tproxy-nft-transparent"});
     return p;
   }();
   return v;

@@ -105,10 +105,11 @@ void run_peers(nlohmann::json& doc, const Topology& topo, PathInstance& inst, co
     WorkloadOptions o = wopt;
     o.port = static_cast<uint16_t>(wopt.port + 100);  // the tool's own port: no TIME_WAIT clash
     Endpoint server{Addr::kServer, o.port};
-    PeerContext pc{topo, inst.client_target(o, server), server, o};
+    PeerContext pc{topo, server, server, o};
     PeerRun pr;
     nlohmann::json proof;
     try {
+      pc.target = inst.client_target(o, server);
       inst.begin(o);
       pr = tool.run(pc);
       proof = inst.end(o, pr.result.totals);
@@ -185,11 +186,11 @@ void run_haproxy_reference(nlohmann::json& doc, std::unique_ptr<Topology>& topo,
     log::info("      reference: haproxy on tproxy-nft, {}", w->name);
     WorkloadOptions o = workload_options(cfg, *w, wi);
     WorkloadContext ctx{*topo, {}, {Addr::kServer, o.port}, &g_interrupted};
-    ctx.target = hp->path().client_target(o, ctx.server_bind);
     entry["workload_options"] = o.to_json();
     WorkloadResult wr;
     nlohmann::json proof;
     try {
+      ctx.target = hp->path().client_target(o, ctx.server_bind);
       hp->path().begin(o);
       wr = w->run(ctx, o);
       proof = hp->path().end(o, wr.totals);
@@ -326,11 +327,11 @@ int run_benchmark(const RunConfig& cfg) {
             entry = result_entry(pname, winfo->name, rep, order++, "ok", "");
             entry["workload_options"] = wopt.to_json();
             WorkloadContext ctx{*topo, {}, {Addr::kServer, wopt.port}, &g_interrupted};
-            ctx.target = inst->client_target(wopt, ctx.server_bind);
-            entry["target"] = {{"ip", ctx.target.ip}, {"port", ctx.target.port}};
             WorkloadResult wr;
             nlohmann::json proof;
             try {
+              ctx.target = inst->client_target(wopt, ctx.server_bind);
+              entry["target"] = {{"ip", ctx.target.ip}, {"port", ctx.target.port}};
               inst->begin(wopt);
               wr = winfo->run(ctx, wopt);
               proof = inst->end(wopt, wr.totals);

@@ -20,6 +20,9 @@ std::string topology_script() {
 Topology::Topology(std::string run_id)
     : id_(std::move(run_id)), cli_("pb-" + id_ + "-cli"), dut_("pb-" + id_ + "-dut"),
       srv_("pb-" + id_ + "-srv") {
+  // Always from scratch: `up` on an existing topology keeps it as it is (idempotent, for hands),
+  // but a run must not inherit whatever a crashed run with the same --run-id left inside it.
+  run_cmd({topology_script(), "down", id_}, {}, 60);
   CmdResult r = run_cmd({topology_script(), "up", id_}, {}, 60);
   if (r.status != 0) {
     // The script removes a partial topology itself; make sure anyway.
