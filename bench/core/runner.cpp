@@ -250,7 +250,8 @@ int run_benchmark(const RunConfig& cfg) {
                         {"status_reason", nullptr},
                         {"started_utc", utc_now_iso8601()},
                         {"options", cfg.to_json()},
-                        {"results", nlohmann::json::array()}};
+                        {"results", nlohmann::json::array()},
+                        {"probes", nlohmann::json::array()}};
   int exit_code = kExitOk;
   {
     RunState state(cfg.run_id);
@@ -300,7 +301,16 @@ int run_benchmark(const RunConfig& cfg) {
             log::error("{}: {}", pname, setup_error);
           }
           if (inst && cfg.proof_capture) {
-            probe = pcap_probe(*topo, *inst, 5501, 5502);  // own ports, apart from workloads (5201+) and references (5301+)
+            // Own ports, apart from workloads (5201+) and references (5301+). The full capture
+            // summary is stored once per path instance in "probes"; results carry its verdict.
+            nlohmann::json full = pcap_probe(*topo, *inst, 5501, 5502);
+            full["path"] = pname;
+            full["repetition"] = rep;
+            doc["probes"].push_back(full);
+            probe = {{"ok", full.value("ok", false)}, {"probe_index", doc["probes"].size() - 1}};
+            if (full.contains("reason")) probe["reason"] = full["reason"];
+            for (auto k : {"server_saw_from_expected_src", "expected_server_src", "routed", "udp_answered", "tcp_completed"})
+              probe[k] = full[k];
             if (!probe.value("ok", false))
               log::warn("{}: proof probe failed: {}", pname, probe.value("reason", std::string()));
           }
