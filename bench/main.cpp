@@ -12,6 +12,7 @@
 #include <iostream>
 #include <thread>
 
+#include "git_sha.h"
 #include "core/cli.h"
 #include "core/environment.h"
 #include "core/error.h"

@@ -1,6 +1,7 @@
 // cli.cpp: option parsing and validation for `pathbench run` (Boost.Program_options), kept apart
 // from main() so tests can check every rule without root. Options are built in layers: what a
 // run is (paths, workloads, repetitions), timing, load shape, output.
+#include "git_sha.h"
 #include "core/cli.h"
 
 #include <sys/stat.h>

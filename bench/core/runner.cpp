@@ -1,3 +1,4 @@
+#include "git_sha.h"
 #include "core/runner.h"
 
 #include <signal.h>

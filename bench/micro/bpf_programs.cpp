@@ -31,6 +31,7 @@
 #include <string>
 #include <thread>
 
+#include "git_sha.h"
 #include "core/bpf_fixtures.h"
 #include "core/bpf_util.h"
 #include "core/error.h"
