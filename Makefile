@@ -26,15 +26,15 @@ test: build
 test-unprivileged: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
 
+# The report is made even when a result failed (exit 1): the failures are in it, with reasons.
 bench: build
-	$(BUILD)/pathbench run --paths $(PATHS) --workloads $(WORKLOADS) \
+	@rc=0; $(BUILD)/pathbench run --paths $(PATHS) --workloads $(WORKLOADS) \
 	    --duration-s $(DURATION) --warmup-s $(WARMUP) --cooldown-s 0.1 --repetitions $(REPS) \
-	    --out-parent results \
-	    --latest-link results/latest
-	@if [ -f analysis/__main__.py ]; then \
+	    --out-parent results --latest-link results/latest || rc=$$?; \
+	if [ -f results/latest/run.json ] && [ $$rc -le 1 ]; then \
 	    $(PYTHON) -m analysis report results/latest && \
 	    echo "report: $$(readlink -f results/latest)/report.html"; \
-	fi
+	fi; exit $$rc
 
 report:
 	@test -n "$(RUN)" || { echo "usage: make report RUN=results/<dir>" >&2; exit 2; }
