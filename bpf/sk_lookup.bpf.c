@@ -21,24 +21,7 @@
 
 #define PB_AF_INET 2
 
-const volatile __u32 dst_net = 0;   /* host byte order, masked */
-const volatile __u32 dst_mask = 0;  /* host byte order; 0 with dst_net 0 = everything */
-const volatile __u32 port_min = 1;
-const volatile __u32 port_max = 65535;
-
-struct {
-  __uint(type, BPF_MAP_TYPE_SOCKMAP);
-  __uint(max_entries, PB_STEER_SLOTS);
-  __type(key, __u32);
-  __type(value, __u64);
-} proxy_socks SEC(".maps");
-
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, struct pb_steer_stats);
-} steer_stats SEC(".maps");
+#include "pb_steer.bpf.h"
 
 SEC("sk_lookup")
 int pb_sk_lookup(struct bpf_sk_lookup *ctx)
@@ -52,9 +35,7 @@ int pb_sk_lookup(struct bpf_sk_lookup *ctx)
     return SK_PASS;
   if (ctx->protocol != IPPROTO_TCP && ctx->protocol != IPPROTO_UDP)
     return SK_PASS;
-  if ((bpf_ntohl(ctx->local_ip4) & dst_mask) != dst_net)
-    return SK_PASS;
-  if (ctx->local_port < port_min || ctx->local_port > port_max)  /* host byte order */
+  if (!pb_in_scope(bpf_ntohl(ctx->local_ip4), ctx->local_port))  /* local_port: host order */
     return SK_PASS;
   st->in_scope++;
 

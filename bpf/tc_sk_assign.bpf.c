@@ -24,24 +24,7 @@
 #define PB_ETH_P_IP 0x0800
 #define PB_TC_ACT_OK 0
 
-const volatile __u32 dst_net = 0;   /* host byte order, masked */
-const volatile __u32 dst_mask = 0;
-const volatile __u32 port_min = 1;
-const volatile __u32 port_max = 65535;
-
-struct {
-  __uint(type, BPF_MAP_TYPE_SOCKMAP);
-  __uint(max_entries, PB_STEER_SLOTS);
-  __type(key, __u32);
-  __type(value, __u64);
-} proxy_socks SEC(".maps");
-
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, struct pb_steer_stats);
-} steer_stats SEC(".maps");
+#include "pb_steer.bpf.h"
 
 static __always_inline int assign_slot(struct __sk_buff *skb, struct pb_steer_stats *st, __u32 slot)
 {
@@ -81,11 +64,8 @@ int pb_tc_sk_assign(struct __sk_buff *skb)
     return PB_TC_ACT_OK;
   if (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP)
     return PB_TC_ACT_OK;
-  if ((bpf_ntohl(iph->daddr) & dst_mask) != dst_net)
-    return PB_TC_ACT_OK;
   __u16 *ports = (void *)(iph + 1);
-  __u32 dport = bpf_ntohs(ports[1]);
-  if (dport < port_min || dport > port_max)
+  if (!pb_in_scope(bpf_ntohl(iph->daddr), bpf_ntohs(ports[1])))
     return PB_TC_ACT_OK;
   st->in_scope++;
 

@@ -83,7 +83,7 @@ nlohmann::json result_entry(const std::string& path, const std::string& workload
 
 // Reference tools for this workload on the same path instance, right after pathbench's own run
 // (interleaved: ours, then theirs, for every path and repetition).
-void run_peers(nlohmann::json& doc, const Topology& topo, PathInstance& inst, const RunConfig& cfg,
+void run_peers(nlohmann::json& doc, const Topology& topo, PathInstance& inst,
                const std::string& pname, const WorkloadInfo& winfo, const WorkloadOptions& wopt, unsigned rep,
                unsigned& order, bool& any_failed) {
   for (const PeerTool& tool : peer_tools()) {
@@ -369,7 +369,7 @@ int run_benchmark(const RunConfig& cfg) {
             }
           }
           doc["results"].push_back(entry);
-          if (cfg.peers && inst && !wwhy && !g_interrupted) run_peers(doc, *topo, *inst, cfg, pname, *winfo, wopt, rep, order, any_failed);
+          if (cfg.peers && inst && !wwhy && !g_interrupted) run_peers(doc, *topo, *inst, pname, *winfo, wopt, rep, order, any_failed);
         }
         inst.reset();  // tear the path down before the next one is built
         if (cfg.peers && pname == "tproxy-nft" && !why && !g_interrupted)
