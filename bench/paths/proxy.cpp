@@ -36,6 +36,7 @@
 #include <cstring>
 #include <thread>
 
+#include "core/bpf_util.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -614,8 +615,6 @@ class SkLookup : public ProxyPath {
   bpf_link* link_ = nullptr;
 };
 
-constexpr int kBpfTcxIngress = 46;  // BPF_TCX_INGRESS (Linux 6.6); libbpf 1.1's headers predate it
-
 class TcSkAssign : public ProxyPath {
  public:
   explicit TcSkAssign(const PathContext& ctx)
@@ -627,57 +626,12 @@ class TcSkAssign : public ProxyPath {
     set_filter(skel_);
     if (int e = tc_sk_assign::load(skel_); e) throw BpfError(errno_msg("tc_sk_assign: load (verifier refused?)", -e));
     fill_sockmap(bpf_map__fd(skel_->maps.proxy_socks), *proxy_, "tc_sk_assign");
-    const int prog_fd = bpf_program__fd(skel_->progs.pb_tc_sk_assign);
-    // Interface indexes are resolved in the caller's namespace: attach from inside the DUT.
-    run_in_netns(dut_, [&] {
-      ifindex_ = static_cast<int>(if_nametoindex(Addr::kDutClientDev));
-      if (!ifindex_) throw EnvError(errno_msg(std::string("if_nametoindex(") + Addr::kDutClientDev + ") in " + dut_, errno));
-      // TCX link first (6.6+): removed with the link, or with this process.
-      link_fd_ = bpf_link_create(prog_fd, ifindex_, static_cast<bpf_attach_type>(kBpfTcxIngress), nullptr);
-      if (link_fd_ >= 0) return;
-      int tcx_err = errno;
-      // Fallback: clsact + cls_bpf filter (direct action), which we remove ourselves.
-      hook_ = {};
-      hook_.sz = sizeof hook_;
-      hook_.ifindex = ifindex_;
-      hook_.attach_point = BPF_TC_INGRESS;
-      int r = bpf_tc_hook_create(&hook_);
-      if (r && r != -EEXIST)
-        throw BpfError(errno_msg(std::string("bpf_tc_hook_create(dev=") + Addr::kDutClientDev + ", ingress)", -r));
-      created_hook_ = (r == 0);
-      opts_ = {};
-      opts_.sz = sizeof opts_;
-      opts_.prog_fd = prog_fd;
-      r = bpf_tc_attach(&hook_, &opts_);
-      if (r) {
-        if (created_hook_) bpf_tc_hook_destroy(&hook_);
-        throw BpfError(errno_msg(std::string("bpf_tc_attach(dev=") + Addr::kDutClientDev +
-                                     ", ingress) after TCX link failed (" + std::strerror(tcx_err) + ")", -r));
-      }
-      tc_attached_ = true;
-    });
-    log::debug("tc-sk-assign: program attached to {} ingress in {} ({})", Addr::kDutClientDev, dut_,
-               link_fd_ >= 0 ? "tcx link" : "clsact");
+    // The same TC ingress attachment as tc-redirect: TCX link, clsact fallback (bpf_util.h).
+    tc_ = std::make_unique<bpf::TcIngress>(dut_, Addr::kDutClientDev, bpf_program__fd(skel_->progs.pb_tc_sk_assign));
+    log::debug("tc-sk-assign: program attached to {} ingress in {} ({})", Addr::kDutClientDev, dut_, tc_->mode());
   }
   ~TcSkAssign() override {
-    try {
-      if (link_fd_ >= 0) close(link_fd_);
-      if (tc_attached_) {
-        run_in_netns(dut_, [&] {
-          bpf_tc_opts o{};
-          o.sz = sizeof o;
-          o.handle = opts_.handle;
-          o.priority = opts_.priority;
-          if (int r = bpf_tc_detach(&hook_, &o)) log::error("tc-sk-assign: bpf_tc_detach: {}", std::strerror(-r));
-          if (created_hook_) {
-            hook_.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
-            bpf_tc_hook_destroy(&hook_);
-          }
-        });
-      }
-    } catch (const std::exception& e) {
-      log::error("tc-sk-assign: detach: {}", e.what());
-    }
+    tc_.reset();  // detach before the program's maps go
     if (skel_) tc_sk_assign::destroy(skel_);
     log::debug("tc-sk-assign: program detached");
   }
@@ -689,7 +643,7 @@ class TcSkAssign : public ProxyPath {
   std::string check_interceptor(const WorkloadOptions& w, const WorkloadTotals& t, nlohmann::json& p) override {
     auto now = bpf_stats();
     p["tc_sk_assign"] = steer_json(now, bpf_before_);
-    p["attach"] = link_fd_ >= 0 ? "tcx" : "clsact";
+    p["attach"] = tc_ ? tc_->mode() : "none";
     pb_steer_stats d{};
     d.tcp_assigned = now.tcp_assigned - bpf_before_.tcp_assigned;
     d.udp_assigned = now.udp_assigned - bpf_before_.udp_assigned;
@@ -700,11 +654,7 @@ class TcSkAssign : public ProxyPath {
  private:
   KernelState ks_;
   tc_sk_assign* skel_ = nullptr;
-  int ifindex_ = 0;
-  int link_fd_ = -1;
-  bool tc_attached_ = false, created_hook_ = false;
-  bpf_tc_hook hook_{};
-  bpf_tc_opts opts_{};
+  std::unique_ptr<bpf::TcIngress> tc_;
 };
 
 std::optional<std::string> need_root() {
