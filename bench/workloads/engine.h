@@ -40,6 +40,13 @@ struct Shared {
   bool stopping() const { return phase.load(std::memory_order_relaxed) == kStop; }
 };
 
+// A completed transaction that started at t0: its latency goes into the histogram only inside the
+// measured window; the count always moves (totals, watchdog).
+inline void record_transaction(FlowStats& st, const Shared& sh, uint64_t t0, uint64_t now) {
+  if (sh.measuring()) st.hist.record(now - t0);
+  st.transactions.fetch_add(1, std::memory_order_relaxed);
+}
+
 // Socket helpers shared by generators and responders.
 int tcp_listen(const Endpoint& ep, int backlog = 4096);
 int udp_bind(const Endpoint& ep, int rcvbuf = 0);

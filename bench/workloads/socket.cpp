@@ -23,6 +23,7 @@ namespace pb {
 namespace {
 
 using engine::FlowStats;
+using engine::record_transaction;
 using engine::Shared;
 
 WorkloadResult finish(const WorkloadOptions& opt, Shared&, engine::Window& win,
@@ -160,9 +161,7 @@ void tcp_rr_flow(const WorkloadContext& ctx, const WorkloadOptions& opt, Shared&
       if (!sh.stopping()) st.error = err;
       break;
     }
-    uint64_t dt = mono_ns() - t0;
-    if (sh.measuring()) st.hist.record(dt);
-    st.transactions.fetch_add(1, std::memory_order_relaxed);
+    record_transaction(st, sh, t0, mono_ns());
   }
   close(fd);
 }
@@ -189,9 +188,7 @@ void tcp_crr_flow(const WorkloadContext& ctx, const WorkloadOptions& opt, Shared
       if (!sh.stopping()) st.error = err;
       break;
     }
-    uint64_t dt = mono_ns() - t0;
-    if (sh.measuring()) st.hist.record(dt);
-    st.transactions.fetch_add(1, std::memory_order_relaxed);
+    record_transaction(st, sh, t0, mono_ns());
   }
 }
 
@@ -257,9 +254,7 @@ void udp_rr_flow(const WorkloadContext& ctx, const WorkloadOptions& opt, Shared&
       st.lost.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
-    uint64_t dt = mono_ns() - t0;
-    if (sh.measuring()) st.hist.record(dt);
-    st.transactions.fetch_add(1, std::memory_order_relaxed);
+    record_transaction(st, sh, t0, mono_ns());
   }
   close(fd);
 }
