@@ -249,7 +249,12 @@ PeerRun run_wrk(const PeerContext& c) {
   std::string text = r.out + r.err;
   std::smatch m;
   auto rps = std::regex_search(text, m, std::regex(R"(Requests/sec:\s*([0-9.]+))")) ? std::optional<double>(std::stod(m[1])) : std::nullopt;
-  auto total = std::regex_search(text, m, std::regex(R"((\d+) requests in ([0-9.]+)(m?s))")) ? std::optional<double>(std::stod(m[1])) : std::nullopt;
+  // "123456 requests in 2.00s": the count and wrk's own measured duration.
+  std::optional<double> total, wrk_secs;
+  if (std::regex_search(text, m, std::regex(R"((\d+) requests in ([0-9.]+)(m?s))"))) {
+    total = std::stod(m[1]);
+    wrk_secs = std::stod(m[2]) * (m[3] == "ms" ? 1e-3 : 1.0);
+  }
   if (r.status != 0 || !rps) {
     pr.result.ok = false;
     pr.result.reason = "wrk failed: " + trim(text).substr(0, 300);
@@ -264,7 +269,7 @@ PeerRun run_wrk(const PeerContext& c) {
   };
   nlohmann::json met;
   met["transactions_per_s"] = *rps;
-  met["duration_ns"] = static_cast<uint64_t>(o.duration_s * 1e9);
+  if (wrk_secs) met["duration_ns"] = static_cast<uint64_t>(*wrk_secs * 1e9);
   if (total) met["transactions"] = static_cast<uint64_t>(*total);
   met["latency_ns"] = {{"p50", lat("50")}, {"p90", lat("90")}, {"p99", lat("99")}};
   std::smatch em;
