@@ -1,4 +1,5 @@
-// main.cpp: the pathbench CLI: run, list, doctor, cleanup.
+// SPDX-License-Identifier: Apache-2.0
+// main.cpp: the pathbench CLI: dispatch to the verbs (run/commands.h) and signal handling.
 // Signals: SIGINT/SIGTERM/SIGHUP are blocked in every thread and taken by one signal thread,
 // which only sets g_interrupted; the run then stops measuring, tears down in order and saves what
 // it has. Further signals during teardown are logged and ignored, so a second Ctrl-C cannot skip
@@ -12,16 +13,11 @@
 #include <iostream>
 #include <thread>
 
+#include "common/error.h"
+#include "common/log.h"
 #include "git_sha.h"
-#include "core/cli.h"
-#include "core/environment.h"
-#include "core/error.h"
-#include "core/log.h"
-#include "core/path.h"
-#include "core/runner.h"
-#include "core/runstate.h"
-#include "core/topology.h"
-#include "core/util.h"
+#include "run/commands.h"
+#include "run/runner.h"
 
 using namespace pb;
 
@@ -39,7 +35,7 @@ commands:
             e.g.  pathbench run --paths baseline --workloads tcp_rr,udp_rr --duration-s 2 --repetitions 3
   list      every path and workload, and whether this machine can run it (reason when not)
   doctor    check root, kernel features and tools; says what to install or enable
-  cleanup   remove what a killed run left behind (its namespaces, state, global settings)
+  cleanup   remove what a killed run left behind (its namespaces and state)
   version   print version and git sha
 
 `pathbench <command> --help` shows the command's options. Needs root for run/doctor/cleanup.
@@ -67,142 +63,6 @@ void start_signal_thread() {
         log::warn("signal {}: teardown already in progress; it will finish (kernel state must not be left behind)", sig);
     }
   }).detach();
-}
-
-bool wants_help(const std::vector<std::string>& a) {
-  for (auto& s : a)
-    if (s == "-h" || s == "--help") return true;
-  return false;
-}
-
-int cmd_run(const std::vector<std::string>& args) {
-  RunConfig cfg;
-  try {
-    cfg = parse_run_options(args);
-  } catch (const HelpRequested&) {
-    std::cout << "usage: pathbench run [options]\n\n"
-              << "Runs every chosen path x workload x repetition on a fresh topology of network\n"
-                 "namespaces and writes one run.json. Repetitions interleave paths (A B C A B C).\n\n"
-              << run_options_description() << "\n";
-    return kExitOk;
-  }
-  log::set_verbose(cfg.verbose);
-  if (!is_root())
-    throw EnvError("pathbench run needs root (network namespaces, BPF, nft): run it as root or with sudo");
-  if (!find_program("ip")) throw EnvError("'ip' not found: apt-get install iproute2");
-  prepare_output_dir(cfg);
-  if (!cfg.latest_link.empty()) {
-    unlink(cfg.latest_link.c_str());
-    std::string target = cfg.out_dir;
-    // Relative link when both live under the same parent (results/latest -> <dir name>).
-    auto slash = cfg.latest_link.rfind('/');
-    std::string link_parent = slash == std::string::npos ? "." : cfg.latest_link.substr(0, slash);
-    if (cfg.out_dir.rfind(link_parent + "/", 0) == 0) target = cfg.out_dir.substr(link_parent.size() + 1);
-    if (symlink(target.c_str(), cfg.latest_link.c_str()) != 0)
-      log::warn("{}", errno_msg("symlink " + cfg.latest_link, errno));
-  }
-  return run_benchmark(cfg);
-}
-
-int cmd_list(const std::vector<std::string>& args) {
-  if (wants_help(args)) {
-    std::cout << "usage: pathbench list\n\nEvery path and workload this build knows, and whether this "
-                 "kernel and machine can run it.\n";
-    return kExitOk;
-  }
-  const bool root = is_root();
-  std::printf("paths:\n");
-  for (auto& p : all_paths()) {
-    std::string status;
-    if (!root) status = "unknown (probing needs root)";
-    else if (auto why = p.unsupported ? p.unsupported() : std::nullopt) status = "unsupported: " + *why;
-    else status = "supported";
-    std::printf("  %-22s %s%s\n      %s\n", p.name.c_str(), status.c_str(), p.in_default_suite ? "" : " (not in the default suite)",
-                p.description.c_str());
-  }
-  std::printf("workloads:\n");
-  for (auto& w : all_workloads()) {
-    std::string status;
-    if (auto why = w.unsupported ? w.unsupported() : std::nullopt) status = "unsupported: " + *why;
-    else status = "supported";
-    std::printf("  %-22s %s%s\n      %s\n", w.name.c_str(), status.c_str(), w.in_default_suite ? "" : " (not in the default suite)",
-                w.description.c_str());
-  }
-  return kExitOk;
-}
-
-int cmd_doctor(const std::vector<std::string>& args) {
-  if (wants_help(args)) {
-    std::cout << "usage: pathbench doctor\n\nChecks what the default suite needs; exit 0 only when all of it is there.\n";
-    return kExitOk;
-  }
-  int problems = 0;
-  auto check = [&](bool ok, const std::string& what, const std::string& fix) {
-    std::printf("  [%s] %s%s\n", ok ? " ok " : "FAIL", what.c_str(), ok ? "" : ("\n         fix: " + fix).c_str());
-    if (!ok) ++problems;
-  };
-  std::printf("pathbench doctor (kernel %s)\n", kernel_release().c_str());
-  check(is_root(), "running as root (namespaces, BPF, nft need CAP_SYS_ADMIN/CAP_NET_ADMIN/CAP_BPF)",
-        "run as root or with sudo");
-  for (auto [tool, pkg] : std::initializer_list<std::pair<const char*, const char*>>{
-           {"ip", "iproute2"}, {"ethtool", "ethtool"}, {"nft", "nftables"}, {"iptables", "iptables"},
-           {"bpftool", "bpftool"}, {"sha256sum", "coreutils"}})
-    check(find_program(tool).has_value(), std::string("tool '") + tool + "'", std::string("apt-get install ") + pkg);
-  check(access("/sys/kernel/btf/vmlinux", R_OK) == 0, "kernel BTF (/sys/kernel/btf/vmlinux) for CO-RE BPF",
-        "a kernel built with CONFIG_DEBUG_INFO_BTF=y");
-  check(access(topology_script().c_str(), X_OK) == 0, "topology script " + topology_script(),
-        "reinstall pathbench from its source tree or set PATHBENCH_TOPOLOGY_SCRIPT");
-  if (is_root()) {
-    std::string id = "dr" + new_run_id().substr(0, 4);
-    std::string err;
-    try {
-      RunState st(id);
-      Topology t(id);
-    } catch (const std::exception& e) {
-      err = e.what();
-    }
-    check(err.empty(), "network namespaces + veth (test topology pb-" + id + "-*)",
-          err.empty() ? "" : err + "; a kernel with CONFIG_NET_NS and CONFIG_VETH");
-    for (auto& p : all_paths()) {
-      auto why = p.unsupported ? p.unsupported() : std::nullopt;
-      check(!why, "path " + p.name, why.value_or(""));
-    }
-  }
-  for (auto& w : all_workloads()) {
-    auto why = w.unsupported ? w.unsupported() : std::nullopt;
-    check(!why, "workload " + w.name, why.value_or(""));
-  }
-  std::printf(problems ? "%d problem(s): the default suite will skip or fail what is marked FAIL\n"
-                       : "everything the default suite needs is here\n",
-              problems);
-  return problems ? kExitEnv : kExitOk;
-}
-
-int cmd_cleanup(const std::vector<std::string>& args) {
-  if (wants_help(args)) {
-    std::cout << "usage: pathbench cleanup [--orphans]\n\nRemoves what killed runs left: namespaces pb-<id>-{cli,dut,srv} "
-                 "(and everything in them: links, programs, nft tables, processes), their state files under "
-              << state_dir() << ", and global settings they changed. Runs whose process is alive are left alone.\n"
-                 "--orphans also removes pb-<id>-* namespaces that have no owner record (made by hand with "
-                 "netns/topology.sh).\n";
-    return kExitOk;
-  }
-  bool orphans = false;
-  for (auto& a : args) {
-    if (a == "--orphans") orphans = true;
-    else throw UsageError("cleanup: unknown option '" + a + "' (see `pathbench cleanup --help`)");
-  }
-  if (!is_root()) throw EnvError("pathbench cleanup needs root: run it as root or with sudo");
-  CleanupReport r = cleanup_leftovers(orphans);
-  for (auto& id : r.removed) std::printf("removed leftovers of run %s\n", id.c_str());
-  for (auto& id : r.busy) std::printf("run %s is still running (owner alive): left alone\n", id.c_str());
-  for (auto& id : r.unowned)
-    std::printf("pb-%s-*: no owner record (made by hand with netns/topology.sh?): left alone; "
-                "`pathbench cleanup --orphans` removes it\n", id.c_str());
-  for (auto& e : r.errors) std::printf("error: %s\n", e.c_str());
-  if (r.removed.empty() && r.busy.empty() && r.errors.empty() && r.unowned.empty())
-    std::printf("nothing to clean up\n");
-  return r.errors.empty() ? kExitOk : kExitEnv;
 }
 
 }  // namespace

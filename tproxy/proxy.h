@@ -68,6 +68,7 @@ struct Config {
   int udp_rcvbuf = 4 << 20;      // listener SO_RCVBUF(FORCE): absorbs bursts of new flows (0: default)
   uint32_t upstream_mark = 0;    // SO_MARK on upstream sockets (0: none)
   bool keepalive = true;         // SO_KEEPALIVE both sides, so vanished peers are noticed
+  std::string tcp_cc;            // TCP_CONGESTION of listeners (so accepted sockets) and upstream; "" = default
   std::function<void(LogLevel, std::string_view)> log;  // default: stderr
 };
 

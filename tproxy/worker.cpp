@@ -168,6 +168,10 @@ uint16_t Proxy::Worker::open_listeners(uint16_t want_port) {
     // Inherited by accepted sockets (they are clones of the listener).
     set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
     if (cfg.keepalive) set_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
+    // Congestion control: also inherited by accepted sockets.
+    if (!cfg.tcp_cc.empty() &&
+        setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cfg.tcp_cc.data(), static_cast<socklen_t>(cfg.tcp_cc.size())) != 0)
+      throw sys_error("setsockopt(TCP_CONGESTION, " + cfg.tcp_cc + ")", errno);
     if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
       throw sys_error("bind " + where + " (tcp)", errno);
     if (listen(fd, cfg.backlog) != 0) throw sys_error("listen " + where, errno);
@@ -343,6 +347,8 @@ void Proxy::Worker::start_conn(int cfd, uint16_t lport, const sockaddr_in& clien
   int one = 1;
   setsockopt(ufd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (cfg.keepalive) setsockopt(ufd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+  if (!cfg.tcp_cc.empty())
+    setsockopt(ufd, IPPROTO_TCP, TCP_CONGESTION, cfg.tcp_cc.data(), static_cast<socklen_t>(cfg.tcp_cc.size()));
   if (cfg.upstream_mark) {
     int m = static_cast<int>(cfg.upstream_mark);
     setsockopt(ufd, SOL_SOCKET, SO_MARK, &m, sizeof m);

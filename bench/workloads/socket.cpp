@@ -1,228 +1,170 @@
+// SPDX-License-Identifier: Apache-2.0
 // workloads/socket.cpp: the socket workloads (netperf/neper vocabulary).
 //   tcp_stream  one-way bulk TCP, bytes counted at the receiver          -> throughput_bps
 //   tcp_rr      request/response on long-lived connections, per-transaction RTT
-//   tcp_crr     connect, request, response, close: connection rate and its latency
+//   tcp_crr     connect, request, response, close: connection rate, its latency, and the
+//               connect latency alone (the first packet's cost through the path)
 //   udp_rr      UDP request/response with sequence numbers; unanswered requests are loss
 //   udp_pps     small datagrams as fast as the socket API allows, counted at the receiver
-// Every flow is one thread with blocking I/O (200 ms timeouts so the stop flag is seen): on a
+// Every flow is one thread with blocking I/O (200 ms timeouts so the stop phase is seen): on a
 // 2-core machine a handful of flows is the useful range, and a blocking ping-pong has the fewest
 // syscalls per transaction, which is what a latency tool must have.
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include <linux/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <memory>
+#include <thread>
 
-#include "core/error.h"
-#include "core/topology.h"
-#include "core/util.h"
-#include "workloads/engine.h"
+#include "common/clock.h"
+#include "common/error.h"
+#include "kernel/host.h"
+#include "kernel/netns.h"
+#include "measure/histogram.h"
+#include "roles/roles.h"
+#include "workloads/controller.h"
+#include "workloads/responder.h"
 
 namespace pb {
 namespace {
 
-using engine::FlowStats;
-using engine::record_transaction;
-using engine::Shared;
+using workload::Phases;
 
-WorkloadResult finish(const WorkloadOptions& opt, Shared&, engine::Window& win,
-                      std::vector<std::unique_ptr<FlowStats>>& flows, engine::Responder& resp,
-                      const std::string& failure) {
-  WorkloadResult r;
-  const WorkloadInfo* info = find_workload(opt.name);
-  for (auto& f : flows) {
-    r.totals.transactions += f->transactions.load();
-    r.totals.connections += f->connections.load();
-    r.totals.packets_sent += f->packets.load();
-    if (opt.name == "tcp_stream") r.totals.bytes_sent += f->bytes.load();
-  }
-  r.totals.packets_received = resp.packets_received();
-  if (!failure.empty()) {
-    r.ok = false;
-    r.reason = failure;
-    return r;
-  }
-  const double secs = static_cast<double>(win.end_ns - win.start_ns) / 1e9;
-  uint64_t tx = 0, sent_pk = 0, lost = 0, bytes_sent = 0;
-  for (size_t i = 0; i < flows.size(); ++i) {
-    tx += win.tx1[i] - win.tx0[i];
-    sent_pk += win.pk1[i] - win.pk0[i];
-    lost += win.lo1[i] - win.lo0[i];
-    bytes_sent += win.by1[i] - win.by0[i];
-  }
-  Histogram h;
-  for (auto& f : flows) h.merge(f->hist);
-  nlohmann::json m;
-  m["duration_ns"] = win.end_ns - win.start_ns;
-  m["cpu"] = win.cpu.to_json();
-  const double busy = static_cast<double>(win.cpu.busy_ns);
-  if (opt.name == "tcp_stream") {
-    uint64_t rx = win.srv_bytes1 - win.srv_bytes0;
-    m["bytes"] = rx;
-    m["throughput_bps"] = static_cast<double>(rx) * 8.0 / secs;
-    if (rx) m["cpu_ns_per_byte"] = busy / static_cast<double>(rx);
-  } else if (opt.name == "udp_pps") {
-    uint64_t rx = win.srv_packets1 - win.srv_packets0;
-    m["packets_per_s"] = static_cast<double>(rx) / secs;
-    m["throughput_bps"] = static_cast<double>(rx) * opt.payload_bytes * 8.0 / secs;
-    m["udp_sent"] = r.totals.packets_sent;
-    m["udp_received"] = r.totals.packets_received;
-    if (r.totals.packets_sent)
-      m["udp_loss_ratio"] = 1.0 - std::min(1.0, static_cast<double>(r.totals.packets_received) /
-                                                   static_cast<double>(r.totals.packets_sent));
-    m["sent_packets_per_s"] = static_cast<double>(sent_pk) / secs;
-    if (rx) m["cpu_ns_per_packet"] = busy / static_cast<double>(rx);
-  } else {
-    m["transactions"] = tx;
-    m["transactions_per_s"] = static_cast<double>(tx) / secs;
-    m["latency_ns"] = h.summary_json();
-    m["samples"] = h.count();
-    m["histogram"] = h.to_json();
-    if (tx) m["cpu_ns_per_transaction"] = busy / static_cast<double>(tx);
-    if (opt.name == "udp_rr") {
-      m["udp_sent"] = r.totals.packets_sent;
-      m["udp_received"] = r.totals.packets_received;
-      uint64_t asked = tx + lost;
-      m["udp_lost"] = lost;
-      m["udp_loss_ratio"] = asked ? static_cast<double>(lost) / static_cast<double>(asked) : 0.0;
-    }
-    if (tx == 0) {
-      r.ok = false;
-      r.reason = "no transaction completed in the measured window";
-      r.metrics = m;
-      return r;
-    }
-  }
-  if (info->tcp) m["tcp_retransmits"] = win.retrans1 - win.retrans0;
-  r.ok = true;
-  r.metrics = std::move(m);
-  return r;
+// Per-flow counters; padded so flows on different CPUs do not share a cache line.
+struct alignas(64) FlowStats {
+  std::atomic<uint64_t> transactions{0};
+  std::atomic<uint64_t> bytes{0};
+  std::atomic<uint64_t> packets{0};
+  std::atomic<uint64_t> lost{0};        // udp_rr requests without a response in time
+  std::atomic<uint64_t> connections{0};
+  Histogram hist;                       // transaction latency; only the flow's own thread writes
+  Histogram connect_hist;               // tcp_crr: connect() latency
+  std::string error;                    // first error, set before the flow exits
+  std::atomic<bool> exited{false};      // error may be read once this is set
+  std::string tcp_cc;                   // the congestion control its socket got
+  nlohmann::json tcp_info;              // tcp_stream: the sender's TCP_INFO at the end
+};
+
+// A completed transaction that started at t0: its latency goes into the histogram only inside
+// the measured window; the count always moves (totals, watchdog).
+inline void record_transaction(FlowStats& st, const Phases& ph, uint64_t t0, uint64_t now) {
+  if (ph.measuring()) st.hist.record(now - t0);
+  st.transactions.fetch_add(1, std::memory_order_relaxed);
 }
 
-using Body = std::function<void(const WorkloadContext&, const WorkloadOptions&, Shared&, unsigned,
-                                FlowStats&)>;
+struct FlowArgs {
+  const WorkloadContext& ctx;
+  const WorkloadOptions& opt;
+  const Phases& ph;
+  unsigned index;
+  FlowStats& st;
+};
+using FlowFn = void (*)(const FlowArgs&);
 
-WorkloadResult run_socket(const WorkloadContext& ctx, const WorkloadOptions& opt, const Body& body) {
-  Shared sh;
-  sh.opt = &opt;
-  engine::Responder resp(ctx.topo.srv(), opt, ctx.server_bind, sh);
-  std::vector<std::unique_ptr<FlowStats>> flows;
-  for (unsigned i = 0; i < opt.flows; ++i) flows.push_back(std::make_unique<FlowStats>());
-  engine::Window win;
-  std::string failure = engine::drive(
-      ctx, opt, sh, flows, resp,
-      [&](unsigned i, FlowStats& st) { body(ctx, opt, sh, i, st); }, win);
-  if (failure.empty())
-    for (auto& f : flows)
-      if (!f->error.empty()) failure = "flow error: " + f->error;
-  return finish(opt, sh, win, flows, resp, failure);
+// The sender's TCP_INFO (linux/tcp.h: glibc's struct lacks the newer fields): with BBR the
+// pacing rate is the throughput (docs/noise.md), so it belongs next to the result.
+nlohmann::json sender_tcp_info(int fd) {
+  tcp_info ti{};
+  socklen_t l = sizeof ti;
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) != 0) return nullptr;
+  return {{"snd_cwnd", ti.tcpi_snd_cwnd},         {"rtt_us", ti.tcpi_rtt},
+          {"pacing_rate_Bps", ti.tcpi_pacing_rate}, {"delivery_rate_Bps", ti.tcpi_delivery_rate},
+          {"segs_out", ti.tcpi_segs_out},          {"bytes_sent", ti.tcpi_bytes_sent},
+          {"total_retrans", ti.tcpi_total_retrans}, {"snd_mss", ti.tcpi_snd_mss},
+          {"rwnd_limited_us", ti.tcpi_rwnd_limited}, {"sndbuf_limited_us", ti.tcpi_sndbuf_limited},
+          {"busy_time_us", ti.tcpi_busy_time}};
 }
 
-void tcp_stream_flow(const WorkloadContext& ctx, const WorkloadOptions& opt, Shared& sh, unsigned,
-                     FlowStats& st) {
+void tcp_stream_flow(const FlowArgs& a) {
   std::string err;
-  int fd = engine::tcp_connect(ctx.target, 1000, &err);
+  int fd = tcp_connect(a.ctx.target, 1000, &err, a.opt.tcp_cc);
   if (fd < 0) {
-    st.error = err;
+    a.st.error = err;
     return;
   }
-  st.connections.fetch_add(1);
-  engine::set_timeouts(fd, 200);
-  std::vector<char> buf(opt.payload_bytes, 's');
-  while (!sh.stopping()) {
+  a.st.tcp_cc = congestion_control_of(fd);
+  a.st.connections.fetch_add(1);
+  set_timeouts(fd, 200);
+  std::vector<char> buf(a.opt.payload_bytes, 's');
+  while (!a.ph.stopping()) {
     ssize_t w = send(fd, buf.data(), buf.size(), MSG_NOSIGNAL);
     if (w > 0) {
-      st.bytes.fetch_add(static_cast<uint64_t>(w), std::memory_order_relaxed);
+      a.st.bytes.fetch_add(static_cast<uint64_t>(w), std::memory_order_relaxed);
     } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
-      if (!sh.stopping()) st.error = errno_msg("send", errno);
+      if (!a.ph.stopping()) a.st.error = errno_msg("send", errno);
       break;
     }
   }
+  a.st.tcp_info = sender_tcp_info(fd);
   close(fd);
 }
 
-void tcp_rr_flow(const WorkloadContext& ctx, const WorkloadOptions& opt, Shared& sh, unsigned,
-                 FlowStats& st) {
+void tcp_rr_flow(const FlowArgs& a) {
   std::string err;
-  int fd = engine::tcp_connect(ctx.target, 1000, &err);
+  int fd = tcp_connect(a.ctx.target, 1000, &err, a.opt.tcp_cc);
   if (fd < 0) {
-    st.error = err;
+    a.st.error = err;
     return;
   }
-  st.connections.fetch_add(1);
-  engine::set_timeouts(fd, 200);
-  engine::set_nodelay(fd);
-  std::vector<char> req(opt.payload_bytes, 'q'), resp(opt.response_bytes);
-  while (!sh.stopping()) {
+  a.st.tcp_cc = congestion_control_of(fd);
+  a.st.connections.fetch_add(1);
+  set_timeouts(fd, 200);
+  set_nodelay(fd);
+  std::vector<char> req(a.opt.payload_bytes, 'q'), resp(a.opt.response_bytes);
+  while (!a.ph.stopping()) {
     uint64_t t0 = mono_ns();
-    if (!engine::write_full(fd, req.data(), req.size(), sh, &err) ||
-        !engine::read_full(fd, resp.data(), resp.size(), sh, &err)) {
-      if (!sh.stopping()) st.error = err;
+    if (!workload::write_full(fd, req.data(), req.size(), a.ph, &err) ||
+        !workload::read_full(fd, resp.data(), resp.size(), a.ph, &err)) {
+      if (!a.ph.stopping()) a.st.error = err;
       break;
     }
-    record_transaction(st, sh, t0, mono_ns());
+    record_transaction(a.st, a.ph, t0, mono_ns());
   }
   close(fd);
 }
 
-void tcp_crr_flow(const WorkloadContext& ctx, const WorkloadOptions& opt, Shared& sh, unsigned,
-                  FlowStats& st) {
+void tcp_crr_flow(const FlowArgs& a) {
   std::string err;
-  std::vector<char> req(opt.payload_bytes, 'q'), resp(opt.response_bytes);
-  while (!sh.stopping()) {
+  std::vector<char> req(a.opt.payload_bytes, 'q'), resp(a.opt.response_bytes);
+  while (!a.ph.stopping()) {
     uint64_t t0 = mono_ns();
-    int fd = engine::tcp_connect(ctx.target, 1000, &err);
+    int fd = tcp_connect(a.ctx.target, 1000, &err, a.opt.tcp_cc);
     if (fd < 0) {
       // One refused/timed-out connect is an error of the path; the watchdog and the proof see it.
-      st.errors.fetch_add(1);
-      if (!sh.stopping()) st.error = err;
+      if (!a.ph.stopping()) a.st.error = err;
       break;
     }
-    st.connections.fetch_add(1, std::memory_order_relaxed);
-    engine::set_nodelay(fd);
-    bool ok = engine::write_full(fd, req.data(), req.size(), sh, &err) &&
-              engine::read_full(fd, resp.data(), resp.size(), sh, &err);
+    // connect() returns when the SYN-ACK came back: the first packet's round trip through the
+    // path, where an interception's per-connection lookup (rules, set, map) is paid.
+    const uint64_t t_conn = mono_ns();
+    if (a.ph.measuring()) a.st.connect_hist.record(t_conn - t0);
+    if (a.st.tcp_cc.empty()) a.st.tcp_cc = congestion_control_of(fd);
+    a.st.connections.fetch_add(1, std::memory_order_relaxed);
+    set_nodelay(fd);
+    bool ok = workload::write_full(fd, req.data(), req.size(), a.ph, &err) &&
+              workload::read_full(fd, resp.data(), resp.size(), a.ph, &err);
     close(fd);
     if (!ok) {
-      if (!sh.stopping()) st.error = err;
+      if (!a.ph.stopping()) a.st.error = err;
       break;
     }
-    record_transaction(st, sh, t0, mono_ns());
+    record_transaction(a.st, a.ph, t0, mono_ns());
   }
 }
 
-int udp_client_socket(const Endpoint& target, std::string* err) {
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    *err = errno_msg("socket", errno);
-    return -1;
-  }
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(target.port);
-  inet_pton(AF_INET, target.ip.c_str(), &sa.sin_addr);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-    *err = errno_msg("connect udp", errno);
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-void udp_rr_flow(const WorkloadContext& ctx, const WorkloadOptions& opt, Shared& sh, unsigned flow,
-                 FlowStats& st) {
+void udp_rr_flow(const FlowArgs& a) {
   std::string err;
-  int fd = udp_client_socket(ctx.target, &err);
+  int fd = udp_connect(a.ctx.target, &err);
   if (fd < 0) {
-    st.error = err;
+    a.st.error = err;
     return;
   }
   // A reply later than this is counted as lost (and the request is not retried).
-  engine::set_timeouts(fd, 100);
-  std::vector<char> req(opt.payload_bytes, 'q'), resp(std::max<uint32_t>(opt.response_bytes, 8) + 64);
-  uint64_t seq = static_cast<uint64_t>(flow) << 48;
-  while (!sh.stopping()) {
+  set_timeouts(fd, 100);
+  std::vector<char> req(a.opt.payload_bytes, 'q'), resp(std::max<uint32_t>(a.opt.response_bytes, 8) + 64);
+  uint64_t seq = static_cast<uint64_t>(a.index) << 48;
+  while (!a.ph.stopping()) {
     ++seq;
     std::memcpy(req.data(), &seq, 8);
     uint64_t t0 = mono_ns();
@@ -230,13 +172,13 @@ void udp_rr_flow(const WorkloadContext& ctx, const WorkloadOptions& opt, Shared&
       if (errno == EINTR || errno == ENOBUFS || errno == EAGAIN) continue;
       // ECONNREFUSED: an ICMP port unreachable came back; keep going, count it as loss.
       if (errno == ECONNREFUSED) {
-        st.lost.fetch_add(1);
+        a.st.lost.fetch_add(1);
         continue;
       }
-      st.error = errno_msg("send udp", errno);
+      a.st.error = errno_msg("send udp", errno);
       break;
     }
-    st.packets.fetch_add(1, std::memory_order_relaxed);
+    a.st.packets.fetch_add(1, std::memory_order_relaxed);
     bool answered = false;
     for (;;) {
       ssize_t r = recv(fd, resp.data(), resp.size(), 0);
@@ -251,25 +193,24 @@ void udp_rr_flow(const WorkloadContext& ctx, const WorkloadOptions& opt, Shared&
       break;  // timeout or error
     }
     if (!answered) {
-      st.lost.fetch_add(1, std::memory_order_relaxed);
+      a.st.lost.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
-    record_transaction(st, sh, t0, mono_ns());
+    record_transaction(a.st, a.ph, t0, mono_ns());
   }
   close(fd);
 }
 
-void udp_pps_flow(const WorkloadContext& ctx, const WorkloadOptions& opt, Shared& sh, unsigned,
-                  FlowStats& st) {
+void udp_pps_flow(const FlowArgs& a) {
   std::string err;
-  int fd = udp_client_socket(ctx.target, &err);
+  int fd = udp_connect(a.ctx.target, &err);
   if (fd < 0) {
-    st.error = err;
+    a.st.error = err;
     return;
   }
-  engine::set_timeouts(fd, 200);
+  set_timeouts(fd, 200);
   constexpr unsigned kBatch = 32;
-  std::vector<char> payload(opt.payload_bytes, 'p');
+  std::vector<char> payload(a.opt.payload_bytes, 'p');
   mmsghdr msgs[kBatch];
   iovec iov[kBatch];
   std::memset(msgs, 0, sizeof msgs);
@@ -279,10 +220,10 @@ void udp_pps_flow(const WorkloadContext& ctx, const WorkloadOptions& opt, Shared
     msgs[i].msg_hdr.msg_iovlen = 1;
   }
   // Optional pacing: a per-flow token bucket checked per batch.
-  const double rate = opt.rate_pps ? static_cast<double>(opt.rate_pps) / opt.flows : 0;
+  const double rate = a.opt.rate_pps ? static_cast<double>(a.opt.rate_pps) / a.opt.flows : 0;
   const uint64_t start = mono_ns();
   uint64_t sent = 0;
-  while (!sh.stopping()) {
+  while (!a.ph.stopping()) {
     unsigned batch = kBatch;
     if (rate > 0) {
       double allowed = static_cast<double>(mono_ns() - start) / 1e9 * rate - static_cast<double>(sent);
@@ -295,40 +236,231 @@ void udp_pps_flow(const WorkloadContext& ctx, const WorkloadOptions& opt, Shared
     int n = sendmmsg(fd, msgs, batch, 0);
     if (n > 0) {
       sent += static_cast<uint64_t>(n);
-      st.packets.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
-    } else if (n < 0 && errno != EAGAIN && errno != EINTR && errno != ENOBUFS &&
-               errno != ECONNREFUSED) {
-      st.error = errno_msg("sendmmsg", errno);
+      a.st.packets.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+    } else if (n < 0 && errno != EAGAIN && errno != EINTR && errno != ENOBUFS && errno != ECONNREFUSED) {
+      a.st.error = errno_msg("sendmmsg", errno);
       break;
     }
   }
   close(fd);
 }
 
-}  // namespace
+// Client flows (one thread each, in the client role) and the responder, under the controller.
+class SocketLoad : public workload::Load {
+ public:
+  SocketLoad(const WorkloadContext& ctx, const WorkloadInfo& info, const WorkloadOptions& opt, FlowFn fn)
+      : ctx_(ctx), info_(info), opt_(opt), fn_(fn) {
+    for (unsigned i = 0; i < opt.flows; ++i) flows_.push_back(std::make_unique<FlowStats>());
+  }
+  ~SocketLoad() override { stop(); }
 
-void add_socket_workloads(std::vector<WorkloadInfo>& v) {
-  auto make = [](std::string name, std::string desc, bool tcp, uint32_t def, uint32_t max, Body body) {
-    WorkloadInfo w;
-    w.name = std::move(name);
-    w.description = std::move(desc);
-    w.tcp = tcp;
-    w.default_payload = def;
-    w.max_payload = max;
-    w.unsupported = [] { return std::optional<std::string>(); };
-    w.run = [body](const WorkloadContext& c, const WorkloadOptions& o) { return run_socket(c, o, body); };
-    return w;
+  void start(Phases& ph) override {
+    ph_ = &ph;
+    resp_ = std::make_unique<workload::Responder>(ctx_.roles.server().netns, info_, opt_, ctx_.server_bind, ph);
+    for (unsigned i = 0; i < flows_.size(); ++i)
+      threads_.emplace_back([this, i] {
+        FlowStats& st = *flows_[i];
+        try {
+          ScopedNetns in(ctx_.roles.client().netns);
+          pin_thread(opt_.client_cpu);
+          fn_(FlowArgs{ctx_, opt_, *ph_, i, st});
+        } catch (const std::exception& e) {
+          st.error = e.what();
+        }
+        st.exited = true;
+      });
+  }
+  uint64_t progress() const override {
+    uint64_t p = resp_ ? resp_->bytes_received() + resp_->packets_received() : 0;
+    for (auto& f : flows_) p += f->transactions.load(std::memory_order_relaxed);
+    return p;
+  }
+  std::string error() const override {
+    // Flows write their error before they exit; read it only from exited flows (no race).
+    for (auto& f : flows_)
+      if (f->exited.load() && !f->error.empty()) return "flow error: " + f->error;
+    if (resp_ && !resp_->error().empty()) return "responder: " + resp_->error();
+    return {};
+  }
+  void window_start() override { snap(w0_); }
+  void window_end() override { snap(w1_); }
+  void stall_server() override {
+    if (resp_) resp_->stall();
+  }
+  void stop() override {
+    if (stopped_) return;
+    stopped_ = true;
+    for (auto& t : threads_) t.join();
+    // Let datagrams in flight land before the responder's totals are read.
+    if (info_.protocol == Protocol::kUdp && resp_) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (resp_) resp_->stop();
+  }
+  nlohmann::json state() const override {
+    nlohmann::json s = nlohmann::json::object();
+    if (!flows_.empty() && !flows_[0]->tcp_cc.empty()) s["tcp_cc"] = flows_[0]->tcp_cc;
+    if (!flows_.empty() && !flows_[0]->tcp_info.is_null()) s["tcp_info"] = flows_[0]->tcp_info;
+    return s;
+  }
+
+  WorkloadResult finish(const workload::Window& win, const std::string& failure) const;
+
+ private:
+  struct Snap {
+    uint64_t tx = 0, bytes = 0, packets = 0, lost = 0, srv_bytes = 0, srv_packets = 0;
   };
-  v.push_back(make("tcp_stream", "one TCP flow per --flows, bulk send; Gbit/s at the receiver",
-                   true, 131072, 16 << 20, tcp_stream_flow));
-  v.push_back(make("tcp_rr", "TCP request/response on open connections; transactions/s, RTT",
-                   true, 64, 1 << 20, tcp_rr_flow));
-  v.push_back(make("tcp_crr", "TCP connect, request, response, close; connections/s, latency",
-                   true, 64, 1 << 20, tcp_crr_flow));
-  v.push_back(make("udp_rr", "UDP request/response; transactions/s, RTT, loss",
-                   false, 64, 65507, udp_rr_flow));
-  v.push_back(make("udp_pps", "small UDP datagrams from sockets (sendmmsg); packets/s received, loss",
-                   false, 18, 1472, udp_pps_flow));
+  void snap(Snap& s) const {
+    s = Snap{};
+    for (auto& f : flows_) {
+      s.tx += f->transactions.load();
+      s.bytes += f->bytes.load();
+      s.packets += f->packets.load();
+      s.lost += f->lost.load();
+    }
+    s.srv_bytes = resp_->bytes_received();
+    s.srv_packets = resp_->packets_received();
+  }
+  const WorkloadContext& ctx_;
+  const WorkloadInfo& info_;
+  const WorkloadOptions& opt_;
+  FlowFn fn_;
+  Phases* ph_ = nullptr;
+  std::unique_ptr<workload::Responder> resp_;
+  std::vector<std::unique_ptr<FlowStats>> flows_;
+  std::vector<std::thread> threads_;
+  bool stopped_ = false;
+  Snap w0_, w1_;
+};
+
+WorkloadResult SocketLoad::finish(const workload::Window& win, const std::string& failure) const {
+  WorkloadResult r;
+  for (auto& f : flows_) {
+    r.totals.transactions += f->transactions.load();
+    r.totals.connections += f->connections.load();
+    r.totals.packets_sent += f->packets.load();
+    if (info_.pattern == Pattern::kStream) r.totals.bytes_sent += f->bytes.load();
+  }
+  r.totals.packets_received = resp_ ? resp_->packets_received() : 0;
+  if (!failure.empty()) {
+    r.ok = false;
+    r.reason = failure;
+    return r;
+  }
+  const double secs = win.seconds();
+  const uint64_t tx = w1_.tx - w0_.tx, sent_pk = w1_.packets - w0_.packets, lost = w1_.lost - w0_.lost;
+  nlohmann::json m;
+  m["duration_ns"] = win.end_ns - win.start_ns;
+  m["cpu"] = win.cpu.to_json();
+  m["system_state"] = win.system_state;
+  const double busy = static_cast<double>(win.cpu.busy_ns);
+  switch (info_.pattern) {
+    case Pattern::kStream: {
+      uint64_t rx = w1_.srv_bytes - w0_.srv_bytes;
+      m["bytes"] = rx;
+      m["throughput_bps"] = static_cast<double>(rx) * 8.0 / secs;
+      if (rx) m["cpu_ns_per_byte"] = busy / static_cast<double>(rx);
+      break;
+    }
+    case Pattern::kPps: {
+      uint64_t rx = w1_.srv_packets - w0_.srv_packets;
+      m["packets_per_s"] = static_cast<double>(rx) / secs;
+      m["throughput_bps"] = static_cast<double>(rx) * opt_.payload_bytes * 8.0 / secs;
+      m["udp_sent"] = r.totals.packets_sent;
+      m["udp_received"] = r.totals.packets_received;
+      if (r.totals.packets_sent)
+        m["udp_loss_ratio"] = 1.0 - std::min(1.0, static_cast<double>(r.totals.packets_received) /
+                                                     static_cast<double>(r.totals.packets_sent));
+      m["sent_packets_per_s"] = static_cast<double>(sent_pk) / secs;
+      if (rx) m["cpu_ns_per_packet"] = busy / static_cast<double>(rx);
+      break;
+    }
+    case Pattern::kRr:
+    case Pattern::kCrr: {
+      Histogram h, ch;
+      for (auto& f : flows_) {
+        h.merge(f->hist);
+        ch.merge(f->connect_hist);
+      }
+      m["transactions"] = tx;
+      m["transactions_per_s"] = static_cast<double>(tx) / secs;
+      m["latency_ns"] = h.summary_json();
+      m["samples"] = h.count();
+      m["histogram"] = h.to_json();
+      if (info_.pattern == Pattern::kCrr) {
+        m["connect_latency_ns"] = ch.summary_json();
+        m["connect_histogram"] = ch.to_json();
+      }
+      if (tx) m["cpu_ns_per_transaction"] = busy / static_cast<double>(tx);
+      if (info_.protocol == Protocol::kUdp) {
+        m["udp_sent"] = r.totals.packets_sent;
+        m["udp_received"] = r.totals.packets_received;
+        uint64_t asked = tx + lost;
+        m["udp_lost"] = lost;
+        m["udp_loss_ratio"] = asked ? static_cast<double>(lost) / static_cast<double>(asked) : 0.0;
+      }
+      if (tx == 0) {
+        r.ok = false;
+        r.reason = "no transaction completed in the measured window";
+        r.metrics = m;
+        return r;
+      }
+      break;
+    }
+  }
+  if (info_.protocol == Protocol::kTcp) m["tcp_retransmits"] = win.tcp_retransmits;
+  r.ok = true;
+  r.metrics = std::move(m);
+  return r;
 }
 
+WorkloadInfo socket_workload(std::string name, std::string desc, int order, Protocol proto, Pattern pattern,
+                             uint32_t def, uint32_t min, uint32_t max, FlowFn fn) {
+  WorkloadInfo w;
+  w.name = std::move(name);
+  w.description = std::move(desc);
+  w.order = order;
+  w.protocol = proto;
+  w.transport = Transport::kSocket;
+  w.pattern = pattern;
+  w.primary_metric = pattern == Pattern::kStream ? "throughput_bps"
+                     : pattern == Pattern::kPps  ? "packets_per_s"
+                                                 : "transactions_per_s";
+  w.cpu_metric = pattern == Pattern::kStream ? "cpu_ns_per_byte"
+                 : pattern == Pattern::kPps  ? "cpu_ns_per_packet"
+                                             : "cpu_ns_per_transaction";
+  w.default_payload = def;
+  w.min_payload = min;
+  w.max_payload = max;
+  w.unsupported = [] { return std::optional<std::string>(); };
+  w.run = [fn](const WorkloadContext& ctx, const WorkloadOptions& opt) {
+    const WorkloadInfo& info = *find_workload(opt.name);
+    SocketLoad load(ctx, info, opt, fn);
+    workload::Window win;
+    std::string failure = workload::drive(ctx, opt, info, load, win);
+    return load.finish(win, failure);
+  };
+  return w;
+}
+
+PB_REGISTER_WORKLOAD([] {
+  return socket_workload("tcp_stream", "one TCP flow per --flows, bulk send; Gbit/s at the receiver", 10,
+                         Protocol::kTcp, Pattern::kStream, 131072, 1, 16 << 20, tcp_stream_flow);
+});
+PB_REGISTER_WORKLOAD([] {
+  return socket_workload("tcp_rr", "TCP request/response on open connections; transactions/s, RTT", 20,
+                         Protocol::kTcp, Pattern::kRr, 64, 1, 1 << 20, tcp_rr_flow);
+});
+PB_REGISTER_WORKLOAD([] {
+  return socket_workload("tcp_crr", "TCP connect, request, response, close; connections/s, latency, connect latency",
+                         30, Protocol::kTcp, Pattern::kCrr, 64, 1, 1 << 20, tcp_crr_flow);
+});
+PB_REGISTER_WORKLOAD([] {
+  return socket_workload("udp_rr", "UDP request/response; transactions/s, RTT, loss", 40, Protocol::kUdp,
+                         Pattern::kRr, 64, 8, 65507, udp_rr_flow);
+});
+PB_REGISTER_WORKLOAD([] {
+  return socket_workload("udp_pps", "small UDP datagrams from sockets (sendmmsg); packets/s received, loss", 50,
+                         Protocol::kUdp, Pattern::kPps, 18, 1, 1472, udp_pps_flow);
+});
+
+}  // namespace
 }  // namespace pb

@@ -1,48 +1,55 @@
-// workloads/xdp_pps.cpp: small-packet forwarding rate with a generator that is not the
-// bottleneck (issue 3). A socket sender tops out far below what XDP forwards (FIELD-NOTES), so
-// frames are injected in the kernel, the way xdp-trafficgen does it:
+// SPDX-License-Identifier: Apache-2.0
+// workloads/xdp_pps.cpp ↔ bpf/xdp_pps.bpf.c: small-packet forwarding rate with a generator that
+// is not the bottleneck. A socket sender tops out far below what XDP forwards (docs/gotchas.md
+// "A socket sender measures itself"), so frames are injected in the kernel, the way
+// xdp-trafficgen does it:
 //
 //   client ns                         DUT ns (path under test)              server ns
 //   [xdp_gen under BPF_PROG_RUN,      dut0 ... routed by the path ... dut1  srv0 [xdp_sink:
 //    live frames, XDP_TX on cli0] --> (dut0 runs some XDP program, so it --> count matching
-//                                      accepts XDP frames: gotcha 2)          UDP, XDP_DROP]
+//                                      accepts XDP frames: docs/gotchas.md)          UDP, XDP_DROP]
 //
 // BPF_PROG_RUN with BPF_F_TEST_XDP_LIVE_FRAMES runs xdp_gen with ctx ingress_ifindex = cli0; its
 // XDP_TX becomes a transmit on cli0 (a redirect to the same device), so the frames enter the DUT
 // like frames from a wire. xdp_gen rewrites the 42 header bytes on every run because live frames
-// reuse pages that a forwarding program downstream has rewritten in place (gotcha 7).
+// reuse pages that a forwarding program downstream has rewritten in place (docs/gotchas.md "Live frames reuse pages").
 // Frames: Ethernet dst = dut0's MAC, 198.18.1.1 -> target ip:port, UDP, 42 + payload bytes
 // (default payload 18: a 60-byte frame, 64 on the wire with the FCS).
 //
-// The sink on srv0 means nothing reaches the server's stack; paths that do not route (proxies)
-// declare this workload unsupported in their own PathInstance::unsupported_workload. On paths
+// The sink on srv0 means nothing reaches the server's stack; paths that terminate traffic in a
+// proxy cannot carry it (transport "frames": PathInstance::unsupported_workload). On paths
 // that already own srv0's XDP link (xdp-redirect's xdp_pass), the sink is swapped into that link
-// for the run and swapped back (bpf_util XdpOverride).
+// for the run and swapped back (kernel/bpf/attach.h XdpOverride).
 //
-// Counted in the measured window only (warm-up and cool-down cut): the generator's and sink's
-// per-CPU counters are read at the window edges. Sent = frames the generator handed to cli0;
-// frames the veth ring refuses are lost before the DUT and show as loss.
+// Runs under the shared controller (workloads/controller.h): the generator thread is the load,
+// the sink's per-CPU counter is its progress, both counters are read at the window's edges
+// (warm-up and cool-down cut). Sent = frames the generator handed to cli0; frames the veth ring
+// refuses are lost before the DUT and show as loss.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 
 #include <algorithm>
 #include <atomic>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
 
-#include "core/bpf_fixtures.h"
-#include "core/bpf_util.h"
-#include "core/cpu.h"
-#include "core/log.h"
-#include "core/path.h"
-#include "core/topology.h"
-#include "core/util.h"
-#include "core/workload.h"
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "kernel/bpf/attach.h"
+#include "kernel/bpf/skeleton.h"
+#include "kernel/bpf/stats.h"
+#include "kernel/host.h"
+#include "kernel/netns.h"
+#include "kernel/process.h"
+#include "measure/snmp.h"
+#include "roles/packet_fixtures.h"
+#include "roles/roles.h"
+#include "workloads/controller.h"
+#include "workloads/workload.h"
 #include "xdp_pass.skel.h"
 #include "xdp_pps.skel.h"
 
@@ -120,10 +127,6 @@ Counts read_counts(int map_fd) {
   return {v[PB_PPS_GEN_TX], v[PB_PPS_SINK_MATCH]};
 }
 
-bool stop_requested(const WorkloadContext& ctx) {
-  return ctx.interrupted && ctx.interrupted->load(std::memory_order_relaxed) != 0;
-}
-
 // The probe: can this kernel run an XDP program on live frames? Runs xdp_sink once on a frame
 // it matches, so the verdict is XDP_DROP and nothing is transmitted or delivered anywhere, in a
 // throwaway empty namespace at that.
@@ -156,76 +159,154 @@ std::optional<std::string> live_frames_unsupported() {
   return std::nullopt;
 }
 
-WorkloadResult run_xdp_pps(const WorkloadContext& ctx, const WorkloadOptions& opt) {
-  WorkloadResult r;
-  const std::string& cli = ctx.topo.cli();
-  const std::string& dut = ctx.topo.dut();
-  const std::string& srv = ctx.topo.srv();
-  const uint32_t payload = std::max<uint32_t>(opt.payload_bytes, 1);
-  if (payload > kMaxPayload) {
-    r.reason = fmt::format("payload {} bytes does not fit the 1500-byte MTU (max {})", payload, kMaxPayload);
+// The generator (a thread running xdp_gen under BPF_PROG_RUN with live frames on cli0) and the
+// sink (xdp_sink on srv0), as the controller's load.
+class XdpPpsLoad : public workload::Load {
+ public:
+  XdpPpsLoad(const WorkloadContext& ctx, const WorkloadOptions& opt) : ctx_(ctx), opt_(opt) {
+    const Wiring& w = ctx.roles.wiring();
+    const std::string& cli = ctx.roles.client().netns;
+    payload_ = std::max<uint32_t>(opt.payload_bytes, 1);
+    fixtures::PacketSpec spec;  // dst MAC: the DUT's client side; src: the client
+    spec.dst = fixtures::parse_mac(w.dut_client_mac.c_str());
+    spec.src = fixtures::parse_mac(w.client_mac.c_str());
+    spec.saddr = fixtures::ip4(w.client_ip.c_str());
+    spec.daddr = fixtures::ip4(ctx.target.ip.c_str());
+    spec.dport = ctx.target.port;
+    spec.sport = 40000;
+    spec.payload = payload_;
+    pkt_ = fixtures::build_packet(spec);
+    pps_ = open_and_load<xdp_pps>("xdp_pps", [&](xdp_pps* s) {
+      s->rodata->sink_daddr = spec.daddr;
+      s->rodata->sink_dport = htons(spec.dport);
+    });
+    std::copy(pkt_.begin(), pkt_.begin() + PB_PPS_HDR_LEN, pps_->bss->pkt_hdr);
+    pass_ = open_and_load<xdp_pass>("xdp_pass (" + w.dut_client_dev + ")");
+    gen_fd_ = bpf_program__fd(pps_->progs.xdp_gen);
+    sink_fd_ = bpf_program__fd(pps_->progs.xdp_sink);
+    counters_fd_ = bpf_map__fd(pps_->maps.pps_counters);
+    cli_if_ = ifindex_in_netns(cli, w.client_dev);
+    if (!cli_if_) throw EnvError(w.client_dev + " not found in namespace " + cli);
+    // dut0 must run some XDP program to accept frames transmitted by XDP on its peer
+    // (docs/gotchas.md "A veth receiving XDP frames needs an XDP program"); on paths without one
+    // (baseline, tc-redirect) xdp_pass goes there for the run.
+    dut0_ = std::make_unique<XdpOverride>(ctx.roles.dut().netns, w.dut_client_dev,
+                                          bpf_program__fd(pass_->progs.xdp_pass), true);
+    sink_ = std::make_unique<XdpOverride>(ctx.roles.server().netns, w.server_dev, sink_fd_, false);
+    anchor_ = std::make_unique<DispatcherAnchor>(cli, gen_fd_);
+    total0_ = read_counts(counters_fd_);
+    gen0_ = prog_stats(gen_fd_);
+    sink0_ = prog_stats(sink_fd_);
+  }
+  ~XdpPpsLoad() override { stop(); }
+
+  void start(workload::Phases&) override {
+    // The generator's and sink's own cost: BPF stats sampled during the warm-up only (with
+    // stats on, every run reads the clock twice: a third of the rate here; kernel/bpf/stats.h).
+    stats_.start(stats_sample_seconds(opt_.warmup_s, opt_.duration_s), stats_sample_in_warmup(opt_.warmup_s));
+    install_stop_signal();
+    gen_ = std::thread([this] { generate(); });
+  }
+  uint64_t progress() const override { return read_counts(counters_fd_).sink; }
+  std::string error() const override { return gen_failed_.load() ? gen_error_ : std::string(); }
+  std::string stall_reason(double s) const override {
+    const Wiring& w = ctx_.roles.wiring();
+    return fmt::format("no injected frame reached the sink on {} for {} s (the DUT does not forward them, or {} "
+                       "refuses XDP frames)", w.server_dev, s, w.dut_client_dev);
+  }
+  void window_start() override {
+    if (stats_sample_in_warmup(opt_.warmup_s)) stats_.stop();  // normally already off; never on while measuring
+    snmp0_ = read_snmp(ctx_.roles.dut().netns);
+    w0_ = read_counts(counters_fd_);
+  }
+  void window_end() override {
+    w1_ = read_counts(counters_fd_);
+    snmp1_ = read_snmp(ctx_.roles.dut().netns);
+  }
+  void stop() override {
+    stop_ = true;
+    if (gen_.joinable()) {
+      // The flag, then the signal until the thread has left the syscall (a signal landing just
+      // before it entered the kernel would be missed once).
+      while (!gen_done_) {
+        pthread_kill(gen_.native_handle(), stop_signal());
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+      gen_.join();
+    }
+    stats_.stop();
+  }
+
+  WorkloadResult finish(const workload::Window& win, const std::string& failure) {
+    WorkloadResult r;
+    const Counts total1 = read_counts(counters_fd_);
+    r.totals.packets_sent = total1.gen - total0_.gen;
+    r.totals.packets_received = total1.sink - total0_.sink;
+    r.totals.bytes_sent = r.totals.packets_sent * payload_;
+    if (!failure.empty()) {
+      r.reason = failure;
+      return r;
+    }
+    const double secs = win.seconds();
+    const uint64_t tx = w1_.gen - w0_.gen, rx = w1_.sink - w0_.sink;
+    const ProgStats gen1 = prog_stats(gen_fd_), sink1 = prog_stats(sink_fd_);
+    nlohmann::json m;
+    m["duration_ns"] = win.end_ns - win.start_ns;
+    m["packets_per_s"] = static_cast<double>(rx) / secs;
+    m["throughput_bps"] = static_cast<double>(rx) * payload_ * 8.0 / secs;  // payload bits, as udp_pps
+    m["udp_sent"] = tx;
+    m["udp_received"] = rx;
+    m["udp_loss_ratio"] = tx ? 1.0 - std::min(1.0, static_cast<double>(rx) / static_cast<double>(tx)) : 0.0;
+    m["sent_packets_per_s"] = static_cast<double>(tx) / secs;
+    m["frame_bytes"] = pkt_.size();
+    m["dut_ip_forw_datagrams"] = snmp1_["Ip.ForwDatagrams"] - snmp0_["Ip.ForwDatagrams"];
+    m["cpu"] = win.cpu.to_json();
+    m["system_state"] = win.system_state;
+    if (rx) m["cpu_ns_per_packet"] = static_cast<double>(win.cpu.busy_ns) / static_cast<double>(rx);
+    const uint64_t repeat = opt_.rate_pps ? std::clamp<uint64_t>(opt_.rate_pps / 1000, 1, kChunk) : kRepeatUnpaced;
+    m["generator"] = {{"method", "BPF_PROG_RUN + BPF_F_TEST_XDP_LIVE_FRAMES, XDP_TX on " + ctx_.roles.wiring().client_dev},
+                      {"batch_size", kBatchSize},
+                      {"repeat_per_call", repeat},
+                      {"paced", opt_.rate_pps != 0},
+                      {"bpf_stats", stats_.to_json()},
+                      {"dispatcher_anchor", anchor_->active()},
+                      {"dut0_xdp", dut0_->action()},
+                      {"srv0_sink", sink_->action()}};
+    auto per_run = [](const ProgStats& a, const ProgStats& b) {
+      uint64_t n = b.run_cnt - a.run_cnt;
+      return n ? static_cast<double>(b.run_time_ns - a.run_time_ns) / static_cast<double>(n) : 0.0;
+    };
+    if (stats_.enabled()) {
+      m["generator"]["xdp_gen_ns_per_run"] = per_run(gen0_, gen1);
+      m["generator"]["xdp_sink_ns_per_run"] = per_run(sink0_, sink1);
+    }
+    r.metrics = std::move(m);
+    if (rx == 0) {
+      r.reason = "no injected frame reached the sink on " + ctx_.roles.wiring().server_dev + " in the measured window";
+      return r;
+    }
+    r.ok = true;
     return r;
   }
 
-  fixtures::PacketSpec spec;  // dst MAC dut0, src MAC cli0, 198.18.1.1 -> target
-  spec.daddr = fixtures::ip4(ctx.target.ip.c_str());
-  spec.dport = ctx.target.port;
-  spec.sport = 40000;
-  spec.payload = payload;
-  const std::vector<uint8_t> pkt = fixtures::build_packet(spec);
-
-  SkelPtr<xdp_pps> pps(open_skeleton<xdp_pps>("xdp_pps"));
-  pps->rodata->sink_daddr = spec.daddr;
-  pps->rodata->sink_dport = htons(spec.dport);
-  load_skeleton(pps.get(), "xdp_pps");
-  std::copy(pkt.begin(), pkt.begin() + PB_PPS_HDR_LEN, pps->bss->pkt_hdr);
-  SkelPtr<xdp_pass> pass(open_skeleton<xdp_pass>("xdp_pass (dut0)"));
-  load_skeleton(pass.get(), "xdp_pass (dut0)");
-  const int gen_fd = bpf_program__fd(pps->progs.xdp_gen);
-  const int sink_fd = bpf_program__fd(pps->progs.xdp_sink);
-  const int counters_fd = bpf_map__fd(pps->maps.pps_counters);
-  const unsigned cli_if = ifindex_in_netns(cli, Addr::kClientDev);
-  if (!cli_if) throw EnvError(std::string(Addr::kClientDev) + " not found in namespace " + cli);
-
-  // The generator's and sink's own cost: BPF stats sampled during the warm-up only (they cost
-  // a third of the rate here when on; see bpf_util.h StatsSampler).
-  StatsSampler stats;
-  // dut0 must run some XDP program to accept frames transmitted by XDP on its peer (gotcha 2);
-  // on paths without one (baseline, tc-redirect) xdp_pass goes there for the run.
-  XdpOverride dut0(dut, Addr::kDutClientDev, bpf_program__fd(pass->progs.xdp_pass), true);
-  XdpOverride sink(srv, Addr::kServerDev, sink_fd, false);
-  DispatcherAnchor anchor(cli, gen_fd);
-
-  const Counts total0 = read_counts(counters_fd);
-  const ProgStats gen0 = prog_stats(gen_fd), sink0 = prog_stats(sink_fd);
-  stats.start(stats_sample_seconds(opt.warmup_s, opt.duration_s), stats_sample_in_warmup(opt.warmup_s));
-  install_stop_signal();
-  std::atomic<bool> stop{false}, gen_done{false};
-  std::atomic<uint64_t> calls{0};
-  std::string gen_error;               // written by the generator; read after it is joined
-  std::atomic<bool> gen_failed{false};  // ... or through this flag while it runs
-  std::thread gen([&] {
+ private:
+  void generate() {
     try {
-      ScopedNetns in(cli);  // ctx ingress_ifindex is resolved in the caller's namespace
+      ScopedNetns in(ctx_.roles.client().netns);  // ctx ingress_ifindex is resolved in the caller's namespace
       sigset_t ss;
       sigemptyset(&ss);
       sigaddset(&ss, stop_signal());
       pthread_sigmask(SIG_UNBLOCK, &ss, nullptr);
-      if (opt.client_cpu >= 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(opt.client_cpu, &set);
-        pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-      }
+      pin_thread(opt_.client_cpu);
       xdp_md xctx{};
-      xctx.data_end = static_cast<__u32>(pkt.size());
-      xctx.ingress_ifindex = cli_if;
+      xctx.data_end = static_cast<__u32>(pkt_.size());
+      xctx.ingress_ifindex = cli_if_;
       uint32_t chunk = kRepeatUnpaced;
-      if (opt.rate_pps) chunk = static_cast<uint32_t>(std::clamp<uint64_t>(opt.rate_pps / 1000, 1, kChunk));
+      if (opt_.rate_pps) chunk = static_cast<uint32_t>(std::clamp<uint64_t>(opt_.rate_pps / 1000, 1, kChunk));
       bpf_test_run_opts o{};
       o.sz = sizeof(o);
-      o.data_in = pkt.data();
-      o.data_size_in = static_cast<__u32>(pkt.size());
+      o.data_in = pkt_.data();
+      o.data_size_in = static_cast<__u32>(pkt_.size());
       o.ctx_in = &xctx;
       o.ctx_size_in = sizeof(xctx);
       o.flags = BPF_F_TEST_XDP_LIVE_FRAMES;
@@ -233,162 +314,78 @@ WorkloadResult run_xdp_pps(const WorkloadContext& ctx, const WorkloadOptions& op
       o.repeat = chunk;
       const uint64_t t0 = mono_ns();
       uint64_t injected = 0;
-      while (!stop.load(std::memory_order_relaxed)) {
-        if (opt.rate_pps) {  // pace: the next chunk leaves when the schedule says
-          uint64_t due = t0 + injected * 1000000000ull / opt.rate_pps;
+      while (!stop_.load(std::memory_order_relaxed)) {
+        if (opt_.rate_pps) {  // pace: the next chunk leaves when the schedule says
+          uint64_t due = t0 + injected * 1000000000ull / opt_.rate_pps;
           uint64_t now = mono_ns();
           if (due > now) std::this_thread::sleep_for(std::chrono::nanoseconds(std::min<uint64_t>(due - now, 10000000)));
           if (mono_ns() < due) continue;
         }
-        int err = bpf_prog_test_run_opts(gen_fd, &o);
+        int err = bpf_prog_test_run_opts(gen_fd_, &o);
         if (err && err != -EINTR) {
-          gen_error = errno_msg("BPF_PROG_RUN(xdp_gen, live frames, ifindex cli0)", -err);
-          gen_failed = true;
+          gen_error_ = errno_msg("BPF_PROG_RUN(xdp_gen, live frames, ifindex " + ctx_.roles.wiring().client_dev + ")", -err);
+          gen_failed_ = true;
           break;
         }
         injected += chunk;
-        calls.fetch_add(1, std::memory_order_relaxed);
       }
     } catch (const std::exception& e) {
-      gen_error = e.what();
-      gen_failed = true;
+      gen_error_ = e.what();
+      gen_failed_ = true;
     }
-    gen_done = true;
-  });
-  // Stops and joins the generator: the flag, then the signal until the thread has left the
-  // syscall (a signal landing just before it entered the kernel would be missed once).
-  auto stop_gen = [&] {
-    stop = true;
-    if (!gen.joinable()) return;
-    while (!gen_done) {
-      pthread_kill(gen.native_handle(), stop_signal());
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    gen.join();
-  };
-  struct Joiner {
-    std::function<void()> f;
-    ~Joiner() { f(); }
-  } joiner{stop_gen};
-
-  // Sleeps up to `secs`, returning early (false) on interruption or a dead generator.
-  auto wait = [&](double secs) {
-    const uint64_t until = mono_ns() + static_cast<uint64_t>(secs * 1e9);
-    while (mono_ns() < until) {
-      if (stop_requested(ctx) || gen_failed) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(std::min<uint64_t>(50, (until - mono_ns()) / 1000000 + 1)));
-    }
-    return true;
-  };
-
-  auto fail = [&](std::string why) {
-    stop_gen();
-    r.ok = false;
-    r.reason = gen_error.empty() ? std::move(why) : gen_error;
-    Counts c = read_counts(counters_fd);
-    r.totals.packets_sent = c.gen - total0.gen;
-    r.totals.packets_received = c.sink - total0.sink;
-    r.totals.bytes_sent = r.totals.packets_sent * payload;
-    return r;
-  };
-
-  if (!wait(opt.warmup_s)) return fail(stop_requested(ctx) ? "interrupted" : "generator stopped during warm-up");
-  if (stats_sample_in_warmup(opt.warmup_s)) stats.stop();  // normally already off; never on while measuring
-  auto snmp0 = read_snmp(dut);
-  const CpuTimes cpu0 = CpuTimes::now();
-  const Counts w0 = read_counts(counters_fd);
-  const uint64_t t0 = mono_ns();
-  // Measured window with a watchdog: the sink count must move at least every stall timeout.
-  {
-    const uint64_t until = t0 + static_cast<uint64_t>(opt.duration_s * 1e9);
-    uint64_t last_sink = w0.sink, last_move = t0;
-    while (mono_ns() < until) {
-      if (stop_requested(ctx)) return fail("interrupted");
-      if (gen_failed) return fail("generator failed");
-      std::this_thread::sleep_for(std::chrono::milliseconds(
-          std::min<uint64_t>(100, (until - std::min(until, mono_ns())) / 1000000 + 1)));
-      uint64_t s = read_counts(counters_fd).sink, now = mono_ns();
-      if (s != last_sink) {
-        last_sink = s;
-        last_move = now;
-      } else if (now - last_move > static_cast<uint64_t>(opt.stall_timeout_s * 1e9)) {
-        return fail(fmt::format("no injected frame reached the sink on {} for {} s (the DUT does "
-                                "not forward them, or {} refuses XDP frames)",
-                                Addr::kServerDev, opt.stall_timeout_s, Addr::kDutClientDev));
-      }
-    }
+    gen_done_ = true;
   }
-  const Counts w1 = read_counts(counters_fd);
-  const uint64_t t1 = mono_ns();
-  const CpuTimes cpu1 = CpuTimes::now();
-  auto snmp1 = read_snmp(dut);
-  wait(opt.cooldown_s);
-  stop_gen();
-  const Counts total1 = read_counts(counters_fd);
 
-  r.totals.packets_sent = total1.gen - total0.gen;
-  r.totals.packets_received = total1.sink - total0.sink;
-  r.totals.bytes_sent = r.totals.packets_sent * payload;
+  const WorkloadContext& ctx_;
+  const WorkloadOptions& opt_;
+  uint32_t payload_ = 18;
+  std::vector<uint8_t> pkt_;
+  // Declaration order = reverse destruction order: attachments go before their programs.
+  SkelPtr<xdp_pps> pps_;
+  SkelPtr<xdp_pass> pass_;
+  int gen_fd_ = -1, sink_fd_ = -1, counters_fd_ = -1;
+  unsigned cli_if_ = 0;
+  std::unique_ptr<XdpOverride> dut0_, sink_;
+  std::unique_ptr<DispatcherAnchor> anchor_;
+  StatsSampler stats_;
+  std::thread gen_;
+  std::atomic<bool> stop_{false}, gen_done_{false}, gen_failed_{false};
+  std::string gen_error_;  // written by the generator before gen_failed_
+  Counts total0_, w0_, w1_;
+  ProgStats gen0_, sink0_;
+  std::map<std::string, uint64_t> snmp0_, snmp1_;
+};
 
-  const double secs = static_cast<double>(t1 - t0) / 1e9;
-  const uint64_t tx = w1.gen - w0.gen, rx = w1.sink - w0.sink;
-  const CpuUsage cpu = CpuUsage::between(cpu0, cpu1);
-  stats.stop();  // stats were only on while sampling: these counts cover that sample
-  const ProgStats gen1 = prog_stats(gen_fd), sink1 = prog_stats(sink_fd);
-  nlohmann::json m;
-  m["duration_ns"] = t1 - t0;
-  m["packets_per_s"] = static_cast<double>(rx) / secs;
-  m["throughput_bps"] = static_cast<double>(rx) * payload * 8.0 / secs;  // payload bits, as udp_pps
-  m["udp_sent"] = tx;
-  m["udp_received"] = rx;
-  m["udp_loss_ratio"] = tx ? 1.0 - std::min(1.0, static_cast<double>(rx) / static_cast<double>(tx)) : 0.0;
-  m["sent_packets_per_s"] = static_cast<double>(tx) / secs;
-  m["frame_bytes"] = pkt.size();
-  m["dut_ip_forw_datagrams"] = snmp1["Ip.ForwDatagrams"] - snmp0["Ip.ForwDatagrams"];
-  m["cpu"] = cpu.to_json();
-  if (rx) m["cpu_ns_per_packet"] = static_cast<double>(cpu.busy_ns) / static_cast<double>(rx);
-  m["generator"] = {{"method", "BPF_PROG_RUN + BPF_F_TEST_XDP_LIVE_FRAMES, XDP_TX on cli0"},
-                    {"batch_size", kBatchSize},
-                    {"repeat_per_call", opt.rate_pps ? std::clamp<uint64_t>(opt.rate_pps / 1000, 1, kChunk) : kRepeatUnpaced},
-                    {"paced", opt.rate_pps != 0},
-                    {"bpf_stats", stats.to_json()},
-                    {"dispatcher_anchor", anchor.active()},
-                    {"dut0_xdp", dut0.action()},
-                    {"srv0_sink", sink.action()}};
-  auto per_run = [](const ProgStats& a, const ProgStats& b) {
-    uint64_t n = b.run_cnt - a.run_cnt;
-    return n ? static_cast<double>(b.run_time_ns - a.run_time_ns) / static_cast<double>(n) : 0.0;
-  };
-  if (stats.enabled()) {
-    m["generator"]["xdp_gen_ns_per_run"] = per_run(gen0, gen1);
-    m["generator"]["xdp_sink_ns_per_run"] = per_run(sink0, sink1);
-  }
-  r.metrics = std::move(m);
-  if (!gen_error.empty()) {
-    r.reason = gen_error;
+WorkloadResult run_xdp_pps(const WorkloadContext& ctx, const WorkloadOptions& opt) {
+  if (opt.payload_bytes > kMaxPayload) {
+    WorkloadResult r;
+    r.reason = fmt::format("payload {} bytes does not fit the 1500-byte MTU (max {})", opt.payload_bytes, kMaxPayload);
     return r;
   }
-  if (rx == 0) {
-    r.reason = "no injected frame reached the sink on srv0 in the measured window";
-    return r;
-  }
-  r.ok = true;
-  return r;
+  const WorkloadInfo& info = *find_workload(opt.name);
+  XdpPpsLoad load(ctx, opt);
+  workload::Window win;
+  std::string failure = workload::drive(ctx, opt, info, load, win);
+  return load.finish(win, failure);
 }
 
-}  // namespace
-
-void add_xdp_workloads(std::vector<WorkloadInfo>& v) {
+PB_REGISTER_WORKLOAD([] {
   WorkloadInfo w;
   w.name = "xdp_pps";
   w.description = "small UDP frames injected in the kernel (BPF_PROG_RUN live frames) into cli0, "
                   "counted and dropped by XDP on srv0; forwarded packets/s";
-  w.tcp = false;
+  w.order = 60;
+  w.protocol = Protocol::kUdp;
+  w.transport = Transport::kFrames;
+  w.pattern = Pattern::kPps;
+  w.primary_metric = "packets_per_s";
+  w.cpu_metric = "cpu_ns_per_packet";
   w.default_payload = 18;
   w.max_payload = kMaxPayload;
   w.unsupported = live_frames_unsupported;
   w.run = run_xdp_pps;
-  v.push_back(std::move(w));
-}
+  return w;
+});
 
+}  // namespace
 }  // namespace pb

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+// common/error.h: exit codes and the exception type every setup failure throws.
+// Setup failures carry the context of what failed ("bpf_tc_attach(dev=dut0, ingress): ...") and
+// the exit code the CLI should end with; hot paths return status instead of throwing.
+#pragma once
+#include <stdexcept>
+#include <string>
+
+namespace pb {
+
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitFailedCheck = 1,  // a measurement or proof failed
+  kExitUsage = 2,        // bad option or input file
+  kExitEnv = 3,          // environment / setup (not root, tool missing, kernel feature absent)
+  kExitBpf = 4,          // BPF load or attach
+  kExitSkipped = 77,     // test skipped (automake/ctest convention)
+  kExitSigint = 130,
+  kExitSigterm = 143,
+};
+
+class Error : public std::runtime_error {
+ public:
+  Error(int exit_code, const std::string& what) : std::runtime_error(what), code_(exit_code) {}
+  int code() const { return code_; }
+
+ private:
+  int code_;
+};
+
+class UsageError : public Error {
+ public:
+  explicit UsageError(const std::string& what) : Error(kExitUsage, what) {}
+};
+class EnvError : public Error {
+ public:
+  explicit EnvError(const std::string& what) : Error(kExitEnv, what) {}
+};
+class BpfError : public Error {
+ public:
+  explicit BpfError(const std::string& what) : Error(kExitBpf, what) {}
+};
+
+// "what: strerror(errno)"
+std::string errno_msg(const std::string& what, int err);
+[[noreturn]] void throw_errno(const std::string& what, int err);
+
+}  // namespace pb

@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: Apache-2.0
+// common/fs.h: small file helpers.
+#pragma once
+#include <optional>
+#include <string>
+
+namespace pb {
+
+std::optional<std::string> read_file(const std::string& path);
+// mkdir -p; throws UsageError naming the directory that could not be made.
+void make_dirs(const std::string& path);
+// A file created with mkstemp from `prefix` (e.g. "/tmp/pathbench-haproxy-") holding `text`;
+// throws EnvError with context when it cannot be created or written. Returns its path.
+std::string write_temp_file(const std::string& prefix, const std::string& text);
+
+}  // namespace pb

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: Apache-2.0
+// paths/path.h: a path under test. A PathInfo is the path's table of traits (what kind of path it
+// is, what reaches the server, what it is compared against) plus a factory; a PathInstance is
+// the RAII owner of everything one instance puts in the DUT, through its undo log
+// (kernel/undo.h): built in make(), removed by teardown() (or the destructor), in reverse order.
+// The runner builds one instance per path x path options x repetition on a fresh topology,
+// runs every workload through it, then tears it down.
+//
+// Nothing decides by a path's name: the probe follows `routes`, proofs follow the instance,
+// the report follows `kind`, `technology` and `compare_against` (run.json's catalogue).
+#pragma once
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernel/undo.h"
+#include "roles/roles.h"
+#include "workloads/workload.h"
+
+namespace pb {
+
+enum class PathKind { kKernelRouted, kBpfForwarded, kIntercepted, kControl };
+enum class Technology { kNone, kTproxy, kEbpf };
+const char* to_string(PathKind k);
+const char* to_string(Technology t);
+
+// Where traffic goes in the first packet's match: the intercepted services (issue "How costs
+// grow"): N destination address:port pairs, the one the traffic uses at a chosen position.
+enum class MatchPosition { kFirst, kMiddle, kLast };
+const char* to_string(MatchPosition m);
+
+// What the run hands every path instance.
+struct PathSettings {
+  unsigned proxy_workers = 1;      // --proxy-workers
+  std::vector<int> proxy_cpus;     // --proxy-cpus, else the pinning policy's proxy CPU
+  unsigned proxy_pipe_bytes = 0;   // --proxy-pipe-bytes (0: tproxy::Config's default)
+  std::string tcp_cc;              // --tcp-cc: every TCP socket the path makes (the proxy's)
+  // --services: 0 = intercept every port of the server's address (one rule or prefix check);
+  // N >= 1 = N services, the real one at `match_position`, on `service_port`.
+  uint64_t services = 0;
+  MatchPosition match_position = MatchPosition::kLast;
+  uint16_t service_port = 0;
+  uint32_t update_samples = 0;     // services: add/remove cycles timed after setup
+  nlohmann::json options_json() const;  // path_options of results ({} without services)
+};
+
+struct PathInfo;
+
+struct PathContext {
+  const PathInfo& info;
+  const Roles& roles;
+  PathSettings settings;
+};
+
+class PathInstance {
+ public:
+  explicit PathInstance(const PathContext& ctx);
+  virtual ~PathInstance();
+  PathInstance(const PathInstance&) = delete;
+  PathInstance& operator=(const PathInstance&) = delete;
+
+  // Whether this path can carry a workload; reason if not. Default: a path that terminates
+  // traffic in a proxy cannot carry raw injected frames (there is no socket to terminate).
+  virtual std::optional<std::string> unsupported_workload(const WorkloadInfo& w) const;
+  // Where the client sends for this workload; default: straight to the server.
+  virtual Endpoint client_target(const WorkloadOptions&, const Endpoint& server) const { return server; }
+  // Around a workload run (warm-up included). end() returns the path's proof for that run:
+  // counters and checks; set "ok": false and "reason" when the traffic did not take the path.
+  virtual void begin(const WorkloadOptions&) {}
+  virtual nlohmann::json end(const WorkloadOptions&, const WorkloadTotals&) { return {{"ok", true}}; }
+  // What the server-side capture of the proof probe must see as the source address: the client
+  // when the DUT routes, the DUT's own address when a proxy re-originates.
+  virtual std::string expected_server_src() const;
+  bool routes() const;
+
+  // Removes everything now (the undo log, in reverse order); idempotent.
+  void teardown() { undo_.undo_all(); }
+  // What the instance installed (undo log), with setup and teardown time.
+  nlohmann::json configuration() const { return undo_.configuration(); }
+  // Paths with services: {"services", "install_ns", "update": {...}, "memory_bytes"}; else null.
+  virtual nlohmann::json scale() const { return nullptr; }
+  void setup_done() { undo_.setup_done(); }
+
+ protected:
+  const PathInfo& info_;
+  const Roles& roles_;
+  const Wiring wiring_;
+  const PathSettings settings_;
+  // Declared last among the state the subclass uses: subclasses hand everything they install to
+  // it and call teardown() in their destructor if they keep raw pointers into adopted objects.
+  UndoLog undo_;
+};
+
+struct PathInfo {
+  std::string name;
+  std::string description;
+  int order = 100;                  // display order
+  PathKind kind = PathKind::kKernelRouted;
+  Technology technology = Technology::kNone;
+  bool via_proxy = false;           // traffic terminates in a user-space proxy
+  bool routes = true;               // the DUT routes (TTL decremented once)
+  bool keeps_client_source = false; // via_proxy: the upstream connection keeps the client's address
+  std::string compare_against = "baseline";  // the path whose ratio isolates this one's own cost
+  std::string control_for;          // control paths: what comparison they isolate
+  uint64_t max_services = 0;        // > 0: accepts --services up to this many
+  bool haproxy_reference = false;   // peers mode: HAProxy can stand in for pathbench's proxy behind it
+  bool in_default_suite = true;
+  // Reason this kernel/machine cannot run the path, or nullopt. Cheap and side-effect free.
+  std::function<std::optional<std::string>()> unsupported;
+  std::function<std::unique_ptr<PathInstance>(const PathContext&)> make;
+
+  bool takes_services() const { return max_services > 0; }
+  nlohmann::json catalogue_json() const;
+};
+
+// Registry: every path registers itself from its own source file (PB_REGISTER_PATH); adding a
+// path is adding a file. all_paths() is sorted by `order`.
+const std::vector<PathInfo>& all_paths();
+const PathInfo* find_path(const std::string& name);
+struct PathRegistrar {
+  explicit PathRegistrar(std::function<PathInfo()> make);
+};
+#define PB_PATH_CONCAT2(a, b) a##b
+#define PB_PATH_CONCAT(a, b) PB_PATH_CONCAT2(a, b)
+#define PB_REGISTER_PATH(...) \
+  static const ::pb::PathRegistrar PB_PATH_CONCAT(pb_path_registrar_, __LINE__)(__VA_ARGS__)
+
+// Common feasibility checks for `unsupported`.
+std::optional<std::string> need_root(const std::string& why);
+std::optional<std::string> need_program(const std::string& program, const std::string& package);
+
+}  // namespace pb

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "paths/proxy_path.h"
+
+#include <thread>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "workloads/workload.h"
+
+namespace pb {
+
+namespace {
+constexpr const char* kTable = "100";
+constexpr const char* kRulePrio = "100";
+
+nlohmann::json counters_json(const tproxy::CounterSnapshot& s) {
+  nlohmann::json j = nlohmann::json::object();
+  for (auto& [k, v] : s.items()) j[k] = v;
+  return j;
+}
+}  // namespace
+
+void add_local_table(UndoLog& undo) {
+  undo.command("route local default dev lo table 100", {{Item::kRoute, 1}},
+               {"ip", "route", "add", "local", "default", "dev", "lo", "table", kTable},
+               {"ip", "route", "del", "local", "default", "dev", "lo", "table", kTable});
+}
+
+void add_mark_rule(UndoLog& undo) {
+  undo.command("ip rule fwmark 0x1 lookup 100", {{Item::kPolicyRule, 1}},
+               {"ip", "rule", "add", "fwmark", kTproxyMark, "lookup", kTable, "priority", kRulePrio},
+               {"ip", "rule", "del", "fwmark", kTproxyMark, "lookup", kTable, "priority", kRulePrio});
+}
+
+void add_iif_rules(UndoLog& undo, const Wiring& w) {
+  const std::string prefix = w.server_ip + "/32";
+  for (const char* proto : {"tcp", "udp"}) {
+    std::vector<std::string> rule = {"iif", w.dut_client_dev, "to", prefix, "ipproto", proto,
+                                     "lookup", kTable, "priority", kRulePrio};
+    std::vector<std::string> add = {"ip", "rule", "add"}, del = {"ip", "rule", "del"};
+    add.insert(add.end(), rule.begin(), rule.end());
+    del.insert(del.end(), rule.begin(), rule.end());
+    undo.command("ip rule iif " + w.dut_client_dev + " to " + prefix + " ipproto " + proto + " lookup 100",
+                 {{Item::kPolicyRule, 1}}, add, del);
+  }
+}
+
+tproxy::Config ProxyPath::transparent_config(bool keep_client_source) {
+  tproxy::Config c;
+  c.listen_ip = "0.0.0.0";
+  c.transparent = true;
+  c.keep_client_source = keep_client_source;
+  return c;
+}
+
+ProxyPath::ProxyPath(const PathContext& ctx, tproxy::Config cfg) : PathInstance(ctx) {
+  cfg.netns = roles_.dut().netns;
+  cfg.port = cfg.port ? cfg.port : kProxyPort;
+  cfg.workers = settings_.proxy_workers;
+  if (settings_.proxy_pipe_bytes) cfg.pipe_bytes = settings_.proxy_pipe_bytes;
+  cfg.cpus = settings_.proxy_cpus;
+  cfg.tcp_cc = settings_.tcp_cc;
+  cfg.log = [](tproxy::LogLevel l, std::string_view m) {
+    switch (l) {
+      case tproxy::LogLevel::kDebug: log::debug("{}", m); break;
+      case tproxy::LogLevel::kInfo: log::info("{}", m); break;
+      case tproxy::LogLevel::kWarn: log::warn("{}", m); break;
+      case tproxy::LogLevel::kError: log::error("{}", m); break;
+    }
+  };
+  // Each TCP connection holds 2 fds in the proxy and 1 at each end (all in this process).
+  tproxy::raise_nofile_limit(1 << 20);
+  auto p = std::make_unique<tproxy::Proxy>(cfg);
+  try {
+    p->start();
+  } catch (const std::exception& e) {
+    throw EnvError(info_.name + ": proxy start in " + roles_.dut().where + ": " + e.what());
+  }
+  const unsigned workers = cfg.workers;
+  proxy_ = undo_.adopt("proxy: " + std::to_string(workers) + " worker thread(s) on port " + std::to_string(cfg.port),
+                       {{Item::kThread, workers}}, 0, std::move(p));
+}
+
+bool ProxyPath::tcp(const WorkloadOptions& w) const {
+  const WorkloadInfo* info = find_workload(w.name);
+  return info && info->protocol == Protocol::kTcp;
+}
+
+void ProxyPath::begin(const WorkloadOptions&) { before_ = proxy_->counters(); }
+
+nlohmann::json ProxyPath::end(const WorkloadOptions& w, const WorkloadTotals& t) {
+  nlohmann::json p;
+  const bool is_tcp = tcp(w);
+  // Connections the client completed are accepted by the proxy within microseconds; give a
+  // straggler at the stop a moment instead of failing the proof on a race.
+  tproxy::CounterSnapshot d = proxy_->counters() - before_;
+  for (int i = 0; i < 50 && is_tcp && d.tcp_accepted < t.connections; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    d = proxy_->counters() - before_;
+  }
+  p["proxy"] = counters_json(d);
+  p["proxy_workers"] = proxy_->config().workers;
+  p["proxy_cpus"] = proxy_->config().cpus;
+  p["proxy_pipe_bytes"] = proxy_->config().pipe_bytes;
+  p["proxy_port"] = proxy_->config().port;
+  p["proxy_tcp_cc"] = proxy_->config().tcp_cc;
+  p["full_transparency"] = proxy_->config().keep_client_source;
+  std::string reason;
+  if (is_tcp) {
+    // Every connection the generator made was accepted by the proxy (and none more than could
+    // have been in flight when it stopped).
+    if (d.tcp_accepted < t.connections)
+      reason = fmt::format("proxy accepted {} TCP connections, the generator made {}: traffic bypassed the proxy",
+                           d.tcp_accepted, t.connections);
+    else if (d.tcp_accepted > t.connections + w.flows)
+      reason = fmt::format("proxy accepted {} TCP connections, more than the generator's {} (+{} in flight)",
+                           d.tcp_accepted, t.connections, w.flows);
+    else if (t.connections == 0)
+      reason = "the generator made no connection";
+    else if (d.upstream_connect_failed)
+      reason = fmt::format("{} upstream connects failed", d.upstream_connect_failed);
+  } else {
+    // Each client socket is one flow; the server cannot receive more datagrams than the proxy
+    // forwarded.
+    if (d.udp_flows_created < w.flows)
+      reason = fmt::format("proxy created {} UDP flows, the generator used {}", d.udp_flows_created, w.flows);
+    else if (d.udp_datagrams_client_to_upstream < t.packets_received)
+      reason = fmt::format("server received {} datagrams but the proxy forwarded only {}: traffic bypassed the proxy",
+                           t.packets_received, d.udp_datagrams_client_to_upstream);
+    else if (d.udp_datagrams_client_to_upstream == 0)
+      reason = "the proxy forwarded no datagram";
+  }
+  if (reason.empty()) reason = check_interceptor(w, t, p);
+  p["ok"] = reason.empty();
+  if (!reason.empty()) p["reason"] = reason;
+  return p;
+}
+
+}  // namespace pb

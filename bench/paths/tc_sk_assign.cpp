@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: Apache-2.0
+// paths/tc_sk_assign.cpp ↔ bpf/tc_sk_assign.bpf.c: the tc-sk-assign path (Cilium's way to reach
+// a transparent proxy). The program runs at TC ingress of the DUT's client-side interface (a TCX
+// link, clsact on kernels before 6.6: kernel/bpf/attach.h, the same attachment tc-redirect uses)
+// and attaches the proxy's socket to new flows' skbs with bpf_sk_assign. Kernel state: the two
+// iif policy rules and the local route, the program and its maps, the TC attachment.
+#include "common/log.h"
+#include "kernel/bpf/attach.h"
+#include "paths/steer.h"
+#include "tc_sk_assign.skel.h"
+
+namespace pb {
+namespace {
+
+struct TcAttach {
+  static constexpr const char* kProofKey = "tc_sk_assign";
+  static bpf_program* program(tc_sk_assign* s) { return s->progs.pb_tc_sk_assign; }
+  static void attach(UndoLog& undo, const Roles& roles, bpf_program* prog, nlohmann::json& extra) {
+    const std::string& dev = roles.wiring().dut_client_dev;
+    auto tc = std::make_unique<bpf::TcIngress>(roles.dut().netns, dev, bpf_program__fd(prog));
+    const std::string mode = tc->mode();
+    extra["attach"] = mode;
+    undo.adopt("tc ingress " + dev + " (" + mode + ")", {{mode == "tcx" ? Item::kBpfLink : Item::kTcHook, 1}},
+               mode == "tcx" ? 1 : 2, std::move(tc));
+    log::debug("tc-sk-assign: program attached to {} ingress in {} ({})", dev, roles.dut().netns, mode);
+  }
+};
+
+PB_REGISTER_PATH([] {
+  PathInfo p;
+  p.name = "tc-sk-assign";
+  p.description = "TC ingress BPF bpf_sk_assign to the proxy socket (Cilium's way); policy route local";
+  p.order = 50;
+  p.kind = PathKind::kIntercepted;
+  p.technology = Technology::kEbpf;
+  p.via_proxy = true;
+  p.routes = false;
+  p.compare_against = "proxy-plain";
+  p.unsupported = [] { return need_root("CAP_NET_ADMIN and CAP_BPF for the program and the proxy's sockets"); };
+  p.make = [](const PathContext& c) { return std::make_unique<SteerPath<tc_sk_assign, TcAttach>>(c); };
+  return p;
+});
+
+}  // namespace
+}  // namespace pb

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+// peers/haproxy.h: HAProxy, twice: as the HTTP responder wrk needs (peers/tools.cpp) and as the
+// transparent proxy behind tproxy-nft's interception, in place of pathbench's own.
+#pragma once
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "paths/path.h"
+
+namespace pb {
+
+class ChildProcess;
+
+// The one configuration shape both uses share: global limits (2 fds per connection must fit
+// RLIMIT_NOFILE: maxconn 8000), defaults in `mode` with timeouts, then `sections` (frontend and
+// backend lines).
+std::string haproxy_config(const std::string& mode, int client_timeout_s, const std::string& sections);
+
+// HAProxy (TCP mode, `bind ... transparent`, `server 0.0.0.0:0` = the original destination) in
+// the DUT behind tproxy-nft's interception: the reference for pathbench's own proxy on
+// tproxy-nft, driven by pathbench's generators. RAII: removes the interception, stops HAProxy.
+class HaproxyTproxy {
+ public:
+  static std::optional<std::string> unavailable();
+  HaproxyTproxy(const PathContext& ctx, int cpu);
+  ~HaproxyTproxy();
+  PathInstance& path() { return *path_; }
+  const nlohmann::json& reference() const { return ref_; }
+
+ private:
+  std::unique_ptr<ChildProcess> proc_;
+  std::unique_ptr<PathInstance> path_;  // declared after proc_: the interception goes first
+  std::string cfg_path_;
+  nlohmann::json ref_;
+};
+
+}  // namespace pb

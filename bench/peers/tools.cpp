@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: Apache-2.0
+// peers/tools.cpp: reference tools measured on the same topology, path and schedule as pathbench's own
+// generators (`pathbench run --peers`), so the ratios come from one run:
+//   tcp_stream  iperf3 (JSON output; -O cuts the warm-up like --warmup-s)
+//   udp_rr      sockperf ping-pong --full-rtt (UDP)
+//   tcp_rr      sockperf ping-pong --full-rtt --tcp
+//   tcp_crr     wrk -H 'Connection: close' against HAProxy answering HTTP itself in the server
+//               namespace (a small, fast, event-driven C responder; wrk has no raw-TCP mode)
+// Definitions matched: same payload sizes (sockperf -m, iperf3 -l), full round trip, the same
+// warm-up cut (whole seconds: iperf3 and sockperf take integers, so --peers requires them),
+// and the same CPU placement (taskset with the run's pinning policy).
+#include "peers/tools.h"
+#include "peers/haproxy.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "common/error.h"
+#include "common/fs.h"
+#include "common/log.h"
+#include "common/strings.h"
+#include "kernel/netns.h"
+#include "kernel/process.h"
+#include "measure/cpu.h"
+#include "roles/roles.h"
+
+namespace pb {
+
+std::vector<std::string> pinned(int cpu, std::vector<std::string> argv) {
+  if (cpu < 0) return argv;
+  std::vector<std::string> v{"taskset", "-c", std::to_string(cpu)};
+  v.insert(v.end(), argv.begin(), argv.end());
+  return v;
+}
+
+std::string version_of(const std::vector<std::string>& argv, const std::string& pattern) {
+  try {
+    CmdResult r = run_cmd(argv, {}, 10);
+    std::smatch m;
+    std::string text = r.out + r.err;
+    if (std::regex_search(text, m, std::regex(pattern))) return m[1];
+  } catch (...) {
+  }
+  return "unknown";
+}
+
+// Waits until something listens on the port in the namespace (ss from iproute2).
+void wait_listening(const std::string& ns, bool tcp, uint16_t port, const std::string& tool) {
+  for (int i = 0; i < 100; ++i) {
+    CmdResult r = run_cmd(in_netns(ns, {"ss", tcp ? "-Hltn" : "-Hlun", "sport = :" + std::to_string(port)}), {}, 5);
+    if (!trim(r.out).empty()) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  throw EnvError(tool + " did not start listening on port " + std::to_string(port) + " in " + ns);
+}
+
+namespace {
+
+// CPU over the measured window of a tool that runs warm-up + duration on its own clock.
+struct CpuWindow {
+  std::thread t;
+  CpuUsage usage;
+  void start(double warmup_s, double duration_s) {
+    t = std::thread([this, warmup_s, duration_s] {
+      std::this_thread::sleep_for(std::chrono::duration<double>(warmup_s));
+      CpuTimes a = CpuTimes::now();
+      std::this_thread::sleep_for(std::chrono::duration<double>(duration_s));
+      usage = CpuUsage::between(a, CpuTimes::now());
+    });
+  }
+  void join() {
+    if (t.joinable()) t.join();
+  }
+  ~CpuWindow() { join(); }
+};
+
+
+PeerRun run_iperf3(const PeerContext& c) {
+  const auto& o = c.opt;
+  PeerRun pr;
+  ChildProcess srv(in_netns(c.roles.server().netns, pinned(o.server_cpu, {"iperf3", "-s", "-1", "-p", std::to_string(c.server_bind.port)})));
+  wait_listening(c.roles.server().netns, true, c.server_bind.port, "iperf3 -s");
+  auto client = pinned(o.client_cpu, {"iperf3", "-c", c.target.ip, "-p", std::to_string(c.target.port), "-t",
+                                      std::to_string(std::lround(o.duration_s)), "-O",
+                                      std::to_string(std::lround(o.warmup_s)), "-l", std::to_string(o.payload_bytes), "-J"});
+  if (!o.tcp_cc.empty()) client.insert(client.end() - 1, {"-C", o.tcp_cc});
+  pr.reference = {{"tool", "iperf3"}, {"version", version_of({"iperf3", "--version"}, R"(iperf (\S+))")},
+                  {"command", quote_join(client)},
+                  {"server_command", "iperf3 -s -1 -p " + std::to_string(c.server_bind.port)}};
+  CpuWindow cpu;
+  cpu.start(o.warmup_s, o.duration_s);
+  CmdResult r = run_cmd(in_netns(c.roles.client().netns, client), {}, static_cast<int>(o.warmup_s + o.duration_s + 20));
+  cpu.join();
+  srv.stop();
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  if (r.status != 0 || !j.is_object() || !j.contains("end") || j.contains("error")) {
+    pr.result.ok = false;
+    pr.result.reason = "iperf3 failed: " + (j.is_object() && j.contains("error") ? j["error"].get<std::string>() : trim(r.err + r.out).substr(0, 300));
+    return pr;
+  }
+  const auto& e = j["end"];
+  double bps = e["sum_received"]["bits_per_second"].get<double>();
+  double secs = e["sum_received"]["seconds"].get<double>();
+  uint64_t bytes = e["sum_received"]["bytes"].get<uint64_t>();
+  nlohmann::json m;
+  m["throughput_bps"] = bps;
+  m["bytes"] = bytes;
+  m["duration_ns"] = static_cast<uint64_t>(secs * 1e9);
+  m["tcp_retransmits"] = e["sum_sent"].value("retransmits", uint64_t{0});
+  m["cpu"] = cpu.usage.to_json();
+  if (bytes) m["cpu_ns_per_byte"] = static_cast<double>(cpu.usage.busy_ns) / static_cast<double>(bytes) *
+                                    (static_cast<double>(o.duration_s) / std::max(secs, 1e-9));
+  m["tool_cpu_utilization_percent"] = e.value("cpu_utilization_percent", nlohmann::json::object());
+  pr.result.ok = true;
+  pr.result.metrics = m;
+  pr.result.totals.connections = 2;  // control + data
+  pr.result.totals.bytes_sent = e["sum_sent"].value("bytes", uint64_t{0});
+  return pr;
+}
+
+// sockperf prints "sockperf: ---> percentile 99.900 =   74.530" (usec) and
+// "[Valid Duration] RunTime=1.550 sec; SentMessages=85772; ReceivedMessages=85772".
+PeerRun run_sockperf(const PeerContext& c, bool tcp) {
+  const auto& o = c.opt;
+  PeerRun pr;
+  std::vector<std::string> sargs = {"sockperf", "server", "-i", "0.0.0.0", "-p", std::to_string(c.server_bind.port)};
+  if (tcp) sargs.push_back("--tcp");
+  ChildProcess srv(in_netns(c.roles.server().netns, pinned(o.server_cpu, sargs)));
+  wait_listening(c.roles.server().netns, tcp, c.server_bind.port, "sockperf server");
+  // sockperf's -t includes its own warm-up (it discards the first part and the tail itself and
+  // reports the "Valid Duration"); give it warm-up + duration.
+  std::vector<std::string> client = {"sockperf", "ping-pong", "-i", c.target.ip, "-p", std::to_string(c.target.port),
+                                     "-t", std::to_string(std::lround(o.warmup_s + o.duration_s)), "-m",
+                                     std::to_string(std::max<uint32_t>(o.payload_bytes, 14)), "--full-rtt"};
+  if (tcp) client.push_back("--tcp");
+  client = pinned(o.client_cpu, client);
+  pr.reference = {{"tool", "sockperf"}, {"version", version_of({"sockperf", "--version"}, R"(version (\S+))")},
+                  {"command", quote_join(client)}, {"server_command", quote_join(sargs)}};
+  CpuWindow cpu;
+  cpu.start(o.warmup_s, o.duration_s);
+  CmdResult r = run_cmd(in_netns(c.roles.client().netns, client), {}, static_cast<int>(o.warmup_s + o.duration_s + 20));
+  cpu.join();
+  srv.stop();
+  std::string text = r.out + r.err;
+  std::smatch m;
+  auto num = [&](const std::string& re) -> std::optional<double> {
+    std::smatch mm;
+    if (std::regex_search(text, mm, std::regex(re))) return std::stod(mm[1]);
+    return std::nullopt;
+  };
+  auto runtime = num(R"(\[Valid Duration\] RunTime=([0-9.]+) sec)");
+  auto received = num(R"(\[Valid Duration\] RunTime=[0-9.]+ sec; SentMessages=\d+; ReceivedMessages=(\d+))");
+  auto p50 = num(R"(percentile 50\.000 =\s*([0-9.]+))");
+  if (r.status != 0 || !runtime || !received || !p50) {
+    pr.result.ok = false;
+    pr.result.reason = "sockperf failed or printed no statistics: " + trim(text).substr(0, 300);
+    return pr;
+  }
+  auto us = [](std::optional<double> v) { return v ? nlohmann::json(std::llround(*v * 1000)) : nlohmann::json(nullptr); };
+  nlohmann::json met;
+  met["duration_ns"] = static_cast<uint64_t>(*runtime * 1e9);
+  met["transactions"] = static_cast<uint64_t>(*received);
+  met["transactions_per_s"] = *received / *runtime;
+  met["latency_ns"] = {{"p50", us(p50)},
+                       {"p90", us(num(R"(percentile 90\.000 =\s*([0-9.]+))"))},
+                       {"p99", us(num(R"(percentile 99\.000 =\s*([0-9.]+))"))},
+                       {"p999", us(num(R"(percentile 99\.900 =\s*([0-9.]+))"))},
+                       {"max", us(num(R"(<MAX> observation =\s*([0-9.]+))"))},
+                       {"min", us(num(R"(<MIN> observation =\s*([0-9.]+))"))},
+                       {"mean", us(num(R"(avg-rtt=([0-9.]+))"))}};
+  met["samples"] = static_cast<uint64_t>(*received);
+  met["cpu"] = cpu.usage.to_json();
+  if (*received > 0) met["cpu_ns_per_transaction"] = static_cast<double>(cpu.usage.busy_ns) / (*received / *runtime * o.duration_s);
+  if (!tcp) met["udp_lost"] = static_cast<uint64_t>(num(R"(# dropped messages = (\d+))").value_or(0));
+  pr.result.ok = true;
+  pr.result.metrics = met;
+  pr.result.totals.transactions = static_cast<uint64_t>(*received);
+  pr.result.totals.connections = tcp ? 1 : 0;
+  pr.result.totals.packets_sent = tcp ? 0 : static_cast<uint64_t>(*received);
+  pr.result.totals.packets_received = pr.result.totals.packets_sent;
+  return pr;
+}
+
+std::string haproxy_http_config(uint16_t port) {
+  return haproxy_config("http", 10, fmt::format("frontend responder\n  bind 0.0.0.0:{}\n"
+                                                "  http-request return status 200 content-type text/plain string \"ok\"\n",
+                                                port));
+}
+
+// wrk prints "Requests/sec:  12345.67" and, with --latency, "     50%  123.00us".
+PeerRun run_wrk(const PeerContext& c) {
+  const auto& o = c.opt;
+  PeerRun pr;
+  std::string cfg_path = write_temp_file("/tmp/pathbench-haproxy-", haproxy_http_config(c.server_bind.port));
+  std::vector<std::string> sargs = {"haproxy", "-db", "-f", cfg_path};
+  ChildProcess srv(in_netns(c.roles.server().netns, pinned(o.server_cpu, sargs)));
+  try {
+    wait_listening(c.roles.server().netns, true, c.server_bind.port, "haproxy (HTTP responder)");
+  } catch (...) {
+    unlink(cfg_path.c_str());
+    throw;
+  }
+  std::string url = "http://" + c.target.ip + ":" + std::to_string(c.target.port) + "/";
+  auto wrk = [&](double secs, bool latency) {
+    std::vector<std::string> a = {"wrk", "-t", "1", "-c", std::to_string(o.flows), "-d",
+                                  std::to_string(std::max<long>(1, std::lround(secs))) + "s", "-H", "Connection: close"};
+    if (latency) a.push_back("--latency");
+    a.push_back(url);
+    return pinned(o.client_cpu, a);
+  };
+  // wrk has no warm-up option: a separate run of --warmup-s, discarded, comes first.
+  uint64_t warmup_requests = 0;
+  if (o.warmup_s >= 0.5) {
+    CmdResult w = run_cmd(in_netns(c.roles.client().netns, wrk(o.warmup_s, false)), {}, static_cast<int>(o.warmup_s + 20));
+    std::smatch wm;
+    if (std::regex_search(w.out, wm, std::regex(R"((\d+) requests in)"))) warmup_requests = std::stoull(wm[1]);
+  }
+  auto client = wrk(o.duration_s, true);
+  pr.reference = {{"tool", "wrk"}, {"version", version_of({"wrk", "--version"}, R"(wrk (\S+))")},
+                  {"command", quote_join(client)},
+                  {"server_command", "haproxy -db -f <config: mode http, http-request return 200>"},
+                  {"server_tool", "haproxy"},
+                  {"server_version", version_of({"haproxy", "-v"}, R"(HAProxy version (\S+))")},
+                  {"note", "HTTP/1.1 request/response of ~40/~80 bytes, Connection: close; wrk's latency starts "
+                           "at the request write, after connect"}};
+  CpuWindow cpu;
+  cpu.start(0, o.duration_s);
+  CmdResult r = run_cmd(in_netns(c.roles.client().netns, client), {}, static_cast<int>(o.duration_s + 20));
+  cpu.join();
+  srv.stop();
+  unlink(cfg_path.c_str());
+  std::string text = r.out + r.err;
+  std::smatch m;
+  auto rps = std::regex_search(text, m, std::regex(R"(Requests/sec:\s*([0-9.]+))")) ? std::optional<double>(std::stod(m[1])) : std::nullopt;
+  // "123456 requests in 2.00s": the count and wrk's own measured duration.
+  std::optional<double> total, wrk_secs;
+  if (std::regex_search(text, m, std::regex(R"((\d+) requests in ([0-9.]+)(m?s))"))) {
+    total = std::stod(m[1]);
+    wrk_secs = std::stod(m[2]) * (m[3] == "ms" ? 1e-3 : 1.0);
+  }
+  if (r.status != 0 || !rps) {
+    pr.result.ok = false;
+    pr.result.reason = "wrk failed: " + trim(text).substr(0, 300);
+    return pr;
+  }
+  auto lat = [&](const std::string& pct) -> nlohmann::json {
+    std::smatch mm;
+    if (!std::regex_search(text, mm, std::regex("\\s" + pct + "%\\s+([0-9.]+)(us|ms|s)"))) return nullptr;
+    double v = std::stod(mm[1]);
+    double mult = mm[2] == "us" ? 1e3 : mm[2] == "ms" ? 1e6 : 1e9;
+    return std::llround(v * mult);
+  };
+  nlohmann::json met;
+  met["transactions_per_s"] = *rps;
+  if (wrk_secs) met["duration_ns"] = static_cast<uint64_t>(*wrk_secs * 1e9);
+  if (total) met["transactions"] = static_cast<uint64_t>(*total);
+  met["latency_ns"] = {{"p50", lat("50")}, {"p90", lat("90")}, {"p99", lat("99")}};
+  std::smatch em;
+  if (std::regex_search(text, em, std::regex(R"(Socket errors: (.*))"))) met["wrk_socket_errors"] = trim(em[1]);
+  met["cpu"] = cpu.usage.to_json();
+  if (*rps > 0) met["cpu_ns_per_transaction"] = static_cast<double>(cpu.usage.busy_ns) / (*rps * o.duration_s);
+  pr.result.ok = true;
+  pr.result.metrics = met;
+  pr.result.totals.transactions = total ? static_cast<uint64_t>(*total) : 0;
+  // Connections over the whole tool run (the discarded warm-up run included), for proofs.
+  pr.result.totals.connections = pr.result.totals.transactions + warmup_requests;
+  return pr;
+}
+
+}  // namespace
+
+std::optional<std::string> need_tools(const std::vector<std::pair<std::string, std::string>>& tools) {
+  for (auto& [t, pkg] : tools)
+    if (!find_program(t)) return t + " not installed (apt-get install " + pkg + ")";
+  return std::nullopt;
+}
+
+const std::vector<PeerTool>& peer_tools() {
+  static const std::vector<PeerTool> v = {
+      {"iperf3", "tcp_stream", true, [] { return need_tools({{"iperf3", "iperf3"}, {"ss", "iproute2"}}); }, run_iperf3},
+      {"sockperf", "tcp_rr", true, [] { return need_tools({{"sockperf", "sockperf"}, {"ss", "iproute2"}}); },
+       [](const PeerContext& c) { return run_sockperf(c, true); }},
+      {"sockperf", "udp_rr", true, [] { return need_tools({{"sockperf", "sockperf"}, {"ss", "iproute2"}}); },
+       [](const PeerContext& c) { return run_sockperf(c, false); }},
+      {"wrk", "tcp_crr", false, [] { return need_tools({{"wrk", "wrk"}, {"haproxy", "haproxy"}, {"ss", "iproute2"}}); }, run_wrk},
+  };
+  return v;
+}
+
+}  // namespace pb

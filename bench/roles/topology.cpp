@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "roles/topology.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/strings.h"
+#include "kernel/netns.h"
+#include "kernel/process.h"
+#include "kernel/sysctl.h"
+
+#ifndef PATHBENCH_SOURCE_DIR
+#error "PATHBENCH_SOURCE_DIR must be defined by the build"
+#endif
+#ifndef PATHBENCH_DATADIR
+#define PATHBENCH_DATADIR ""
+#endif
+
+namespace pb {
+
+Wiring netns_wiring() {
+  Wiring w;
+  w.client_ip = Addr::kClient;
+  w.dut_client_ip = Addr::kDutClientSide;
+  w.dut_server_ip = Addr::kDutServerSide;
+  w.server_ip = Addr::kServer;
+  w.client_dev = Addr::kClientDev;
+  w.dut_client_dev = Addr::kDutClientDev;
+  w.dut_server_dev = Addr::kDutServerDev;
+  w.server_dev = Addr::kServerDev;
+  w.client_mac = Addr::kClientMac;
+  w.dut_client_mac = Addr::kDut0Mac;
+  w.dut_server_mac = Addr::kDut1Mac;
+  w.server_mac = Addr::kServerMac;
+  w.prefix_len = 24;
+  return w;
+}
+
+std::string topology_script() {
+  if (const char* e = std::getenv("PATHBENCH_TOPOLOGY_SCRIPT")) return e;
+  // An installed pathbench (cmake --install) finds the script under its data directory; a build
+  // tree uses the source tree's copy.
+  std::string installed = std::string(PATHBENCH_DATADIR) + "/netns/topology.sh";
+  if (*PATHBENCH_DATADIR && access(installed.c_str(), X_OK) == 0) {
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    std::string exe = n > 0 ? std::string(self, static_cast<size_t>(n)) : "";
+    if (exe.rfind(std::string(PATHBENCH_SOURCE_DIR) + "/", 0) != 0) return installed;
+  }
+  return std::string(PATHBENCH_SOURCE_DIR) + "/netns/topology.sh";
+}
+
+Topology::Topology(std::string run_id, TopologyOptions opt) : id_(std::move(run_id)), wiring_(netns_wiring()) {
+  client_ = {"client", "pb-" + id_ + "-cli", "pb-" + id_ + "-cli"};
+  dut_ = {"dut", "pb-" + id_ + "-dut", "pb-" + id_ + "-dut"};
+  server_ = {"server", "pb-" + id_ + "-srv", "pb-" + id_ + "-srv"};
+  // Always from scratch: `up` on an existing topology keeps it as it is (idempotent, for hands),
+  // but a run must not inherit whatever a crashed run with the same --run-id left inside it.
+  run_cmd({topology_script(), "down", id_}, {}, 60);
+  CmdResult r = run_cmd({topology_script(), "up", id_}, {}, 60);
+  if (r.status != 0) {
+    // The script removes a partial topology itself; make sure anyway.
+    run_cmd({topology_script(), "down", id_}, {}, 60);
+    throw EnvError("topology up " + id_ + " failed: " + trim(r.err));
+  }
+  if (!opt.tcp_cc.empty()) {
+    // The namespaces' default congestion control, for sockets pathbench does not make itself
+    // (reference tools). A non-initial namespace may only choose one listed in
+    // net.ipv4.tcp_allowed_congestion_control (cubic often is not): then the default stays and
+    // pathbench's own sockets still get the run's choice per socket (kernel/sockets.h).
+    for (const Role* role : {&client_, &dut_, &server_})
+      try {
+        run_in_netns(role->netns, [&] { write_sysctl("net.ipv4.tcp_congestion_control", opt.tcp_cc); });
+      } catch (const std::exception&) {
+        log::debug("{}: namespace default congestion control stays (kernel allows only {})", role->netns,
+                   try_read_sysctl("net.ipv4.tcp_allowed_congestion_control").value_or("?"));
+      }
+  }
+  log::debug("topology {} up", id_);
+}
+
+Topology::~Topology() {
+  try {
+    down(id_);
+    log::debug("topology {} down", id_);
+  } catch (const std::exception& e) {
+    log::error("topology down {}: {}", id_, e.what());
+  }
+}
+
+void Topology::down(const std::string& run_id) {
+  run_cmd_checked({topology_script(), "down", run_id}, {}, 60);
+}
+
+nlohmann::json Topology::describe() const {
+  return {{"kind", "network namespaces on this machine"},
+          {"client", wiring_.client_ip},
+          {"dut_client_side", wiring_.dut_client_ip},
+          {"dut_server_side", wiring_.dut_server_ip},
+          {"server", wiring_.server_ip},
+          {"namespaces", {client_.netns, dut_.netns, server_.netns}},
+          {"links", "veth cli0<->dut0, veth dut1<->srv0"}};
+}
+
+}  // namespace pb

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "run/config.h"
+
+#include "common/testhook.h"
+#include "roles/topology.h"
+#include "run/runstate.h"
+
+namespace pb {
+
+nlohmann::json RunConfig::to_json() const {
+  nlohmann::json j = {{"paths", paths},
+                      {"workloads", workloads},
+                      {"duration_s", duration_s},
+                      {"warmup_s", warmup_s},
+                      {"cooldown_s", cooldown_s},
+                      {"repetitions", repetitions},
+                      {"flows", flows},
+                      {"rate_pps", rate_pps},
+                      {"stall_timeout_s", stall_timeout_s},
+                      {"pinning", pinning},
+                      {"tcp_cc", tcp_cc.empty() ? nlohmann::json("default") : nlohmann::json(tcp_cc)},
+                      {"order", order},
+                      {"seed", seed},
+                      {"proxy_workers", proxy_workers},
+                      {"proxy_cpus", proxy_cpus.empty() ? nlohmann::json("pinning policy") : nlohmann::json(proxy_cpus)},
+                      {"proxy_pipe_bytes", proxy_pipe_bytes ? nlohmann::json(proxy_pipe_bytes) : nlohmann::json("default")},
+                      {"bpf_stats", bpf_stats},
+                      {"tc_attach", tc_attach},
+                      {"inject_cost_ns_per_packet", inject_cost_ns},
+                      {"out", out_dir},
+                      {"run_id", run_id},
+                      {"proof_capture", proof_capture},
+                      {"peers", peers},
+                      {"fresh_topology_per_path", true},
+                      {"verbose", verbose},
+                      // Where pathbench found its pieces and left its state: PATHBENCH_TOPOLOGY_SCRIPT,
+                      // PATHBENCH_STATE_DIR (environment knobs, recorded here), and the test hook.
+                      {"topology_script", topology_script()},
+                      {"state_dir", state_dir()},
+                      {"fault", fault_hook().empty() ? nlohmann::json(nullptr) : nlohmann::json(fault_hook())}};
+  j["payload_bytes"] = payload_bytes.empty() ? nlohmann::json("default") : nlohmann::json(payload_bytes);
+  j["response_bytes"] = response_bytes ? nlohmann::json(*response_bytes) : nlohmann::json("= payload");
+  j["services"] = services.empty() ? nlohmann::json(nullptr) : nlohmann::json(services);
+  if (!services.empty()) {
+    j["match_position"] = match_position;
+    j["update_samples"] = update_samples;
+  }
+  j["adaptive"] = adaptive.target_ci_pct > 0
+                      ? nlohmann::json{{"target_ci_pct", adaptive.target_ci_pct},
+                                       {"budget_s", adaptive.budget_s},
+                                       {"max_repetitions", adaptive.max_repetitions},
+                                       {"min_repetitions", repetitions}}
+                      : nlohmann::json(nullptr);
+  return j;
+}
+
+}  // namespace pb

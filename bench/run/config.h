@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+// run/config.h: the resolved options of one run. Every field is echoed into run.json ("options")
+// so a run can be reproduced from its file.
+#pragma once
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pb {
+
+struct AdaptiveOptions {
+  double target_ci_pct = 0;   // > 0: repeat until every primary metric's 95% CI half-width is below this
+  double budget_s = 600;      // ... or this much time has passed
+  unsigned max_repetitions = 40;
+};
+
+struct RunConfig {
+  std::vector<std::string> paths;      // resolved names, catalogue order
+  std::vector<std::string> workloads;  // resolved names, catalogue order
+  double duration_s = 2;
+  double warmup_s = 0.5;
+  double cooldown_s = 0.2;
+  unsigned repetitions = 3;            // adaptive: the minimum
+  AdaptiveOptions adaptive;
+  // Sweep axes: every combination is a trial (run/schedule.h). Empty payload list: each
+  // workload's default payload.
+  std::vector<uint32_t> payload_bytes;
+  std::optional<uint32_t> response_bytes;  // rr/crr response (default: = request)
+  std::vector<uint32_t> flows = {1};
+  std::vector<uint64_t> services;          // intercepting paths: N services each; empty: not swept
+  std::string match_position = "last";     // first | middle | last
+  uint32_t update_samples = 30;            // services: timed add/remove cycles per instance
+  uint64_t rate_pps = 0;
+  double stall_timeout_s = 2;
+  std::string pinning = "one-cpu";         // resolved: one-cpu | split | none
+  std::string tcp_cc = "cubic";            // every TCP socket pathbench makes ("" = namespace default)
+  std::string order = "interleaved";       // interleaved | shuffled (paths' order per repetition)
+  uint64_t seed = 0;                       // shuffled: the order's seed (recorded)
+  unsigned proxy_workers = 1;
+  std::vector<int> proxy_cpus;             // empty: the pinning policy's proxy CPU
+  unsigned proxy_pipe_bytes = 0;           // 0: the proxy's default (1 MiB)
+  std::string bpf_stats = "sample";        // sample | off | always
+  std::string tc_attach = "auto";          // auto | clsact
+  double inject_cost_ns = 0;               // calibrated slowdown per packet at the DUT (run/calibration.h)
+  std::string out_dir;                     // resolved results directory
+  std::string out_parent = "results";
+  std::string latest_link;
+  std::string run_id;                      // also in namespace names
+  bool proof_capture = true;               // libpcap proof probe per path instance
+  bool peers = false;                      // also measure with iperf3 / sockperf / wrk (reference rows)
+  bool verbose = false;
+  nlohmann::json to_json() const;
+};
+
+}  // namespace pb

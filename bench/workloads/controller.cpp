@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <fmt/core.h>
+
+#include "workloads/controller.h"
+
+#include <thread>
+
+#include "common/clock.h"
+#include "common/testhook.h"
+#include "measure/snmp.h"
+#include "measure/sysstate.h"
+#include "roles/roles.h"
+
+namespace pb::workload {
+
+std::string Load::stall_reason(double seconds) const {
+  return fmt::format("watchdog: no progress for {:.1f} s (generator or responder stalled)", seconds);
+}
+
+static uint64_t retransmits(const Roles& roles) {
+  uint64_t n = 0;
+  for (const Role* r : {&roles.client(), &roles.server()}) n += read_snmp(r->netns)["Tcp.RetransSegs"];
+  return n;
+}
+
+std::string drive(const WorkloadContext& ctx, const WorkloadOptions& opt, const WorkloadInfo& info, Load& load,
+                  Window& win) {
+  const bool tcp = info.protocol == Protocol::kTcp && info.transport == Transport::kSocket;
+  std::vector<int> cpus;
+  for (int c : {opt.client_cpu, opt.server_cpu})
+    if (c >= 0 && std::find(cpus.begin(), cpus.end(), c) == cpus.end()) cpus.push_back(c);
+  const double speed_before = cpu_speed_probe(opt.client_cpu);
+
+  Phases ph;
+  std::string failure;
+  load.start(ph);
+  uint64_t last_progress = load.progress(), last_change = mono_ns();
+  auto wait_phase = [&](double seconds) {
+    const uint64_t until = mono_ns() + static_cast<uint64_t>(seconds * 1e9);
+    while (failure.empty() && mono_ns() < until) {
+      uint64_t left = until - mono_ns();
+      std::this_thread::sleep_for(std::chrono::nanoseconds(std::min<uint64_t>(left, 50000000)));
+      if (ctx.interrupted && ctx.interrupted->load()) {
+        failure = "interrupted by signal " + std::to_string(ctx.interrupted->load());
+        break;
+      }
+      uint64_t p = load.progress(), now = mono_ns();
+      if (p != last_progress) {
+        last_progress = p;
+        last_change = now;
+      } else if (static_cast<double>(now - last_change) / 1e9 > opt.stall_timeout_s) {
+        failure = load.stall_reason(opt.stall_timeout_s);
+      }
+      if (failure.empty()) {
+        std::string e = load.error();
+        if (!e.empty()) failure = e;
+      }
+    }
+  };
+  wait_phase(opt.warmup_s);
+  if (failure.empty()) {
+    uint64_t retrans0 = tcp ? retransmits(ctx.roles) : 0;
+    SysSnapshot s0 = SysSnapshot::take(&ctx.roles);
+    CpuTimes c0 = CpuTimes::now();
+    win.start_ns = mono_ns();
+    ph.phase = kMeasure;
+    load.window_start();
+    if (fault_injected("stall-responder")) load.stall_server();
+    wait_phase(opt.duration_s);
+    load.window_end();
+    ph.phase = kCooldown;
+    win.end_ns = mono_ns();
+    CpuTimes c1 = CpuTimes::now();
+    win.cpu = CpuUsage::between(c0, c1);
+    win.system_state = sys_between(s0, SysSnapshot::take(&ctx.roles), cpus);
+    if (tcp) win.tcp_retransmits = retransmits(ctx.roles) - retrans0;
+    if (failure.empty()) wait_phase(opt.cooldown_s);
+  }
+  ph.phase = kStop;
+  load.stop();
+  if (failure.empty()) failure = load.error();
+  if (!win.system_state.is_object()) win.system_state = nlohmann::json::object();
+  win.system_state["tcp_cc"] = nullptr;
+  const nlohmann::json extra = load.state();
+  for (auto& [k, v] : extra.items()) win.system_state[k] = v;
+  win.system_state["cpu_speed_ns_per_mop"] = {{"before", speed_before}, {"after", cpu_speed_probe(opt.client_cpu)}};
+  return failure;
+}
+
+}  // namespace pb::workload

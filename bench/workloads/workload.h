@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+// workloads/workload.h: what a workload is (neper's vocabulary) and what a run of one returns.
+// A workload is a small table of traits plus a run function over a shared controller
+// (workloads/controller.h): client threads in the client role, a responder or sink in the
+// server role, warm-up and cool-down cut, progress watched.
+//
+// Everything else in pathbench decides by these traits, never by a workload's name: the
+// responder follows `pattern` and `protocol`, proofs follow `protocol`, the report's primary
+// metric is `primary_metric` (run.json carries this catalogue; analysis reads it from there).
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernel/sockets.h"
+
+namespace pb {
+
+class Roles;
+
+enum class Protocol { kTcp, kUdp };
+enum class Transport { kSocket, kFrames };  // frames: raw frames injected below the socket layer
+enum class Pattern { kStream, kRr, kCrr, kPps };
+const char* to_string(Protocol p);
+const char* to_string(Transport t);
+const char* to_string(Pattern p);
+
+struct WorkloadOptions {
+  std::string name;               // the workload (for messages and the record only)
+  uint32_t payload_bytes = 0;     // request (rr/crr), write size (stream), datagram payload (pps)
+  uint32_t response_bytes = 0;    // rr/crr response
+  uint32_t flows = 1;             // concurrent flows (one thread each)
+  double duration_s = 2;          // measured window
+  double warmup_s = 0.5;          // cut before
+  double cooldown_s = 0.2;        // cut after
+  uint64_t rate_pps = 0;          // pps patterns: 0 = as fast as possible
+  uint16_t port = 0;              // server port for this workload
+  double stall_timeout_s = 2;     // watchdog: no progress for this long = failed
+  int client_cpu = -1;            // pinning (-1: none)
+  int server_cpu = -1;
+  std::string tcp_cc;             // congestion control of every TCP socket the workload makes
+  nlohmann::json to_json() const;
+};
+
+// Counts over the whole workload run, warm-up and cool-down included; proofs compare them with
+// path counters, which cannot be cut to the measured window.
+struct WorkloadTotals {
+  uint64_t transactions = 0;      // rr/crr transactions completed
+  uint64_t connections = 0;       // TCP connections the client opened
+  uint64_t bytes_sent = 0;        // payload bytes, client -> server
+  uint64_t packets_sent = 0;      // UDP datagrams / injected frames the client sent
+  uint64_t packets_received = 0;  // ... and the server received
+  nlohmann::json to_json() const;
+};
+
+struct WorkloadResult {
+  bool ok = false;
+  std::string reason;      // when !ok
+  nlohmann::json metrics;  // see results/README.md
+  WorkloadTotals totals;
+};
+
+struct WorkloadContext {
+  const Roles& roles;
+  Endpoint target;                 // where the client sends (the path may redirect)
+  Endpoint server_bind;            // where the responder listens (in the server role)
+  const std::atomic<int>* interrupted = nullptr;  // non-zero: stop now (signal number)
+};
+
+struct WorkloadInfo {
+  std::string name;
+  std::string description;
+  int order = 100;                 // display order (catalogue, lists, report)
+  Protocol protocol = Protocol::kTcp;
+  Transport transport = Transport::kSocket;
+  Pattern pattern = Pattern::kStream;
+  std::string primary_metric;      // metrics key: throughput_bps | transactions_per_s | packets_per_s
+  std::string cpu_metric;          // cpu_ns_per_byte | cpu_ns_per_transaction | cpu_ns_per_packet
+  uint32_t default_payload = 1;
+  uint32_t min_payload = 1;        // udp_rr: 8 (the sequence number)
+  uint32_t max_payload = 65507;
+  bool in_default_suite = true;
+  // Reason this machine cannot run it, or nullopt. Cheap and side-effect free.
+  std::function<std::optional<std::string>()> unsupported;
+  std::function<WorkloadResult(const WorkloadContext&, const WorkloadOptions&)> run;
+
+  bool request_response() const { return pattern == Pattern::kRr || pattern == Pattern::kCrr; }
+  bool has_latency() const { return request_response(); }
+  nlohmann::json catalogue_json() const;
+};
+
+// Registry: every workload registers itself from its own source file (PB_REGISTER_WORKLOAD);
+// all_workloads() is sorted by `order`.
+const std::vector<WorkloadInfo>& all_workloads();
+const WorkloadInfo* find_workload(const std::string& name);
+struct WorkloadRegistrar {
+  explicit WorkloadRegistrar(std::function<WorkloadInfo()> make);
+};
+#define PB_WORKLOAD_CONCAT2(a, b) a##b
+#define PB_WORKLOAD_CONCAT(a, b) PB_WORKLOAD_CONCAT2(a, b)
+#define PB_REGISTER_WORKLOAD(...) \
+  static const ::pb::WorkloadRegistrar PB_WORKLOAD_CONCAT(pb_workload_registrar_, __LINE__)(__VA_ARGS__)
+
+}  // namespace pb
