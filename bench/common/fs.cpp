@@ -22,13 +22,13 @@ std::optional<std::string> read_file(const std::string& path) {
   return ss.str();
 }
 
-void make_dirs(const std::string& path) {
+void make_dirs(const std::string& path, const std::string& what) {
   std::string cur;
   for (auto& part : split(path, '/')) {
     cur += part + "/";
     if (part.empty()) continue;
     if (mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST)
-      throw UsageError(errno_msg("cannot create directory " + cur, errno));
+      throw UsageError(errno_msg("cannot create " + what + " " + cur, errno));
   }
 }
 

@@ -7,8 +7,8 @@
 namespace pb {
 
 std::optional<std::string> read_file(const std::string& path);
-// mkdir -p; throws UsageError naming the directory that could not be made.
-void make_dirs(const std::string& path);
+// mkdir -p; throws UsageError "cannot create <what> <dir>: <reason>".
+void make_dirs(const std::string& path, const std::string& what = "directory");
 // A file created with mkstemp from `prefix` (e.g. "/tmp/pathbench-haproxy-") holding `text`;
 // throws EnvError with context when it cannot be created or written. Returns its path.
 std::string write_temp_file(const std::string& prefix, const std::string& text);

@@ -32,11 +32,20 @@
 #include <thread>
 
 #include "git_sha.h"
-#include "core/bpf_fixtures.h"
-#include "core/bpf_util.h"
-#include "core/error.h"
-#include "core/topology.h"
-#include "core/util.h"
+#include "roles/packet_fixtures.h"
+#include "kernel/bpf/skeleton.h"
+#include "kernel/bpf/stats.h"
+#include "kernel/bpf/attach.h"
+#include "kernel/bpf/test_run.h"
+#include "kernel/bpf/fwd_counters.h"
+#include "common/error.h"
+#include "roles/topology.h"
+#include "kernel/process.h"
+#include "kernel/netns.h"
+#include "kernel/host.h"
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/strings.h"
 #include "tc_fwd.skel.h"
 #include "xdp_fwd.skel.h"
 #include "xdp_pass.skel.h"
@@ -68,12 +77,12 @@ enum class Kind { kXdp, kTc };
 
 void run_case(benchmark::State& st, const Env& env, Kind kind, int prog_fd, const fx::Fixture& f,
               uint32_t want) {
-  ScopedNetns in(env.topo->dut());
+  ScopedNetns in(env.topo->dut_ns());
   const auto pkt = fx::build_packet(f.spec);
   const unsigned ifindex = f.ingress == fx::Ingress::kDut0 ? env.if0 : env.if1;
   auto run = [&](uint32_t repeat) {
-    return kind == Kind::kXdp ? test_run_xdp(prog_fd, pkt, ifindex, repeat)
-                              : test_run_tc(prog_fd, pkt, ifindex, repeat);
+    return kind == Kind::kXdp ? test_run(prog_fd, pkt, ifindex, repeat)
+                              : test_run(prog_fd, pkt, ifindex, repeat);
   };
   TestRun check = run(1);
   if (check.err) {
@@ -107,8 +116,8 @@ void run_case(benchmark::State& st, const Env& env, Kind kind, int prog_fd, cons
 Env make_env(const std::string& id) {
   Env e;
   e.topo = std::make_unique<Topology>(id);
-  e.if0 = ifindex_in_netns(e.topo->dut(), Addr::kDutClientDev);
-  e.if1 = ifindex_in_netns(e.topo->dut(), Addr::kDutServerDev);
+  e.if0 = ifindex_in_netns(e.topo->dut_ns(), Addr::kDutClientDev);
+  e.if1 = ifindex_in_netns(e.topo->dut_ns(), Addr::kDutServerDev);
   e.tc.reset(open_skeleton<tc_fwd>("tc_fwd"));
   e.tc->rodata->ifindex_slot0 = e.if0;
   e.tc->rodata->ifindex_slot1 = e.if1;
@@ -119,16 +128,16 @@ Env make_env(const std::string& id) {
   load_skeleton(e.xdp.get(), "xdp_fwd");
   e.pass.reset(open_skeleton<xdp_pass>("xdp_pass"));
   load_skeleton(e.pass.get(), "xdp_pass");
-  run_in_netns(e.topo->dut(), [&] {  // devmap ifindexes resolve in the writer's namespace
+  run_in_netns(e.topo->dut_ns(), [&] {  // devmap ifindexes resolve in the writer's namespace
     for (unsigned idx : {e.if0, e.if1}) {
       __u32 k = idx, v = idx;
       if (bpf_map_update_elem(bpf_map__fd(e.xdp->maps.tx_ports), &k, &v, 0))
         throw BpfError(errno_msg("devmap update", errno));
     }
   });
-  e.anchor_fwd = std::make_unique<XdpLink>(e.topo->cli(), Addr::kClientDev,
+  e.anchor_fwd = std::make_unique<XdpLink>(e.topo->cli_ns(), Addr::kClientDev,
                                            bpf_program__fd(e.xdp->progs.xdp_fwd));
-  e.anchor_pass = std::make_unique<XdpLink>(e.topo->srv(), Addr::kServerDev,
+  e.anchor_pass = std::make_unique<XdpLink>(e.topo->srv_ns(), Addr::kServerDev,
                                             bpf_program__fd(e.pass->progs.xdp_pass));
   return e;
 }

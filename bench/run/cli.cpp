@@ -262,6 +262,9 @@ RunConfig parse_run_options(const std::vector<std::string>& args) {
     std::vector<uint32_t> payloads = c.payload_bytes.empty() ? std::vector<uint32_t>{w->default_payload} : c.payload_bytes;
     for (uint32_t p : payloads) {
       uint32_t r = c.response_bytes.value_or(p);
+      if (!w->min_payload_why.empty() && (p < w->min_payload || (w->request_response() && r < w->min_payload)))
+        throw UsageError(fmt::format("{} needs --payload-bytes and --response-bytes >= {} ({})", wn, w->min_payload,
+                                     w->min_payload_why));
       if (p < w->min_payload || p > w->max_payload)
         throw UsageError(fmt::format("--payload-bytes {} does not fit {}: want [{}, {}]", p, wn, w->min_payload,
                                      w->max_payload));
@@ -323,9 +326,9 @@ void prepare_output_dir(RunConfig& c) {
   if (!c.out_dir.empty()) {
     if (access((c.out_dir + "/run.json").c_str(), F_OK) == 0)
       throw UsageError(c.out_dir + " already holds a run (run.json); choose another --out, earlier results are never overwritten");
-    make_dirs(c.out_dir);
+    make_dirs(c.out_dir, "output directory");
   } else {
-    make_dirs(c.out_parent);
+    make_dirs(c.out_parent, "output directory");
     std::string base = c.out_parent + "/" + utc_now_compact() + "-" + kernel_release() + "-" +
                        std::string(PATHBENCH_GIT_SHA).substr(0, 7);
     c.out_dir = base;

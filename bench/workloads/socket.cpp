@@ -454,8 +454,10 @@ PB_REGISTER_WORKLOAD([] {
                          30, Protocol::kTcp, Pattern::kCrr, 64, 1, 1 << 20, tcp_crr_flow);
 });
 PB_REGISTER_WORKLOAD([] {
-  return socket_workload("udp_rr", "UDP request/response; transactions/s, RTT, loss", 40, Protocol::kUdp,
-                         Pattern::kRr, 64, 8, 65507, udp_rr_flow);
+  WorkloadInfo w = socket_workload("udp_rr", "UDP request/response; transactions/s, RTT, loss", 40, Protocol::kUdp,
+                                   Pattern::kRr, 64, 8, 65507, udp_rr_flow);
+  w.min_payload_why = "requests and responses carry an 8-byte sequence number";
+  return w;
 });
 PB_REGISTER_WORKLOAD([] {
   return socket_workload("udp_pps", "small UDP datagrams from sockets (sendmmsg); packets/s received, loss", 50,

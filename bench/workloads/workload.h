@@ -82,6 +82,7 @@ struct WorkloadInfo {
   std::string cpu_metric;          // cpu_ns_per_byte | cpu_ns_per_transaction | cpu_ns_per_packet
   uint32_t default_payload = 1;
   uint32_t min_payload = 1;        // udp_rr: 8 (the sequence number)
+  std::string min_payload_why;     // said when a payload is below min_payload
   uint32_t max_payload = 65507;
   bool in_default_suite = true;
   // Reason this machine cannot run it, or nullopt. Cheap and side-effect free.

@@ -5,8 +5,13 @@
 #include <memory>
 #include <string>
 
-#include "core/topology.h"
-#include "core/util.h"
+#include "roles/topology.h"
+#include "kernel/process.h"
+#include "kernel/netns.h"
+#include "kernel/host.h"
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/strings.h"
 
 namespace pb::test {
 

@@ -3,7 +3,11 @@
 #include <gtest/gtest.h>
 
 #include "bpf_test_util.h"
-#include "core/bpf_util.h"
+#include "kernel/bpf/skeleton.h"
+#include "kernel/bpf/stats.h"
+#include "kernel/bpf/attach.h"
+#include "kernel/bpf/test_run.h"
+#include "kernel/bpf/fwd_counters.h"
 #include "verifier_reject.skel.h"
 
 namespace pb {

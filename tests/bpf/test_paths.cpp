@@ -14,10 +14,13 @@
 #include <set>
 
 #include "bpf_test_util.h"
-#include "core/bpf_util.h"
-#include "core/config.h"
-#include "core/path.h"
-#include "core/workload.h"
+#include "kernel/bpf/skeleton.h"
+#include "kernel/bpf/stats.h"
+#include "kernel/bpf/attach.h"
+#include "kernel/bpf/test_run.h"
+#include "kernel/bpf/fwd_counters.h"
+#include "paths/path.h"
+#include "workloads/workload.h"
 
 namespace pb {
 namespace {
@@ -26,11 +29,11 @@ namespace {
 int udp_through(const Topology& topo, uint16_t port, int n) {
   int rfd, sfd;
   {
-    ScopedNetns s(topo.srv());
+    ScopedNetns s(topo.srv_ns());
     rfd = socket(AF_INET, SOCK_DGRAM, 0);
   }
   {
-    ScopedNetns c(topo.cli());
+    ScopedNetns c(topo.cli_ns());
     sfd = socket(AF_INET, SOCK_DGRAM, 0);
   }
   EXPECT_GE(rfd, 0);
@@ -60,10 +63,10 @@ std::string tx_csum(const std::string& ns, const std::string& dev) {
 }
 
 void expect_no_xdp(const Topology& topo) {
-  EXPECT_EQ(bpf::xdp_attached_id(topo.cli(), Addr::kClientDev), 0u);
-  EXPECT_EQ(bpf::xdp_attached_id(topo.dut(), Addr::kDutClientDev), 0u);
-  EXPECT_EQ(bpf::xdp_attached_id(topo.dut(), Addr::kDutServerDev), 0u);
-  EXPECT_EQ(bpf::xdp_attached_id(topo.srv(), Addr::kServerDev), 0u);
+  EXPECT_EQ(bpf::xdp_attached_id(topo.cli_ns(), Addr::kClientDev), 0u);
+  EXPECT_EQ(bpf::xdp_attached_id(topo.dut_ns(), Addr::kDutClientDev), 0u);
+  EXPECT_EQ(bpf::xdp_attached_id(topo.dut_ns(), Addr::kDutServerDev), 0u);
+  EXPECT_EQ(bpf::xdp_attached_id(topo.srv_ns(), Addr::kServerDev), 0u);
 }
 
 WorkloadOptions short_xdp_pps(uint16_t port) {
@@ -86,9 +89,8 @@ TEST_P(ForwardingPath, ForwardsUdpAndLeavesNothing) {
   ASSERT_NE(info, nullptr) << "path not registered";
   if (auto why = info->unsupported()) GTEST_SKIP() << GetParam() << " unsupported here: " << *why;
   Topology topo(test::topo_id("bp"));
-  const std::string csum_before = tx_csum(topo.cli(), Addr::kClientDev);
-  RunConfig cfg;
-  PathContext pctx{topo, cfg};
+  const std::string csum_before = tx_csum(topo.cli_ns(), Addr::kClientDev);
+  PathContext pctx{*info, topo, {}};
   std::set<uint32_t> ids;
   {
     auto inst = info->make(pctx);
@@ -122,7 +124,7 @@ TEST_P(ForwardingPath, ForwardsUdpAndLeavesNothing) {
       EXPECT_TRUE(pr.value("ok", false)) << pr.dump(2);
     }
     if (std::string(GetParam()) == "xdp-redirect") {
-      EXPECT_EQ(tx_csum(topo.cli(), Addr::kClientDev), "off") << "gotcha 1: tx csum off during";
+      EXPECT_EQ(tx_csum(topo.cli_ns(), Addr::kClientDev), "off") << "gotcha 1: tx csum off during";
     }
   }
   for (uint32_t id : ids) {
@@ -131,7 +133,7 @@ TEST_P(ForwardingPath, ForwardsUdpAndLeavesNothing) {
     if (fd >= 0) close(fd);
   }
   expect_no_xdp(topo);
-  EXPECT_EQ(tx_csum(topo.cli(), Addr::kClientDev), csum_before) << "offload not restored";
+  EXPECT_EQ(tx_csum(topo.cli_ns(), Addr::kClientDev), csum_before) << "offload not restored";
   EXPECT_EQ(udp_through(topo, 9002, 20), 20) << "kernel forwarding broken after teardown";
 }
 
@@ -150,12 +152,11 @@ TEST(TcRedirectClsact, ForwardsAndRemovesQdisc) {
   ASSERT_NE(info, nullptr);
   if (auto why = info->unsupported()) GTEST_SKIP() << *why;
   Topology topo(test::topo_id("bc"));
-  RunConfig cfg;
-  PathContext pctx{topo, cfg};
-  setenv("PATHBENCH_TC_ATTACH", "clsact", 1);
+  PathContext pctx{*info, topo, {}};
+  bpf::set_tc_attach_mode(bpf::TcAttachMode::kClsact);
   {
     auto inst = info->make(pctx);
-    unsetenv("PATHBENCH_TC_ATTACH");
+    bpf::set_tc_attach_mode(bpf::TcAttachMode::kAuto);
     WorkloadOptions w;
     w.name = "udp_pps";
     inst->begin(w);
@@ -167,12 +168,12 @@ TEST(TcRedirectClsact, ForwardsAndRemovesQdisc) {
     EXPECT_EQ(proof.value("attach_mode", ""), "clsact");
     EXPECT_TRUE(proof.value("ok", false)) << proof.dump(2);
     EXPECT_EQ(got, 50);
-    auto q = run_cmd_checked(in_netns(topo.dut(), {"tc", "qdisc", "show", "dev", Addr::kDutClientDev}));
+    auto q = run_cmd_checked(in_netns(topo.dut_ns(), {"tc", "qdisc", "show", "dev", Addr::kDutClientDev}));
     EXPECT_NE(q.find("clsact"), std::string::npos) << q;
   }
-  unsetenv("PATHBENCH_TC_ATTACH");
+  bpf::set_tc_attach_mode(bpf::TcAttachMode::kAuto);
   for (const char* dev : {Addr::kDutClientDev, Addr::kDutServerDev}) {
-    auto q = run_cmd_checked(in_netns(topo.dut(), {"tc", "qdisc", "show", "dev", dev}));
+    auto q = run_cmd_checked(in_netns(topo.dut_ns(), {"tc", "qdisc", "show", "dev", dev}));
     EXPECT_EQ(q.find("clsact"), std::string::npos) << "clsact qdisc left on " << dev << ": " << q;
   }
 }

@@ -7,8 +7,12 @@
 #include <gtest/gtest.h>
 
 #include "bpf_test_util.h"
-#include "core/bpf_fixtures.h"
-#include "core/bpf_util.h"
+#include "roles/packet_fixtures.h"
+#include "kernel/bpf/skeleton.h"
+#include "kernel/bpf/stats.h"
+#include "kernel/bpf/attach.h"
+#include "kernel/bpf/test_run.h"
+#include "kernel/bpf/fwd_counters.h"
 #include "tc_fwd.skel.h"
 #include "xdp_fwd.skel.h"
 
@@ -28,8 +32,8 @@ class ForwardingPrograms : public ::testing::TestWithParam<std::tuple<fx::Fixtur
   static void SetUpTestSuite() {
     if (!is_root()) return;
     topo_ = new Topology(test::topo_id("bt"));
-    if0_ = ifindex_in_netns(topo_->dut(), Addr::kDutClientDev);
-    if1_ = ifindex_in_netns(topo_->dut(), Addr::kDutServerDev);
+    if0_ = ifindex_in_netns(topo_->dut_ns(), Addr::kDutClientDev);
+    if1_ = ifindex_in_netns(topo_->dut_ns(), Addr::kDutServerDev);
     tc_ = tc_fwd::open();
     tc_->rodata->ifindex_slot0 = if0_;
     tc_->rodata->ifindex_slot1 = if1_;
@@ -38,7 +42,7 @@ class ForwardingPrograms : public ::testing::TestWithParam<std::tuple<fx::Fixtur
     xdp_->rodata->ifindex_slot0 = if0_;
     xdp_->rodata->ifindex_slot1 = if1_;
     load_skeleton(xdp_, "xdp_fwd");
-    run_in_netns(topo_->dut(), [] {  // devmap ifindexes resolve in the writer's namespace
+    run_in_netns(topo_->dut_ns(), [] {  // devmap ifindexes resolve in the writer's namespace
       for (unsigned idx : {if0_, if1_}) {
         __u32 k = idx, v = idx;
         ASSERT_EQ(0, bpf_map_update_elem(bpf_map__fd(xdp_->maps.tx_ports), &k, &v, 0));
@@ -79,8 +83,8 @@ TEST_P(ForwardingPrograms, VerdictAndRewrite) {
 
   auto before = read_percpu_counters(map_fd, PB_FWD_COUNTERS);
   TestRun r;
-  run_in_netns(topo_->dut(), [&] {
-    r = xdp ? test_run_xdp(prog_fd, in, ifindex) : test_run_tc(prog_fd, in, ifindex);
+  run_in_netns(topo_->dut_ns(), [&] {
+    r = xdp ? test_run(prog_fd, in, ifindex) : test_run(prog_fd, in, ifindex);
   });
   ASSERT_EQ(r.err, 0) << "BPF_PROG_TEST_RUN failed: " << strerror(-r.err);
   auto after = read_percpu_counters(map_fd, PB_FWD_COUNTERS);
@@ -143,9 +147,9 @@ namespace {
 TEST(ForwardingProgramsUnmergedFib, LocalDestinationStillGoesToTheStack) {
   if (!is_root()) GTEST_SKIP() << test::kNeedRoot;
   Topology topo(test::topo_id("bu"));
-  run_cmd_checked({"ip", "-n", topo.dut(), "rule", "add", "fwmark", "1", "lookup", "100"});
-  run_cmd_checked({"ip", "-n", topo.dut(), "rule", "del", "fwmark", "1", "lookup", "100"});
-  const unsigned if0 = ifindex_in_netns(topo.dut(), Addr::kDutClientDev);
+  run_cmd_checked({"ip", "-n", topo.dut_ns(), "rule", "add", "fwmark", "1", "lookup", "100"});
+  run_cmd_checked({"ip", "-n", topo.dut_ns(), "rule", "del", "fwmark", "1", "lookup", "100"});
+  const unsigned if0 = ifindex_in_netns(topo.dut_ns(), Addr::kDutClientDev);
   bpf::SkelPtr<tc_fwd> tc(bpf::open_skeleton<tc_fwd>("tc_fwd"));
   bpf::load_skeleton(tc.get(), "tc_fwd");
   bpf::SkelPtr<xdp_fwd> xdp(bpf::open_skeleton<xdp_fwd>("xdp_fwd"));
@@ -154,9 +158,9 @@ TEST(ForwardingProgramsUnmergedFib, LocalDestinationStillGoesToTheStack) {
   local.daddr = fx::ip4(Addr::kDutClientSide);
   const auto in = fx::build_packet(local);
   bpf::TestRun rt, rx;
-  run_in_netns(topo.dut(), [&] {
-    rt = bpf::test_run_tc(bpf_program__fd(tc->progs.tc_fwd), in, if0);
-    rx = bpf::test_run_xdp(bpf_program__fd(xdp->progs.xdp_fwd), in, if0);
+  run_in_netns(topo.dut_ns(), [&] {
+    rt = bpf::test_run(bpf_program__fd(tc->progs.tc_fwd), in, if0);
+    rx = bpf::test_run(bpf_program__fd(xdp->progs.xdp_fwd), in, if0);
   });
   ASSERT_EQ(rt.err, 0);
   ASSERT_EQ(rx.err, 0);

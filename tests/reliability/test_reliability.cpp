@@ -11,11 +11,11 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/config.h"
-#include "core/error.h"
-#include "core/path.h"
-#include "core/runner.h"
-#include "core/runstate.h"
+#include "run/config.h"
+#include "common/error.h"
+#include "paths/path.h"
+#include "run/runner.h"
+#include "run/runstate.h"
 #include "harness_util.h"
 #include "proc_util.h"
 
@@ -48,7 +48,7 @@ void expect_valid_or_absent(const std::string& file) {
   if (access(file.c_str(), F_OK) != 0) return;
   auto j = load_json(file);
   ASSERT_TRUE(j.is_object()) << file << " is not a complete JSON document";
-  EXPECT_EQ(j["schema_version"], 1);
+  EXPECT_EQ(j["schema_version"], 2);
   EXPECT_TRUE(j["results"].is_array());
 }
 

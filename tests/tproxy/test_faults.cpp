@@ -30,8 +30,13 @@
 #include <thread>
 #include <vector>
 
-#include "core/topology.h"
-#include "core/util.h"
+#include "roles/topology.h"
+#include "kernel/process.h"
+#include "kernel/netns.h"
+#include "kernel/host.h"
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/strings.h"
 #include "tproxy/proxy.h"
 
 extern char** environ;
@@ -155,7 +160,7 @@ class ProxyFaults : public ::testing::Test {
   void start(const std::string& id, Config cfg = {}) {
     pb::Topology::down(id);  // `up` keeps an existing topology: start from a clean one
     topo_ = std::make_unique<pb::Topology>(id);
-    const std::string& dut = topo_->dut();
+    const std::string& dut = topo_->dut_ns();
     dut_cmd(dut, {"ip", "route", "add", "local", "default", "dev", "lo", "table", "100"});
     dut_cmd(dut, {"ip", "rule", "add", "fwmark", "0x1", "lookup", "100", "priority", "100"});
     dut_cmd(dut, {"nft", "-f", "-"},
@@ -175,9 +180,9 @@ class ProxyFaults : public ::testing::Test {
     proxy_.reset();
     topo_.reset();  // deletes the namespaces and everything in them
   }
-  const std::string& cli() { return topo_->cli(); }
-  const std::string& srv() { return topo_->srv(); }
-  const std::string& dut() { return topo_->dut(); }
+  const std::string& cli() { return topo_->cli_ns(); }
+  const std::string& srv() { return topo_->srv_ns(); }
+  const std::string& dut() { return topo_->dut_ns(); }
 
   std::unique_ptr<pb::Topology> topo_;
   std::unique_ptr<Proxy> proxy_;

@@ -13,10 +13,14 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "core/config.h"
-#include "core/path.h"
-#include "core/topology.h"
-#include "core/util.h"
+#include "paths/path.h"
+#include "roles/topology.h"
+#include "kernel/process.h"
+#include "kernel/netns.h"
+#include "kernel/host.h"
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/strings.h"
 
 namespace {
 
@@ -81,15 +85,13 @@ TEST_P(ProxyPaths, InterceptsTcpAndUdpProvesItAndLeavesNothingBehind) {
     if (auto why = info->unsupported()) GTEST_SKIP() << *why;
   pb::Topology::down(c.run_id);  // `up` keeps an existing topology: start from a clean one
   pb::Topology topo(c.run_id);
-  const std::string before = dut_state(topo.dut());
+  const std::string before = dut_state(topo.dut_ns());
   const size_t progs_before = progs_named("pb_sk_lookup") + progs_named("pb_tc_sk_assign");
-  pb::RunConfig cfg;
-  cfg.run_id = c.run_id;
 
   // Server side: TCP echo on 7101, UDP echo on 7102.
   int tl = -1, us = -1;
   {
-    pb::ScopedNetns in(topo.srv());
+    pb::ScopedNetns in(topo.srv_ns());
     tl = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     setsockopt(tl, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -102,16 +104,17 @@ TEST_P(ProxyPaths, InterceptsTcpAndUdpProvesItAndLeavesNothingBehind) {
     timeouts(us, 2000);
   }
   {
-    std::unique_ptr<pb::PathInstance> inst = info->make(pb::PathContext{topo, cfg});
+    std::unique_ptr<pb::PathInstance> inst = info->make(pb::PathContext{*info, topo, {}});
     ASSERT_NE(inst, nullptr);
     EXPECT_FALSE(inst->routes()) << "a proxy path re-originates, it does not route";
     const std::string want_src = inst->expected_server_src();
     if (std::string(c.path) != "proxy-plain") {  // plain adds nothing to the DUT
-      EXPECT_NE(dut_state(topo.dut()), before) << c.path << " added nothing to the DUT while set up";
+      EXPECT_NE(dut_state(topo.dut_ns()), before) << c.path << " added nothing to the DUT while set up";
     }
 
     pb::WorkloadInfo xdp;
     xdp.name = "xdp_pps";
+    xdp.transport = pb::Transport::kFrames;
     EXPECT_TRUE(inst->unsupported_workload(xdp).has_value()) << "xdp_pps cannot go through a proxy";
 
     // ---- TCP
@@ -122,7 +125,7 @@ TEST_P(ProxyPaths, InterceptsTcpAndUdpProvesItAndLeavesNothingBehind) {
     inst->begin(tw);
     int cfd = -1;
     {
-      pb::ScopedNetns in(topo.cli());
+      pb::ScopedNetns in(topo.cli_ns());
       cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
       timeouts(cfd, 2000);
       sockaddr_in a = sa(tt.ip, tt.port);
@@ -177,7 +180,7 @@ TEST_P(ProxyPaths, InterceptsTcpAndUdpProvesItAndLeavesNothingBehind) {
     inst->begin(uw);
     int ufd = -1;
     {
-      pb::ScopedNetns in(topo.cli());
+      pb::ScopedNetns in(topo.cli_ns());
       ufd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
       timeouts(ufd, 2000);
     }
@@ -220,7 +223,7 @@ TEST_P(ProxyPaths, InterceptsTcpAndUdpProvesItAndLeavesNothingBehind) {
   close(tl);
   close(us);
   // Torn down: the DUT is exactly as before.
-  const std::string after = dut_state(topo.dut());
+  const std::string after = dut_state(topo.dut_ns());
   EXPECT_EQ(after, before) << "left behind in the DUT";
   EXPECT_EQ(after.find("pathbench_tproxy"), std::string::npos);
   EXPECT_EQ(after.find("TPROXY"), std::string::npos);

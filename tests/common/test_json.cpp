@@ -8,9 +8,14 @@
 #include <fstream>
 #include <limits>
 
-#include "core/error.h"
-#include "core/json_io.h"
-#include "core/util.h"
+#include "common/error.h"
+#include "common/json_io.h"
+#include "kernel/process.h"
+#include "kernel/netns.h"
+#include "kernel/host.h"
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/strings.h"
 
 TEST(JsonIo, SanitizeReplacesNonFinite) {
   nlohmann::json j = {{"a", std::nan("")},

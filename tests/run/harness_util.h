@@ -4,7 +4,12 @@
 #include <string>
 #include <vector>
 
-#include "core/util.h"
+#include "kernel/process.h"
+#include "kernel/netns.h"
+#include "kernel/host.h"
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/strings.h"
 
 namespace pbtest {
 

@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/cli.h"
-#include "core/error.h"
+#include "run/cli.h"
+#include "common/error.h"
 
 using pb::parse_run_options;
 using pb::RunConfig;

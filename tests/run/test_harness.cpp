@@ -10,8 +10,9 @@
 #include <future>
 #include <map>
 
-#include "core/error.h"
-#include "core/topology.h"
+#include "common/error.h"
+#include "paths/path.h"
+#include "roles/topology.h"
 #include "harness_util.h"
 
 using namespace pbtest;
@@ -65,7 +66,7 @@ TEST(Harness, BaselineEveryWorkloadProducesASchemaCompleteRun) {
   ASSERT_EQ(r.status, 0) << r.err;
   auto doc = load_json(out + "/run.json");
   ASSERT_TRUE(doc.is_object());
-  EXPECT_EQ(doc["schema_version"], 1);
+  EXPECT_EQ(doc["schema_version"], 2);
   EXPECT_EQ(doc["status"], "complete");
   for (auto k : {"name", "version", "git_sha"}) EXPECT_TRUE(doc["tool"].contains(k)) << k;
   for (auto k : {"kernel_release", "kernel_config_sha256", "cpu_model", "nproc", "libbpf_version", "sysctls",
@@ -78,6 +79,39 @@ TEST(Harness, BaselineEveryWorkloadProducesASchemaCompleteRun) {
   for (auto& res : doc["results"]) {
     for (auto k : {"path", "workload", "repetition", "status", "reason", "metrics"}) EXPECT_TRUE(res.contains(k)) << k;
     expect_metrics_plausible(res);
+  }
+  // Schema 2: the catalogue carries every path and workload with its traits (analysis reads it
+  // instead of guessing from names); every path instance records what it installed; every
+  // result carries the system state that explains an outlier.
+  ASSERT_TRUE(doc["catalogue"]["paths"].is_array());
+  ASSERT_TRUE(doc["catalogue"]["workloads"].is_array());
+  EXPECT_EQ(doc["catalogue"]["paths"].size(), pb::all_paths().size());
+  for (auto& p : doc["catalogue"]["paths"])
+    for (auto k : {"name", "kind", "technology", "via_proxy", "routes", "compare_against", "order", "parameters"})
+      EXPECT_TRUE(p.contains(k)) << p.dump() << " lacks " << k;
+  for (auto& w : doc["catalogue"]["workloads"])
+    for (auto k : {"name", "protocol", "transport", "pattern", "primary_metric", "cpu_metric"})
+      EXPECT_TRUE(w.contains(k)) << w.dump() << " lacks " << k;
+  ASSERT_EQ(doc["path_instances"].size(), 1u);
+  auto& pi = doc["path_instances"][0];
+  EXPECT_EQ(pi["path"], "baseline");
+  ASSERT_TRUE(pi["configuration"].is_object()) << pi.dump();
+  EXPECT_EQ(pi["configuration"]["commands"], 0) << "baseline installs nothing";
+  EXPECT_TRUE(pi["configuration"]["teardown_ns"].is_number());
+  for (auto& res : doc["results"]) {
+    EXPECT_EQ(res["instance"], 0);
+    EXPECT_TRUE(res["path_options"].is_object());
+    auto& st = res["metrics"]["system_state"];
+    ASSERT_TRUE(st.is_object()) << res["workload"];
+    for (auto k : {"steal_ns", "context_switches", "per_cpu", "other_cpus_busy_ns", "interfaces", "cpu_speed_ns_per_mop"})
+      EXPECT_TRUE(st.contains(k)) << k;
+    EXPECT_GT(st["interfaces"]["dut0"]["rx_packets"].get<uint64_t>(), 0u) << res["workload"];
+    if (res["workload"] == "tcp_crr") {
+      EXPECT_GT(res["metrics"]["connect_latency_ns"]["p50"].get<uint64_t>(), 0u);
+      EXPECT_LT(res["metrics"]["connect_latency_ns"]["p50"].get<uint64_t>(),
+                res["metrics"]["latency_ns"]["p50"].get<uint64_t>()) << "connect is part of the transaction";
+    }
+    if (res["workload"].get<std::string>().rfind("tcp", 0) == 0) EXPECT_EQ(st["tcp_cc"], "cubic");
   }
   EXPECT_EQ(r.out.find("NaN"), std::string::npos);
   std::string text = *pb::read_file(out + "/run.json");

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "core/histogram.h"
+#include "measure/histogram.h"
 
 using pb::Histogram;
 
