@@ -59,7 +59,7 @@ int tc_fwd(struct __sk_buff *skb)
   fib.family = AF_INET;
   fib.tos = iph->tos;
   fib.l4_protocol = iph->protocol;
-  /* tot_len = 0 (FIELD-NOTES gotcha 4): with it set, the lookup checks the IP length against the
+  /* tot_len = 0 (docs/gotchas.md "TC fib lookup and GSO batches"): with it set, the lookup checks the IP length against the
    * egress MTU and returns FRAG_NEEDED for every GSO batch; 0 makes it use is_skb_forwardable(),
    * which understands GSO. */
   fib.tot_len = 0;

@@ -5,13 +5,13 @@
  *   cli0 [xdp_pass] ==veth== dut0 [xdp_fwd] --devmap--> dut1 [xdp_fwd] ==veth== srv0 [xdp_pass]
  *
  * The peers carry xdp_pass (bpf/xdp_pass.bpf.c) because a veth drops XDP-redirected frames unless
- * its peer has an XDP program (FIELD-NOTES gotcha 2). Non-IPv4, TTL <= 1, no route or neighbour,
+ * its peer has an XDP program (docs/gotchas.md "A veth receiving XDP frames needs an XDP program"). Non-IPv4, TTL <= 1, no route or neighbour,
  * too big, or an egress device missing from the devmap: XDP_PASS to the stack, untouched.
  * Loader: bench/paths/forwarding.cpp. */
 #include "pb_bpf_common.h"
 
 /* Egress devices, keyed and valued by ifindex. Filled from a thread inside the DUT namespace:
- * ifindexes are resolved in the writer's namespace (FIELD-NOTES gotcha 5). */
+ * ifindexes are resolved in the writer's namespace (docs/gotchas.md "Devmap entries are resolved in the writer's namespace"). */
 struct {
   __uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
   __uint(max_entries, 64);

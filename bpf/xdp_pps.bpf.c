@@ -7,7 +7,7 @@
  * ctx ingress_ifindex = cli0; XDP_TX there becomes a transmit on cli0 (the xdp-trafficgen
  * technique). It rewrites the Ethernet/IPv4/UDP headers on every run: live frames reuse pages
  * without re-initialising them, and a forwarding program downstream rewrites MACs and TTL in place
- * (FIELD-NOTES gotcha 7). */
+ * (docs/gotchas.md "Live frames reuse pages"). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>

@@ -84,7 +84,7 @@ ns_setup() {
   nsctl "$1" net.ipv6.conf.default.accept_dad=0
   nsctl "$1" net.ipv6.conf.default.accept_ra=0
   # Wide port range and TIME_WAIT reuse for connection-rate workloads (tcp_crr opens tens of
-  # thousands of connections per repetition; FIELD-NOTES gotcha 9).
+  # thousands of connections per repetition; docs/gotchas.md "TIME_WAIT on the server port").
   nsctl "$1" net.ipv4.ip_local_port_range="1024 65000"
   nsctl "$1" net.ipv4.tcp_tw_reuse=1
 }

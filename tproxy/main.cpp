@@ -19,7 +19,7 @@ using pb::tproxy::Proxy;
 
 namespace {
 
-// Exit codes as in the rest of pathbench (bench/core/error.h).
+// Exit codes as in the rest of pathbench (bench/common/error.h).
 constexpr int kExitOk = 0, kExitUsage = 2, kExitEnv = 3;
 
 std::vector<int> parse_cpus(const std::string& s) {

@@ -1,5 +1,5 @@
 // bpf_programs.cpp: pathbench-micro. The per-packet cost of every forwarding program on every
-// packet fixture (bench/core/bpf_fixtures.h, the same table the unit tests check), measured by
+// packet fixture (bench/roles/packet_fixtures.h, the same table the unit tests check), measured by
 // the kernel under BPF_PROG_TEST_RUN: UseManualTime() with the kernel's reported duration, so
 // syscall and copy overheads are not in the numbers. Names: BM_XdpFwd/udp_fwd, BM_TcFwd/no_route,
 // ...; BM_XdpPass/udp_fwd is the floor (an empty XDP program under the same harness).

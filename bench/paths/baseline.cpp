@@ -40,6 +40,7 @@ PB_REGISTER_PATH([] {
   p.description = "kernel IPv4 forwarding in the DUT (no interception)";
   p.order = 0;
   p.kind = PathKind::kKernelRouted;
+  p.reference = true;
   p.unsupported = [] { return std::optional<std::string>(); };
   p.make = [](const PathContext& c) { return std::make_unique<Baseline>(c); };
   return p;

@@ -27,8 +27,8 @@ enum class Technology { kNone, kTproxy, kEbpf };
 const char* to_string(PathKind k);
 const char* to_string(Technology t);
 
-// Where traffic goes in the first packet's match: the intercepted services (issue "How costs
-// grow"): N destination address:port pairs, the one the traffic uses at a chosen position.
+// Where traffic goes in the first packet's match: the intercepted services (the scale
+// axis): N destination address:port pairs, the one the traffic uses at a chosen position.
 enum class MatchPosition { kFirst, kMiddle, kLast };
 const char* to_string(MatchPosition m);
 
@@ -103,8 +103,12 @@ struct PathInfo {
   bool via_proxy = false;           // traffic terminates in a user-space proxy
   bool routes = true;               // the DUT routes (TTL decremented once)
   bool keeps_client_source = false; // via_proxy: the upstream connection keeps the client's address
-  std::string compare_against = "baseline";  // the path whose ratio isolates this one's own cost
+  bool reference = false;           // the path every other is a ratio to (baseline)
   std::string control_for;          // control paths: what comparison they isolate
+  // Control paths: which paths they are the control for, by name or as "kind:<kind>" (every path
+  // of that kind). A path's `compare_against` in the catalogue is the control that names it, else
+  // baseline: the control declares it, so adding a control edits no other path.
+  std::vector<std::string> controls;
   uint64_t max_services = 0;        // > 0: accepts --services up to this many
   bool haproxy_reference = false;   // peers mode: HAProxy can stand in for pathbench's proxy behind it
   bool in_default_suite = true;
@@ -113,6 +117,8 @@ struct PathInfo {
   std::function<std::unique_ptr<PathInstance>(const PathContext&)> make;
 
   bool takes_services() const { return max_services > 0; }
+  // The path whose ratio isolates this one's own cost (see `controls`).
+  std::string compare_against() const;
   nlohmann::json catalogue_json() const;
 };
 

@@ -44,6 +44,7 @@ PB_REGISTER_PATH([] {
   p.routes = false;
   p.control_for = "the cost of the user-space proxy without interception: an intercepted path's ratio to it is "
                   "the interception's own cost";
+  p.controls = {"kind:intercepted"};
   p.unsupported = [] { return need_root("CAP_NET_ADMIN for the proxy's sockets"); };
   p.make = [](const PathContext& c) { return std::make_unique<ProxyPlain>(c); };
   return p;

@@ -68,6 +68,15 @@ nlohmann::json PathSettings::options_json() const {
   return {{"services", services}, {"match_position", to_string(match_position)}};
 }
 
+std::string PathInfo::compare_against() const {
+  for (auto& c : all_paths())
+    for (auto& target : c.controls)
+      if (target == name || target == std::string("kind:") + to_string(kind)) return c.name;
+  for (auto& r : all_paths())
+    if (r.reference) return r.name;
+  return {};
+}
+
 nlohmann::json PathInfo::catalogue_json() const {
   nlohmann::json params = nlohmann::json::array();
   if (takes_services()) params = {"services", "match_position"};
@@ -79,7 +88,9 @@ nlohmann::json PathInfo::catalogue_json() const {
           {"via_proxy", via_proxy},
           {"routes", routes},
           {"keeps_client_source", keeps_client_source},
-          {"compare_against", compare_against},
+          {"reference", reference},
+          {"compare_against", reference ? nlohmann::json(nullptr) : nlohmann::json(compare_against())},
+          {"controls", controls},
           {"control_for", control_for.empty() ? nlohmann::json(nullptr) : nlohmann::json(control_for)},
           {"parameters", params},
           {"max_services", max_services},

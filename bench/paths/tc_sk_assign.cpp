@@ -35,7 +35,6 @@ PB_REGISTER_PATH([] {
   p.technology = Technology::kEbpf;
   p.via_proxy = true;
   p.routes = false;
-  p.compare_against = "proxy-plain";
   p.unsupported = [] { return need_root("CAP_NET_ADMIN and CAP_BPF for the program and the proxy's sockets"); };
   p.make = [](const PathContext& c) { return std::make_unique<SteerPath<tc_sk_assign, TcAttach>>(c); };
   return p;

@@ -95,7 +95,6 @@ PB_REGISTER_PATH([] {
   p.technology = Technology::kTproxy;
   p.via_proxy = true;
   p.routes = false;
-  p.compare_against = "proxy-plain";
   p.unsupported = [] {
     if (auto r = need_root("CAP_NET_ADMIN for IP_TRANSPARENT and rules")) return r;
     if (pick_iptables().empty())

@@ -137,7 +137,6 @@ PB_REGISTER_PATH([] {
   p.technology = Technology::kTproxy;
   p.via_proxy = true;
   p.routes = false;
-  p.compare_against = "proxy-plain";
   p.haproxy_reference = true;
   p.unsupported = nft_unsupported;
   p.make = [](const PathContext& c) { return std::make_unique<TproxyNft>(c); };
@@ -154,7 +153,6 @@ PB_REGISTER_PATH([] {
   p.via_proxy = true;
   p.routes = false;
   p.keeps_client_source = true;
-  p.compare_against = "proxy-plain";
   p.in_default_suite = false;
   p.unsupported = nft_unsupported;
   p.make = [](const PathContext& c) { return std::make_unique<TproxyNft>(c); };

@@ -1,5 +1,5 @@
 // test_programs.cpp: the forwarding programs (tc_fwd, xdp_fwd) on every packet fixture of
-// bench/core/bpf_fixtures.h under BPF_PROG_TEST_RUN, in the DUT namespace of a throwaway topology
+// bench/roles/packet_fixtures.h under BPF_PROG_TEST_RUN, in the DUT namespace of a throwaway topology
 // (bpf_fib_lookup needs its routes and neighbours). Checks the verdict, the rewritten headers
 // (MACs, TTL, a valid IPv4 checksum, nothing else changed) and the counter that must move.
 #include <bpf/bpf.h>

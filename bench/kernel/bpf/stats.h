@@ -34,7 +34,7 @@ const char* stats_mode_name(StatsMode m);
 // Stats are not free: every program run then reads the clock twice, and on this VM (kvm pvclock)
 // that cost xdp_pps a third of its rate (xdp-redirect 3.1-3.3 Mpps without, 1.96 with; baseline
 // 1.3 vs 1.03, through the generator, pass and sink programs), far above the ~25 ns/run of
-// FIELD-NOTES. So measurements never run with stats on: use StatsSampler.
+// the ~25 ns/run measured on another machine. So measurements never run with stats on: use StatsSampler.
 class StatsEnabler {
  public:
   StatsEnabler();
