@@ -3,23 +3,19 @@
 
 #include <unistd.h>
 
-#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <nlohmann/json.hpp>
 
 namespace pb {
 
-CpuTimes CpuTimes::now() {
-  CpuTimes t;
-  FILE* f = std::fopen("/proc/stat", "re");
-  if (!f) return t;
-  unsigned long long v[8] = {};
-  if (std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
-                  &v[4], &v[5], &v[6], &v[7]) < 8) {
-    std::fclose(f);
-    return t;
-  }
-  std::fclose(f);
+CpuTimes CpuTimes::parse(const std::string& values) {
   static const uint64_t ns_per_tick = 1000000000ull / static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
+  std::istringstream in(values);
+  uint64_t v[8] = {};
+  for (auto& x : v) in >> x;
+  CpuTimes t;
   t.user = v[0] * ns_per_tick;
   t.nice = v[1] * ns_per_tick;
   t.system = v[2] * ns_per_tick;
@@ -29,6 +25,13 @@ CpuTimes CpuTimes::now() {
   t.softirq = v[6] * ns_per_tick;
   t.steal = v[7] * ns_per_tick;
   return t;
+}
+
+CpuTimes CpuTimes::now() {
+  std::ifstream f("/proc/stat");
+  std::string label, rest;
+  if (!(f >> label) || label != "cpu" || !std::getline(f, rest)) return {};
+  return parse(rest);
 }
 
 CpuUsage CpuUsage::between(const CpuTimes& a, const CpuTimes& b) {

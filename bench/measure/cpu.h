@@ -5,6 +5,7 @@
 // packet, not on our threads.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <nlohmann/json_fwd.hpp>
 
 namespace pb {
@@ -12,6 +13,8 @@ namespace pb {
 struct CpuTimes {
   uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
   static CpuTimes now();  // aggregate "cpu" line, in ns
+  // The values of one /proc/stat "cpu" or "cpuN" line (after the label), ticks -> ns.
+  static CpuTimes parse(const std::string& values);
   uint64_t busy() const { return user + nice + system + irq + softirq + steal; }
   uint64_t total() const { return busy() + idle + iowait; }
 };

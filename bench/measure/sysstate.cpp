@@ -23,27 +23,13 @@ std::vector<CpuTimes> read_per_cpu(uint64_t* ctxt) {
   std::vector<CpuTimes> out;
   auto text = read_file("/proc/stat");
   if (!text) return out;
-  static const uint64_t tick = 1000000000ull / static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
   std::istringstream in(*text);
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("cpu", 0) == 0 && line.size() > 3 && std::isdigit(static_cast<unsigned char>(line[3]))) {
-      std::istringstream l(line.substr(line.find(' ')));
-      uint64_t v[8] = {};
-      for (auto& x : v) l >> x;
-      CpuTimes t;
-      t.user = v[0] * tick;
-      t.nice = v[1] * tick;
-      t.system = v[2] * tick;
-      t.idle = v[3] * tick;
-      t.iowait = v[4] * tick;
-      t.irq = v[5] * tick;
-      t.softirq = v[6] * tick;
-      t.steal = v[7] * tick;
-      out.push_back(t);
-    } else if (line.rfind("ctxt ", 0) == 0) {
+    if (line.rfind("cpu", 0) == 0 && line.size() > 3 && std::isdigit(static_cast<unsigned char>(line[3])))
+      out.push_back(CpuTimes::parse(line.substr(line.find(' '))));
+    else if (line.rfind("ctxt ", 0) == 0)
       *ctxt = std::stoull(line.substr(5));
-    }
   }
   return out;
 }

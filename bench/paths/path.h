@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/registry.h"
 #include "kernel/undo.h"
 #include "roles/roles.h"
 #include "workloads/workload.h"
@@ -124,15 +125,17 @@ struct PathInfo {
 
 // Registry: every path registers itself from its own source file (PB_REGISTER_PATH); adding a
 // path is adding a file. all_paths() is sorted by `order`.
-const std::vector<PathInfo>& all_paths();
-const PathInfo* find_path(const std::string& name);
-struct PathRegistrar {
-  explicit PathRegistrar(std::function<PathInfo()> make);
-};
-#define PB_PATH_CONCAT2(a, b) a##b
-#define PB_PATH_CONCAT(a, b) PB_PATH_CONCAT2(a, b)
-#define PB_REGISTER_PATH(...) \
-  static const ::pb::PathRegistrar PB_PATH_CONCAT(pb_path_registrar_, __LINE__)(__VA_ARGS__)
+inline const std::vector<PathInfo>& all_paths() { return Registry<PathInfo>::all(); }
+inline const PathInfo* find_path(const std::string& name) { return Registry<PathInfo>::find(name); }
+#define PB_REGISTER_PATH(...) PB_REGISTER(::pb::PathInfo, __VA_ARGS__)
+
+// The traits every path of one family shares, for the family's registrations.
+PathInfo intercepted_path(std::string name, std::string description, int order, Technology t);
+PathInfo bpf_forwarded_path(std::string name, std::string description, int order);
+// A control path: `control_for` says what comparison it isolates, `controls` which paths it is
+// the control for (names, or "kind:<kind>").
+PathInfo control_path(std::string name, std::string description, int order, std::string control_for,
+                      std::vector<std::string> controls);
 
 // Common feasibility checks for `unsupported`.
 std::optional<std::string> need_root(const std::string& why);

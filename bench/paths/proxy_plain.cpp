@@ -35,16 +35,12 @@ class ProxyPlain : public ProxyPath {
 };
 
 PB_REGISTER_PATH([] {
-  PathInfo p;
-  p.name = "proxy-plain";
-  p.description = "user-space proxy at the DUT's own address, no interception (control)";
-  p.order = 10;
-  p.kind = PathKind::kControl;
+  PathInfo p = control_path("proxy-plain", "user-space proxy at the DUT's own address, no interception (control)", 10,
+                            "the cost of the user-space proxy without interception: an intercepted path's ratio to "
+                            "it is the interception's own cost",
+                            {"kind:intercepted"});
   p.via_proxy = true;
   p.routes = false;
-  p.control_for = "the cost of the user-space proxy without interception: an intercepted path's ratio to it is "
-                  "the interception's own cost";
-  p.controls = {"kind:intercepted"};
   p.unsupported = [] { return need_root("CAP_NET_ADMIN for the proxy's sockets"); };
   p.make = [](const PathContext& c) { return std::make_unique<ProxyPlain>(c); };
   return p;

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // paths/registry.cpp: the paths this build knows (each registers itself, PB_REGISTER_PATH), and
 // what every PathInstance shares.
-#include <algorithm>
 
 #include "common/strings.h"
 #include "kernel/host.h"
@@ -10,57 +9,51 @@
 
 namespace pb {
 
-namespace {
-std::vector<std::function<PathInfo()>>& makers() {
-  static std::vector<std::function<PathInfo()>> v;
-  return v;
-}
-}  // namespace
-
-PathRegistrar::PathRegistrar(std::function<PathInfo()> make) { makers().push_back(std::move(make)); }
-
-const std::vector<PathInfo>& all_paths() {
-  static const std::vector<PathInfo> v = [] {
-    std::vector<PathInfo> p;
-    for (auto& m : makers()) p.push_back(m());
-    std::stable_sort(p.begin(), p.end(), [](const PathInfo& a, const PathInfo& b) {
-      return a.order != b.order ? a.order < b.order : a.name < b.name;
-    });
-    return p;
-  }();
-  return v;
+PathInfo intercepted_path(std::string name, std::string description, int order, Technology t) {
+  PathInfo p;
+  p.name = std::move(name);
+  p.description = std::move(description);
+  p.order = order;
+  p.kind = PathKind::kIntercepted;
+  p.technology = t;
+  p.via_proxy = true;
+  p.routes = false;
+  return p;
 }
 
-const PathInfo* find_path(const std::string& name) {
-  for (auto& p : all_paths())
-    if (p.name == name) return &p;
-  return nullptr;
+PathInfo bpf_forwarded_path(std::string name, std::string description, int order) {
+  PathInfo p;
+  p.name = std::move(name);
+  p.description = std::move(description);
+  p.order = order;
+  p.kind = PathKind::kBpfForwarded;
+  p.technology = Technology::kEbpf;
+  return p;
+}
+
+PathInfo control_path(std::string name, std::string description, int order, std::string control_for,
+                      std::vector<std::string> controls) {
+  PathInfo p;
+  p.name = std::move(name);
+  p.description = std::move(description);
+  p.order = order;
+  p.kind = PathKind::kControl;
+  p.control_for = std::move(control_for);
+  p.controls = std::move(controls);
+  return p;
 }
 
 const char* to_string(PathKind k) {
-  switch (k) {
-    case PathKind::kKernelRouted: return "kernel-routed";
-    case PathKind::kBpfForwarded: return "bpf-forwarded";
-    case PathKind::kIntercepted: return "intercepted";
-    case PathKind::kControl: return "control";
-  }
-  return "?";
+  static const char* const names[] = {"kernel-routed", "bpf-forwarded", "intercepted", "control"};
+  return names[static_cast<int>(k)];
 }
 const char* to_string(Technology t) {
-  switch (t) {
-    case Technology::kNone: return "none";
-    case Technology::kTproxy: return "tproxy";
-    case Technology::kEbpf: return "ebpf";
-  }
-  return "?";
+  static const char* const names[] = {"none", "tproxy", "ebpf"};
+  return names[static_cast<int>(t)];
 }
 const char* to_string(MatchPosition m) {
-  switch (m) {
-    case MatchPosition::kFirst: return "first";
-    case MatchPosition::kMiddle: return "middle";
-    case MatchPosition::kLast: return "last";
-  }
-  return "?";
+  static const char* const names[] = {"first", "middle", "last"};
+  return names[static_cast<int>(m)];
 }
 
 nlohmann::json PathSettings::options_json() const {

@@ -33,17 +33,8 @@ struct NetnsAttach {
 };
 
 PB_REGISTER_PATH([] {
-  PathInfo p;
-  p.name = "sk-lookup";
-  p.description = "BPF sk_lookup (netns link) assigns the proxy socket; policy route local, no netfilter";
-  p.order = 40;
-  p.kind = PathKind::kIntercepted;
-  p.technology = Technology::kEbpf;
-  p.via_proxy = true;
-  p.routes = false;
-  p.unsupported = [] { return need_root("CAP_NET_ADMIN and CAP_BPF for the program and the proxy's sockets"); };
-  p.make = [](const PathContext& c) { return std::make_unique<SteerPath<sk_lookup, NetnsAttach>>(c); };
-  return p;
+  return steer_path_info<sk_lookup, NetnsAttach>(
+      "sk-lookup", "BPF sk_lookup (netns link) assigns the proxy socket; policy route local, no netfilter", 40);
 });
 
 }  // namespace

@@ -31,6 +31,18 @@ std::string steer_check(bool tcp, const WorkloadOptions& w, const WorkloadTotals
                         const pb_steer_stats& before);
 
 template <class Skel, class Attach>
+class SteerPath;
+
+// The registration both steerers share: an eBPF interceptor built as SteerPath<Skel, Attach>.
+template <class Skel, class Attach>
+PathInfo steer_path_info(std::string name, std::string description, int order) {
+  PathInfo p = intercepted_path(std::move(name), std::move(description), order, Technology::kEbpf);
+  p.unsupported = [] { return need_root("CAP_NET_ADMIN and CAP_BPF for the program and the proxy's sockets"); };
+  p.make = [](const PathContext& c) { return std::make_unique<SteerPath<Skel, Attach>>(c); };
+  return p;
+}
+
+template <class Skel, class Attach>
 class SteerPath : public ProxyPath {
  public:
   explicit SteerPath(const PathContext& ctx) : ProxyPath(ctx, transparent_config()) {

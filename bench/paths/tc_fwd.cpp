@@ -37,12 +37,8 @@ class TcRedirect : public ForwardingPath {
 };
 
 PB_REGISTER_PATH([] {
-  PathInfo p;
-  p.name = "tc-redirect";
-  p.description = "TC ingress BPF on the DUT veths: bpf_fib_lookup + redirect (TCX link, or clsact on kernels before 6.6)";
-  p.order = 60;
-  p.kind = PathKind::kBpfForwarded;
-  p.technology = Technology::kEbpf;
+  PathInfo p = bpf_forwarded_path("tc-redirect", "TC ingress BPF on the DUT veths: bpf_fib_lookup + redirect (TCX link, "
+                                  "or clsact on kernels before 6.6)", 60);
   p.unsupported = [] { return probe_program<tc_fwd>("tc_fwd", [](tc_fwd* s) { return s->progs.tc_fwd; }); };
   p.make = [](const PathContext& c) { return std::make_unique<TcRedirect>(c); };
   return p;

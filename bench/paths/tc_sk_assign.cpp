@@ -27,17 +27,8 @@ struct TcAttach {
 };
 
 PB_REGISTER_PATH([] {
-  PathInfo p;
-  p.name = "tc-sk-assign";
-  p.description = "TC ingress BPF bpf_sk_assign to the proxy socket (Cilium's way); policy route local";
-  p.order = 50;
-  p.kind = PathKind::kIntercepted;
-  p.technology = Technology::kEbpf;
-  p.via_proxy = true;
-  p.routes = false;
-  p.unsupported = [] { return need_root("CAP_NET_ADMIN and CAP_BPF for the program and the proxy's sockets"); };
-  p.make = [](const PathContext& c) { return std::make_unique<SteerPath<tc_sk_assign, TcAttach>>(c); };
-  return p;
+  return steer_path_info<tc_sk_assign, TcAttach>(
+      "tc-sk-assign", "TC ingress BPF bpf_sk_assign to the proxy socket (Cilium's way); policy route local", 50);
 });
 
 }  // namespace

@@ -87,14 +87,8 @@ class TproxyIpt : public ProxyPath {
 };
 
 PB_REGISTER_PATH([] {
-  PathInfo p;
-  p.name = "tproxy-ipt";
-  p.description = "iptables -j TPROXY (xt_TPROXY) + fwmark policy route -> transparent proxy";
-  p.order = 30;
-  p.kind = PathKind::kIntercepted;
-  p.technology = Technology::kTproxy;
-  p.via_proxy = true;
-  p.routes = false;
+  PathInfo p = intercepted_path("tproxy-ipt", "iptables -j TPROXY (xt_TPROXY) + fwmark policy route -> transparent proxy",
+                                30, Technology::kTproxy);
   p.unsupported = [] {
     if (auto r = need_root("CAP_NET_ADMIN for IP_TRANSPARENT and rules")) return r;
     if (pick_iptables().empty())

@@ -129,14 +129,8 @@ std::optional<std::string> nft_unsupported() {
 }
 
 PB_REGISTER_PATH([] {
-  PathInfo p;
-  p.name = "tproxy-nft";
-  p.description = "nft tproxy rule + fwmark policy route -> transparent proxy";
-  p.order = 20;
-  p.kind = PathKind::kIntercepted;
-  p.technology = Technology::kTproxy;
-  p.via_proxy = true;
-  p.routes = false;
+  PathInfo p = intercepted_path("tproxy-nft", "nft tproxy rule + fwmark policy route -> transparent proxy", 20,
+                                Technology::kTproxy);
   p.haproxy_reference = true;
   p.unsupported = nft_unsupported;
   p.make = [](const PathContext& c) { return std::make_unique<TproxyNft>(c); };
@@ -144,14 +138,9 @@ PB_REGISTER_PATH([] {
 });
 
 PB_REGISTER_PATH([] {
-  PathInfo p;
-  p.name = "tproxy-nft-transparent";
-  p.description = "tproxy-nft with full transparency: upstream connections keep the client's source address";
-  p.order = 25;
-  p.kind = PathKind::kIntercepted;
-  p.technology = Technology::kTproxy;
-  p.via_proxy = true;
-  p.routes = false;
+  PathInfo p = intercepted_path("tproxy-nft-transparent",
+                                "tproxy-nft with full transparency: upstream connections keep the client's source address",
+                                25, Technology::kTproxy);
   p.keeps_client_source = true;
   p.in_default_suite = false;
   p.unsupported = nft_unsupported;

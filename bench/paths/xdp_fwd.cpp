@@ -66,13 +66,8 @@ class XdpRedirect : public ForwardingPath {
 };
 
 PB_REGISTER_PATH([] {
-  PathInfo p;
-  p.name = "xdp-redirect";
-  p.description = "native XDP on the DUT veths: bpf_fib_lookup + devmap redirect (xdp_pass on the peers, tx checksum "
-                  "offload off on cli0/srv0)";
-  p.order = 70;
-  p.kind = PathKind::kBpfForwarded;
-  p.technology = Technology::kEbpf;
+  PathInfo p = bpf_forwarded_path("xdp-redirect", "native XDP on the DUT veths: bpf_fib_lookup + devmap redirect "
+                                  "(xdp_pass on the peers, tx checksum offload off on cli0/srv0)", 70);
   p.unsupported = [] {
     if (auto r = need_program("ethtool", "ethtool")) return r;
     return probe_program<xdp_fwd>("xdp_fwd", [](xdp_fwd* s) { return s->progs.xdp_fwd; });

@@ -36,16 +36,14 @@ class XdpPass : public ForwardingPath {
 };
 
 PB_REGISTER_PATH([] {
-  PathInfo p;
-  p.name = "xdp-pass";
-  p.description = "native XDP_PASS on the DUT veths, kernel forwarding (control: an XDP program is present, "
-                  "nothing redirects)";
-  p.order = 75;
-  p.kind = PathKind::kControl;
+  PathInfo p = control_path("xdp-pass",
+                            "native XDP_PASS on the DUT veths, kernel forwarding (control: an XDP program is present, "
+                            "nothing redirects)",
+                            75,
+                            "the cost of having an XDP program on the DUT veths at all (veth NAPI mode, the peer's "
+                            "TSO off): xdp-redirect's ratio to it is the redirect's own cost",
+                            {"xdp-redirect"});
   p.technology = Technology::kEbpf;
-  p.control_for = "the cost of having an XDP program on the DUT veths at all (veth NAPI mode, the peer's TSO off): "
-                  "xdp-redirect's ratio to it is the redirect's own cost";
-  p.controls = {"xdp-redirect"};
   p.unsupported = [] { return probe_program<xdp_pass>("xdp_pass", [](xdp_pass* s) { return s->progs.xdp_pass; }); };
   p.make = [](const PathContext& c) { return std::make_unique<XdpPass>(c); };
   return p;

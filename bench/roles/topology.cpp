@@ -22,21 +22,9 @@
 namespace pb {
 
 Wiring netns_wiring() {
-  Wiring w;
-  w.client_ip = Addr::kClient;
-  w.dut_client_ip = Addr::kDutClientSide;
-  w.dut_server_ip = Addr::kDutServerSide;
-  w.server_ip = Addr::kServer;
-  w.client_dev = Addr::kClientDev;
-  w.dut_client_dev = Addr::kDutClientDev;
-  w.dut_server_dev = Addr::kDutServerDev;
-  w.server_dev = Addr::kServerDev;
-  w.client_mac = Addr::kClientMac;
-  w.dut_client_mac = Addr::kDut0Mac;
-  w.dut_server_mac = Addr::kDut1Mac;
-  w.server_mac = Addr::kServerMac;
-  w.prefix_len = 24;
-  return w;
+  return Wiring{Addr::kClient,    Addr::kDutClientSide, Addr::kDutServerSide, Addr::kServer,
+                Addr::kClientDev, Addr::kDutClientDev,  Addr::kDutServerDev,  Addr::kServerDev,
+                Addr::kClientMac, Addr::kDut0Mac,       Addr::kDut1Mac,       Addr::kServerMac, 24};
 }
 
 std::string topology_script() {

@@ -76,16 +76,23 @@ nlohmann::json sender_tcp_info(int fd) {
           {"busy_time_us", ti.tcpi_busy_time}};
 }
 
-void tcp_stream_flow(const FlowArgs& a) {
+// A flow's one long-lived connection (stream, rr); -1 with the flow's error set on failure.
+int connect_flow(const FlowArgs& a) {
   std::string err;
   int fd = tcp_connect(a.ctx.target, 1000, &err, a.opt.tcp_cc);
   if (fd < 0) {
     a.st.error = err;
-    return;
+    return -1;
   }
   a.st.tcp_cc = congestion_control_of(fd);
   a.st.connections.fetch_add(1);
   set_timeouts(fd, 200);
+  return fd;
+}
+
+void tcp_stream_flow(const FlowArgs& a) {
+  int fd = connect_flow(a);
+  if (fd < 0) return;
   std::vector<char> buf(a.opt.payload_bytes, 's');
   while (!a.ph.stopping()) {
     ssize_t w = send(fd, buf.data(), buf.size(), MSG_NOSIGNAL);
@@ -101,15 +108,9 @@ void tcp_stream_flow(const FlowArgs& a) {
 }
 
 void tcp_rr_flow(const FlowArgs& a) {
+  int fd = connect_flow(a);
+  if (fd < 0) return;
   std::string err;
-  int fd = tcp_connect(a.ctx.target, 1000, &err, a.opt.tcp_cc);
-  if (fd < 0) {
-    a.st.error = err;
-    return;
-  }
-  a.st.tcp_cc = congestion_control_of(fd);
-  a.st.connections.fetch_add(1);
-  set_timeouts(fd, 200);
   set_nodelay(fd);
   std::vector<char> req(a.opt.payload_bytes, 'q'), resp(a.opt.response_bytes);
   while (!a.ph.stopping()) {
@@ -153,15 +154,22 @@ void tcp_crr_flow(const FlowArgs& a) {
   }
 }
 
-void udp_rr_flow(const FlowArgs& a) {
+// A flow's connected UDP socket with receive/send timeouts; -1 with the flow's error set.
+int udp_flow_socket(const FlowArgs& a, int timeout_ms) {
   std::string err;
   int fd = udp_connect(a.ctx.target, &err);
   if (fd < 0) {
     a.st.error = err;
-    return;
+    return -1;
   }
-  // A reply later than this is counted as lost (and the request is not retried).
-  set_timeouts(fd, 100);
+  set_timeouts(fd, timeout_ms);
+  return fd;
+}
+
+void udp_rr_flow(const FlowArgs& a) {
+  // A reply later than 100 ms is counted as lost (and the request is not retried).
+  int fd = udp_flow_socket(a, 100);
+  if (fd < 0) return;
   std::vector<char> req(a.opt.payload_bytes, 'q'), resp(std::max<uint32_t>(a.opt.response_bytes, 8) + 64);
   uint64_t seq = static_cast<uint64_t>(a.index) << 48;
   while (!a.ph.stopping()) {
@@ -202,13 +210,8 @@ void udp_rr_flow(const FlowArgs& a) {
 }
 
 void udp_pps_flow(const FlowArgs& a) {
-  std::string err;
-  int fd = udp_connect(a.ctx.target, &err);
-  if (fd < 0) {
-    a.st.error = err;
-    return;
-  }
-  set_timeouts(fd, 200);
+  int fd = udp_flow_socket(a, 200);
+  if (fd < 0) return;
   constexpr unsigned kBatch = 32;
   std::vector<char> payload(a.opt.payload_bytes, 'p');
   mmsghdr msgs[kBatch];

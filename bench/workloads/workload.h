@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/registry.h"
 #include "kernel/sockets.h"
 
 namespace pb {
@@ -96,14 +97,8 @@ struct WorkloadInfo {
 
 // Registry: every workload registers itself from its own source file (PB_REGISTER_WORKLOAD);
 // all_workloads() is sorted by `order`.
-const std::vector<WorkloadInfo>& all_workloads();
-const WorkloadInfo* find_workload(const std::string& name);
-struct WorkloadRegistrar {
-  explicit WorkloadRegistrar(std::function<WorkloadInfo()> make);
-};
-#define PB_WORKLOAD_CONCAT2(a, b) a##b
-#define PB_WORKLOAD_CONCAT(a, b) PB_WORKLOAD_CONCAT2(a, b)
-#define PB_REGISTER_WORKLOAD(...) \
-  static const ::pb::WorkloadRegistrar PB_WORKLOAD_CONCAT(pb_workload_registrar_, __LINE__)(__VA_ARGS__)
+inline const std::vector<WorkloadInfo>& all_workloads() { return Registry<WorkloadInfo>::all(); }
+inline const WorkloadInfo* find_workload(const std::string& name) { return Registry<WorkloadInfo>::find(name); }
+#define PB_REGISTER_WORKLOAD(...) PB_REGISTER(::pb::WorkloadInfo, __VA_ARGS__)
 
 }  // namespace pb

@@ -23,12 +23,8 @@ std::atomic<StatsMode> g_stats_mode{StatsMode::kSample};
 void set_stats_mode(StatsMode m) { g_stats_mode = m; }
 StatsMode stats_mode() { return g_stats_mode; }
 const char* stats_mode_name(StatsMode m) {
-  switch (m) {
-    case StatsMode::kSample: return "sample";
-    case StatsMode::kOff: return "off";
-    case StatsMode::kAlways: return "always";
-  }
-  return "?";
+  static const char* const names[] = {"sample", "off", "always"};
+  return names[static_cast<int>(m)];
 }
 
 StatsEnabler::StatsEnabler() {
