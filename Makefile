@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Thin wrapper over CMake: `make` builds everything into build/, the main binary is build/pathbench.
 BUILD ?= build
 JOBS ?= $(shell nproc)

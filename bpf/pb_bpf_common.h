@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* pb_bpf_common.h: BPF-side helpers shared by the forwarding programs (header-only,
  * static __always_inline, Cilium's way). Constants that vmlinux.h cannot carry (macros) live here. */
 #ifndef PB_BPF_COMMON_H

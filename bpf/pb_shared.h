@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* pb_shared.h: records and map layouts shared by the BPF programs in bpf/ and their C++ loaders.
  * Defined once here, included by both sides (the C++ side static_asserts the sizes in
- * bench/bpf_util/bpf_util.h). Fixed-width kernel types only: __u32/__u64 come from vmlinux.h on the
+ * bench/kernel/bpf/stats.h and bench/kernel/bpf/fwd_counters.h). Fixed-width kernel types only: __u32/__u64 come from vmlinux.h on the
  * BPF side and from <linux/types.h> in user space. */
 #ifndef PB_SHARED_H
 #define PB_SHARED_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* pb_steer.bpf.h: what the two BPF steerers (sk_lookup.bpf.c, tc_sk_assign.bpf.c) share: the
  * scope filter set from user space between open and load (rodata), the proxy's sockets (one
  * SOCKMAP slot per protocol, tproxy/steer_shared.h), per-CPU counters, and the scope check.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* sk_lookup.bpf.c: the sk-lookup path. A BPF_PROG_TYPE_SK_LOOKUP program attached to the DUT's
  * network namespace (netns bpf_link) that hands connections and datagrams for the intercepted
  * destinations to the transparent proxy's sockets, without netfilter:
@@ -58,4 +59,4 @@ int pb_sk_lookup(struct bpf_sk_lookup *ctx)
   return SK_PASS;
 }
 
-char LICENSE[] SEC("license") = "Dual BSD/GPL";
+char LICENSE[] SEC("license") = "GPL";

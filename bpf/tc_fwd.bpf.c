@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* tc_fwd.bpf.c: the tc-redirect path. TC ingress program on both DUT veths that forwards IPv4
  * like a router, without the kernel's forwarding path:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* tc_sk_assign.bpf.c: the tc-sk-assign path (Cilium's way to reach a transparent proxy). A TC
  * ingress program on dut0 that picks the proxy's socket for new connections and datagrams to the
  * intercepted destinations and attaches it to the skb with bpf_sk_assign:
@@ -113,4 +114,4 @@ int pb_tc_sk_assign(struct __sk_buff *skb)
   return assign_slot(skb, st, PB_STEER_SLOT_UDP);
 }
 
-char LICENSE[] SEC("license") = "Dual BSD/GPL";
+char LICENSE[] SEC("license") = "GPL";

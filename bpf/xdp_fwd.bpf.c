@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* xdp_fwd.bpf.c: the xdp-redirect path. Native XDP on both DUT veths forwarding IPv4 like a
  * router: bpf_fib_lookup for the egress device and MACs, TTL decrement with incremental checksum,
  * bpf_redirect_map through the `tx_ports` devmap:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* xdp_pass.bpf.c: an XDP program that passes everything. It sits on a veth whose peer redirects
  * XDP frames to it (cli0/srv0 on xdp-redirect, dut0 when xdp_pps injects frames on paths without
  * XDP): a veth only accepts XDP frames while its receive side runs NAPI, which an attached XDP

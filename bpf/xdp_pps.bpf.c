@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* xdp_pps.bpf.c: the xdp_pps workload's generator and sink (bench/workloads/xdp_pps.cpp).
  *
  *   [xdp_gen: BPF_PROG_RUN, live frames, XDP_TX out of cli0] cli0 ==veth== dut0 .. DUT .. dut1

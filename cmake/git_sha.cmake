@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Writes ${OUT} with the current git sha, only when it changed (so a rebuild is not forced
 # needlessly); run at every build so results never carry a stale sha.
 execute_process(COMMAND git rev-parse --short=12 HEAD WORKING_DIRECTORY ${SRC}

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # netns/topology.sh: build or remove pathbench's client — DUT — server topology.
 #
 #   pb-<id>-cli              pb-<id>-dut                          pb-<id>-srv

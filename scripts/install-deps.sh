@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs everything pathbench builds and runs with, from Debian 12's own packages (apt-get).
 # Used by the README's first command and by CI (.ci/run). Idempotent.
 set -euo pipefail

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tproxy/addr_range.h: IPv4 prefixes (a.b.c.d/len) and the "is this destination allowed" check
 // that keeps the transparent proxy from becoming an open relay. Pure logic, unit-tested.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tproxy/flow_table.h: the UDP proxy's per-flow table: bounded, least-recently-used order, idle
 // expiry from the old end. Pure logic (no sockets), unit-tested; the proxy stores a
 // unique_ptr<Flow> as the value and closes the flow's sockets in the eviction callback.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tproxy/main.cpp: pathbench-tproxy, the transparent proxy as a standalone program, for use by
 // hand (usually under `ip netns exec pb-<id>-dut`). See tproxy/README.md.
 #include <signal.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tproxy/proxy.cpp: Proxy start/stop, namespace entry, counters.
 #include "proxy.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tproxy/proxy.h: pathbench's transparent proxy, as a library.
 //
 //   client ──TCP/UDP──▶ [ interception: nft/ipt TPROXY, BPF sk_lookup, TC sk_assign, or none ]

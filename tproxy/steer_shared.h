@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* tproxy/steer_shared.h: what the BPF steering programs (bpf/sk_lookup.bpf.c,
  * bpf/tc_sk_assign.bpf.c) share with their loader (bench/paths/proxy.cpp): the socket map's
  * slots and the per-CPU statistics record. Defined once, included by both sides; the C++ side

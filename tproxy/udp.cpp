@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tproxy/udp.cpp: the UDP half of a worker.
 //
 // A datagram reaches us in one of two places:

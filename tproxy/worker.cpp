@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tproxy/worker.cpp: a worker's sockets, its event loop and the TCP relay.
 //
 // TCP relay, per direction (client->upstream and back), edge-triggered:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tproxy/worker.h: one proxy worker (internal to tproxy/). A worker is one thread with one epoll
 // set holding its TCP listener, its UDP socket, an eventfd to stop it, and every connection and
 // UDP flow it accepted. Nothing is shared between workers except the kernel's SO_REUSEPORT

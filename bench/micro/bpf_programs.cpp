@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bpf_programs.cpp: pathbench-micro. The per-packet cost of every forwarding program on every
 // packet fixture (bench/roles/packet_fixtures.h, the same table the unit tests check), measured by
 // the kernel under BPF_PROG_TEST_RUN: UseManualTime() with the kernel's reported duration, so

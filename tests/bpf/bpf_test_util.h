@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bpf_test_util.h: shared by the BPF tests: a throwaway topology with a unique id, root check.
 #pragma once
 #include <unistd.h>

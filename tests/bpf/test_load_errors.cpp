@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_load_errors.cpp: a program the verifier refuses becomes a BpfError (exit code 4) whose
 // message names what failed and ends with the verifier log tail, the user's only clue.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_paths.cpp: tc-redirect and xdp-redirect on a real throwaway topology: UDP datagrams from
 // the client namespace reach the server through the BPF programs (their counters move, the
 // kernel's forwarding counter does not), xdp_pps runs through each path, and destroying the path

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_programs.cpp: the forwarding programs (tc_fwd, xdp_fwd) on every packet fixture of
 // bench/roles/packet_fixtures.h under BPF_PROG_TEST_RUN, in the DUT namespace of a throwaway topology
 // (bpf_fib_lookup needs its routes and neighbours). Checks the verdict, the rewritten headers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* verifier_reject.bpf.c: a program the verifier must refuse (packet read without a bounds
  * check), so the tests can check that a load failure reports the verifier's reason. */
 #include "vmlinux.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The JSON writer: never NaN or Infinity, atomic (no temp file left, old content replaced whole).
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Regenerate tests/data/sample-run.json.gz from a REAL pathbench run (root: it creates namespaces).
 # Takes the benchmark lock so it never runs beside another benchmark on the machine, then stores
 # the harness's run.json byte for byte, gzip-compressed (-n: no name or time in the header, so the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Histogram accuracy against exact nearest-rank percentiles of known samples.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reliability: pathbench runs as root and changes kernel state; these tests kill, interrupt,
 // stall and repeat it, and check that nothing is leaked and nothing already measured is lost.
 // Every test compares the host before and after (../shared/tools/host-snapshot).

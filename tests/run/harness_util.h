@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // harness_util.h: helpers for privileged end-to-end tests of the pathbench binary.
 #pragma once
 #include <nlohmann/json.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // proc_util.h: a pathbench process under test whose stderr is watched, so a test can signal it at a
 // chosen moment ("when it says 'tearing down'").
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End-to-end tests of the pathbench binary as a user runs it, as root, on real namespaces.
 // Each one checks that the host is exactly as before (../shared/tools/host-snapshot).
 #include <gtest/gtest.h>

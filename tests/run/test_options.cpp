@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `pathbench run` option parsing and validation: every bad input is a UsageError (exit 2) with a
 // message naming the problem, before anything is created.
 #include <gtest/gtest.h>

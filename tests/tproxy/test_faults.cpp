@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Privileged tests: the proxy library (and pathbench-tproxy) under faults, on a real topology.
 //
 //   pb-pxtNN-cli 198.18.1.1 ── dut0 [nft tproxy 198.18.2.2 -> :15001, fwmark route] dut1 ── srv 198.18.2.2

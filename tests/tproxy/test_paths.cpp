@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Privileged tests: every proxy path, built by its own PathInstance (the code the runner uses)
 // on a real topology: a TCP and a UDP exchange through it, the server sees the connection come
 // from where the path says (the proxy, or the client in full-transparency mode) to the original

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Unit tests (no privileges): the proxy's pure logic.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
