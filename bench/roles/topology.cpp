@@ -15,9 +15,6 @@
 #ifndef PATHBENCH_SOURCE_DIR
 #error "PATHBENCH_SOURCE_DIR must be defined by the build"
 #endif
-#ifndef PATHBENCH_DATADIR
-#define PATHBENCH_DATADIR ""
-#endif
 
 namespace pb {
 
@@ -29,14 +26,15 @@ Wiring netns_wiring() {
 
 std::string topology_script() {
   if (const char* e = std::getenv("PATHBENCH_TOPOLOGY_SCRIPT")) return e;
-  // An installed pathbench (cmake --install) finds the script under its data directory; a build
-  // tree uses the source tree's copy.
-  std::string installed = std::string(PATHBENCH_DATADIR) + "/netns/topology.sh";
-  if (*PATHBENCH_DATADIR && access(installed.c_str(), X_OK) == 0) {
-    char self[4096];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    std::string exe = n > 0 ? std::string(self, static_cast<size_t>(n)) : "";
-    if (exe.rfind(std::string(PATHBENCH_SOURCE_DIR) + "/", 0) != 0) return installed;
+  // An installed pathbench (cmake --install, any prefix) finds the script next to itself:
+  // <prefix>/bin/pathbench -> <prefix>/share/pathbench/netns/topology.sh. A build tree uses the
+  // source tree's copy.
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    std::string exe(self, static_cast<size_t>(n));
+    std::string installed = exe.substr(0, exe.rfind('/')) + "/../share/pathbench/netns/topology.sh";
+    if (access(installed.c_str(), X_OK) == 0) return installed;
   }
   return std::string(PATHBENCH_SOURCE_DIR) + "/netns/topology.sh";
 }

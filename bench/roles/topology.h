@@ -33,7 +33,7 @@ struct Addr {
 Wiring netns_wiring();
 
 // Where netns/topology.sh is: $PATHBENCH_TOPOLOGY_SCRIPT, else next to an installed binary
-// (<prefix>/share/pathbench/netns/topology.sh), else the source tree's copy.
+// (<prefix>/bin/../share/pathbench/netns/topology.sh), else the source tree's copy.
 std::string topology_script();
 
 struct TopologyOptions {

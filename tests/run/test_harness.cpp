@@ -262,3 +262,27 @@ TEST(Harness, PeersModeMeasuresBothSidesWithVersionsAndFiniteRatios) {
   EXPECT_EQ(diff_lines(before, host_snapshot()), "");
   std::filesystem::remove_all(out);
 }
+
+// `cmake --install` into a fresh prefix: the installed binary finds its topology script (and
+// runs a measurement) without the source tree; the analysis wrapper is installed too.
+TEST(Harness, RunsFromAnInstalledPrefix) {
+  PB_REQUIRE_ROOT();
+  std::string before = host_snapshot();
+  std::string prefix = temp_dir("prefix");
+  auto inst = pb::run_cmd({PB_CMAKE_COMMAND, "--install", PB_BUILD_DIR, "--prefix", prefix}, {}, 120);
+  ASSERT_EQ(inst.status, 0) << inst.err;
+  for (auto f : {"/bin/pathbench", "/bin/pathbench-analysis", "/share/pathbench/netns/topology.sh",
+                 "/share/pathbench/bpf/xdp_fwd.bpf.o", "/share/pathbench/analysis/__main__.py"})
+    EXPECT_EQ(access((prefix + f).c_str(), F_OK), 0) << f << " not installed";
+  std::string out = temp_dir("prefix-run");
+  auto r = pb::run_cmd({prefix + "/bin/pathbench", "run", "--paths", "baseline", "--workloads", "tcp_rr", "--duration-s",
+                        "0.3", "--warmup-s", "0.1", "--repetitions", "1", "--out", out}, {}, 120);
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto doc = load_json(out + "/run.json");
+  std::string script = doc["options"]["topology_script"];
+  EXPECT_EQ(script.rfind(prefix + "/", 0), 0u) << "the installed binary used " << script;
+  EXPECT_EQ(doc["results"][0]["status"], "ok") << doc["results"][0].dump();
+  EXPECT_EQ(diff_lines(before, host_snapshot()), "");
+  std::filesystem::remove_all(prefix);
+  std::filesystem::remove_all(out);
+}
