@@ -10,7 +10,7 @@
  *
  * sk_lookup runs only for packets the routing decision already delivers locally, and only when
  * no established (TCP) / connected (UDP) socket matches; hence the policy route, set up by the
- * loader (bench/paths/proxy.cpp). The proxy's sockets come from the proxy_socks SOCKMAP
+ * loader (bench/paths/sk_lookup.cpp, bench/paths/proxy_path.h). The proxy's sockets come from the proxy_socks SOCKMAP
  * (PB_STEER_SLOT_TCP / _UDP); the destination filter (prefix, port range) is rodata set before
  * load. Counters: per-CPU pb_steer_stats (tproxy/steer_shared.h).
  */

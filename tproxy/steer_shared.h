@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* tproxy/steer_shared.h: what the BPF steering programs (bpf/sk_lookup.bpf.c,
- * bpf/tc_sk_assign.bpf.c) share with their loader (bench/paths/proxy.cpp): the socket map's
+ * bpf/tc_sk_assign.bpf.c) share with their loaders (bench/paths/steer.h): the socket map's
  * slots and the per-CPU statistics record. Defined once, included by both sides; the C++ side
  * static_asserts the size. Fixed-width kernel types only: __u32/__u64 come from vmlinux.h on the
  * BPF side and from <linux/types.h> in user space. (Lives in tproxy/ because the proxy owns the
