@@ -36,7 +36,7 @@ int pb_sk_lookup(struct bpf_sk_lookup *ctx)
     return SK_PASS;
   if (ctx->protocol != IPPROTO_TCP && ctx->protocol != IPPROTO_UDP)
     return SK_PASS;
-  if (!pb_in_scope(bpf_ntohl(ctx->local_ip4), ctx->local_port))  /* local_port: host order */
+  if (!pb_in_scope(ctx->local_ip4, bpf_htons(ctx->local_port)))  /* local_port: host order */
     return SK_PASS;
   st->in_scope++;
 

@@ -66,7 +66,7 @@ int pb_tc_sk_assign(struct __sk_buff *skb)
   if (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP)
     return PB_TC_ACT_OK;
   __u16 *ports = (void *)(iph + 1);
-  if (!pb_in_scope(bpf_ntohl(iph->daddr), bpf_ntohs(ports[1])))
+  if (!pb_in_scope(iph->daddr, ports[1]))
     return PB_TC_ACT_OK;
   st->in_scope++;
 

@@ -32,4 +32,13 @@ struct pb_steer_stats {
   __u64 not_syn;         /* tc: TCP without SYN and no socket: left to the stack (RST) */
 };
 
+/* With --services: the intercepted destinations as a hash map (`services`), looked up with the
+ * packet's destination address and port, both in network byte order; the value is unused
+ * (presence means intercepted). Sized by the loader to the number of services. */
+struct pb_service_key {
+  __u32 addr;   /* network order */
+  __u16 port;   /* network order */
+  __u16 pad;    /* always 0 */
+};
+
 #endif /* PB_STEER_SHARED_H */

@@ -82,14 +82,17 @@ class PathInstance {
   // What the instance installed (undo log), with setup and teardown time.
   nlohmann::json configuration() const { return undo_.configuration(); }
   // Paths with services: {"services", "install_ns", "update": {...}, "memory_bytes"}; else null.
-  virtual nlohmann::json scale() const { return nullptr; }
+  nlohmann::json scale() const { return scale_; }
   void setup_done() { undo_.setup_done(); }
+  // After setup (not counted in it): paths with services time adding and removing one service.
+  virtual void measure_updates() {}
 
  protected:
   const PathInfo& info_;
   const Roles& roles_;
   const Wiring wiring_;
   const PathSettings settings_;
+  nlohmann::json scale_ = nullptr;  // paths with services fill it (paths/services.h)
   // Declared last among the state the subclass uses: subclasses hand everything they install to
   // it and call teardown() in their destructor if they keep raw pointers into adopted objects.
   UndoLog undo_;

@@ -3,7 +3,51 @@
 
 #include "paths/steer.h"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
+
+#include "common/fs.h"
+#include "common/strings.h"
+
 namespace pb {
+
+pb_service_key service_key(const Service& sv) {
+  pb_service_key k{};
+  inet_pton(AF_INET, sv.ip.c_str(), &k.addr);
+  k.port = htons(sv.port);
+  return k;
+}
+
+uint64_t fill_services(int map_fd, const std::vector<Service>& services) {
+  std::vector<pb_service_key> keys;
+  keys.reserve(services.size());
+  for (auto& sv : services) keys.push_back(service_key(sv));
+  std::vector<uint8_t> vals(keys.size(), 1);
+  uint64_t calls = 0;
+  constexpr size_t kBatch = 4096;
+  for (size_t off = 0; off < keys.size(); off += kBatch) {
+    __u32 n = static_cast<__u32>(std::min(kBatch, keys.size() - off));
+    ++calls;
+    if (bpf_map_update_batch(map_fd, &keys[off], &vals[off], &n, nullptr) == 0 && n == std::min(kBatch, keys.size() - off))
+      continue;
+    // No batch operations for this map type on this kernel: one update per entry.
+    for (size_t i = off; i < off + std::min(kBatch, keys.size() - off); ++i) {
+      ++calls;
+      if (bpf_map_update_elem(map_fd, &keys[i], &vals[i], BPF_ANY))
+        throw BpfError(errno_msg("services map: add " + services[i].ip + ":" + std::to_string(services[i].port), errno));
+    }
+  }
+  return calls;
+}
+
+nlohmann::json map_memlock_bytes(int map_fd) {
+  auto text = read_file("/proc/self/fdinfo/" + std::to_string(map_fd));
+  if (!text) return nullptr;
+  for (auto& line : split(*text, '\n'))
+    if (line.rfind("memlock:", 0) == 0) return std::strtoull(trim(line.substr(8)).c_str(), nullptr, 10);
+  return nullptr;
+}
 
 pb_steer_stats steer_stats_of(int map_fd) {
   pb_steer_stats s{};

@@ -11,6 +11,7 @@
 #include "kernel/netns.h"
 #include "kernel/process.h"
 #include "paths/proxy_path.h"
+#include "paths/services.h"
 
 namespace pb {
 namespace {
@@ -19,42 +20,92 @@ constexpr const char* kNftTable = "pathbench_tproxy";
 
 struct Ruleset {
   std::string text;
-  uint64_t rules = 0;
+  std::vector<Installed> installed;
 };
 
-Ruleset nft_ruleset(const Wiring& w, bool keep_client_source, uint16_t proxy_port) {
+// How tproxy-nft finds the intercepted services: the server's whole address (no --services), a
+// chain of one rule per service (tproxy-nft), or one rule over a set of address . port elements
+// (tproxy-nft-set).
+enum class NftForm { kChain, kSet };
+
+std::string tproxy_action(uint16_t proxy_port) {
+  return fmt::format("tproxy to :{} meta mark set {}", proxy_port, kTproxyMark);
+}
+
+Ruleset nft_ruleset(const Wiring& w, bool keep_client_source, uint16_t proxy_port, NftForm form,
+                    const std::vector<Service>& services) {
   Ruleset r;
-  r.text = fmt::format(
-      "table ip {t} {{\n"
-      "  chain prerouting {{\n"
-      "    type filter hook prerouting priority mangle; policy accept;\n"
+  const std::string cli = w.dut_client_dev, pfx = w.server_ip + "/32", act = tproxy_action(proxy_port);
+  std::string set_def, chains;
+  uint64_t rules = 0, elements = 0, nchains = 1;
+  std::string pre = fmt::format(
       // Packets of connections the proxy already has (its accepted sockets): mark for local
-      // delivery, skip the tproxy lookup. TCP only: for UDP `socket` also matches an unconnected
-      // socket, and the proxy's per-flow socket is briefly unconnected between its bind() to the
-      // original destination and its connect() to its client; a new flow's first datagram would
-      // then be marked without a socket assigned and dropped (UdpNoPorts) or land in another
-      // flow. The tproxy rule's own lookup takes only connected UDP sockets, then the listener.
-      "    iifname \"{cli}\" ip daddr {pfx} meta l4proto tcp socket transparent 1 meta mark set {m} counter accept comment \"established\"\n"
-      "    iifname \"{cli}\" ip daddr {pfx} meta l4proto {{ tcp, udp }} tproxy to :{port} meta mark set {m} counter accept comment \"tproxy\"\n",
-      fmt::arg("t", kNftTable), fmt::arg("cli", w.dut_client_dev), fmt::arg("pfx", w.server_ip + "/32"),
-      fmt::arg("m", kTproxyMark), fmt::arg("port", proxy_port));
-  r.rules = 2;
+      // delivery, skip the tproxy lookup. TCP only: docs/gotchas.md "The UDP socket match
+      // catches a half-made flow". The tproxy rule's own lookup takes only connected UDP
+      // sockets, then the listener.
+      "    iifname \"{cli}\" ip daddr {pfx} meta l4proto tcp socket transparent 1 meta mark set {m} counter accept comment \"established\"\n",
+      fmt::arg("cli", cli), fmt::arg("pfx", pfx), fmt::arg("m", kTproxyMark));
+  ++rules;
+  if (services.empty() && form == NftForm::kChain) {
+    pre += fmt::format("    iifname \"{}\" ip daddr {} meta l4proto {{ tcp, udp }} {} counter accept comment \"tproxy\"\n",
+                       cli, pfx, act);
+    ++rules;
+  } else if (form == NftForm::kChain) {
+    // One rule per service, in a chain the client side jumps to: the first packet of a flow
+    // walks it until its service matches (the kube-proxy iptables shape).
+    pre += fmt::format("    iifname \"{}\" jump services\n", cli);
+    ++rules;
+    chains = "  chain services {\n";
+    for (auto& sv : services) {
+      chains += fmt::format("    ip daddr {} meta l4proto {{ tcp, udp }} th dport {} {}{} accept{}\n", sv.ip, sv.port, act,
+                            sv.real ? " counter" : "", sv.real ? " comment \"tproxy\"" : "");
+      ++rules;
+    }
+    chains += "  }\n";
+    ++nchains;
+  } else {
+    // One rule, one lookup in a hashed set of address . port (or of the server's address).
+    if (services.empty()) {
+      set_def = fmt::format("  set services {{\n    type ipv4_addr\n    elements = {{ {} }}\n  }}\n", w.server_ip);
+      elements = 1;
+      pre += fmt::format("    iifname \"{}\" meta l4proto {{ tcp, udp }} ip daddr @services {} counter accept comment \"tproxy\"\n",
+                         cli, act);
+    } else {
+      std::string el;
+      for (auto& sv : services) {
+        if (!el.empty()) el += ", ";
+        el += sv.ip + " . " + std::to_string(sv.port);
+      }
+      elements = services.size();
+      set_def = fmt::format("  set services {{\n    type ipv4_addr . inet_service\n    size {}\n    elements = {{ {} }}\n  }}\n",
+                            std::max<size_t>(services.size() + 64, 65536), el);
+      pre += fmt::format("    iifname \"{}\" meta l4proto {{ tcp, udp }} ip daddr . th dport @services {} counter accept comment \"tproxy\"\n",
+                         cli, act);
+    }
+    ++rules;
+  }
   if (keep_client_source) {
     // Full transparency: the server's replies are addressed to the client; those belonging to
     // the proxy's upstream sockets (transparent, bound to the client's address) are delivered
     // locally instead of being forwarded to the client.
-    r.text += fmt::format(
-        "    iifname \"{srv}\" meta l4proto {{ tcp, udp }} socket transparent 1 meta mark set {m} counter accept comment \"upstream-replies\"\n",
-        fmt::arg("srv", w.dut_server_dev), fmt::arg("m", kTproxyMark));
-    ++r.rules;
+    pre += fmt::format(
+        "    iifname \"{}\" meta l4proto {{ tcp, udp }} socket transparent 1 meta mark set {} counter accept comment \"upstream-replies\"\n",
+        w.dut_server_dev, kTproxyMark);
+    ++rules;
   }
-  r.text += "  }\n}\n";
+  r.text = fmt::format("table ip {} {{\n{}{}  chain prerouting {{\n    type filter hook prerouting priority mangle; policy accept;\n{}  }}\n}}\n",
+                       kNftTable, set_def, chains, pre);
+  r.installed = {{Item::kNftTable, 1}, {Item::kNftChain, nchains}, {Item::kNftRule, rules}};
+  if (!set_def.empty()) {
+    r.installed.push_back({Item::kNftSet, 1});
+    r.installed.push_back({Item::kNftSetElement, elements});
+  }
   return r;
 }
 
 void install_nft(UndoLog& undo, const Ruleset& rs) {
-  undo.command(std::string("nft table ip ") + kNftTable, {{Item::kNftTable, 1}, {Item::kNftChain, 1}, {Item::kNftRule, rs.rules}},
-               {"nft", "-f", "-"}, {"nft", "delete", "table", "ip", kNftTable}, rs.text);
+  undo.command(std::string("nft table ip ") + kNftTable, rs.installed, {"nft", "-f", "-"},
+               {"nft", "delete", "table", "ip", kNftTable}, rs.text);
 }
 
 bool is_tcp(const WorkloadOptions& w) {
@@ -74,10 +125,44 @@ std::string check_tproxy_rule(uint64_t tproxied, const WorkloadOptions& w, const
 
 class TproxyNft : public ProxyPath {
  public:
-  explicit TproxyNft(const PathContext& ctx) : ProxyPath(ctx, transparent_config(ctx.info.keeps_client_source)) {
+  TproxyNft(const PathContext& ctx, NftForm form)
+      : ProxyPath(ctx, transparent_config(ctx.info.keeps_client_source)), form_(form) {
     add_local_table(undo_);
     add_mark_rule(undo_);
-    install_nft(undo_, nft_ruleset(wiring_, info_.keeps_client_source, kProxyPort));
+    const std::vector<Service> services = make_services(settings_, wiring_);
+    Ruleset rs = nft_ruleset(wiring_, info_.keeps_client_source, kProxyPort, form, services);
+    uint64_t ns = time_ns([&] { install_nft(undo_, rs); });
+    if (settings_.services) scale_ = scale_record(settings_, ns, form == NftForm::kChain);
+  }
+  void measure_updates() override {
+    // The control-plane change an operator makes: one service more, then gone again, each one
+    // nft command (a rule appended to the chain and deleted by handle, or a set element).
+    const std::string& ns = roles_.dut().netns;
+    const std::string act = tproxy_action(kProxyPort);
+    std::vector<std::string> handles(settings_.update_samples);
+    auto nft = [&](const std::vector<std::string>& argv) { return run_cmd_checked(in_netns(ns, argv)); };
+    auto add = [&](unsigned i) {
+      Service sv = extra_service(settings_.services, i);
+      if (form_ == NftForm::kSet) {
+        nft({"nft", "add", "element", "ip", kNftTable, "services", "{ " + sv.ip + " . " + std::to_string(sv.port) + " }"});
+      } else {
+        std::string out = nft({"nft", "--echo", "--handle", "add", "rule", "ip", kNftTable, "services", "ip", "daddr", sv.ip,
+                               "meta", "l4proto", "{", "tcp,", "udp", "}", "th", "dport", std::to_string(sv.port), "tproxy",
+                               "to", ":" + std::to_string(kProxyPort), "meta", "mark", "set", kTproxyMark, "accept"});
+        auto h = out.rfind("# handle ");
+        handles[i] = h == std::string::npos ? "" : trim(out.substr(h + 9));
+      }
+    };
+    auto remove = [&](unsigned i) {
+      Service sv = extra_service(settings_.services, i);
+      if (form_ == NftForm::kSet)
+        nft({"nft", "delete", "element", "ip", kNftTable, "services", "{ " + sv.ip + " . " + std::to_string(sv.port) + " }"});
+      else if (!handles[i].empty())
+        nft({"nft", "delete", "rule", "ip", kNftTable, "services", "handle", handles[i]});
+    };
+    scale_["update"] = time_updates(settings_.update_samples, add, remove);
+    scale_["update"]["how"] = form_ == NftForm::kSet ? "nft add element / nft delete element (one command each)"
+                                                     : "nft add rule / nft delete rule handle (one command each)";
   }
   void begin(const WorkloadOptions& w) override {
     ProxyPath::begin(w);
@@ -94,6 +179,7 @@ class TproxyNft : public ProxyPath {
   }
 
  private:
+  NftForm form_;
   std::map<std::string, uint64_t> nft_before_;
 };
 
@@ -103,7 +189,7 @@ class TproxyNftExternal : public PathInstance {
   TproxyNftExternal(const PathContext& ctx, uint16_t port) : PathInstance(ctx), port_(port) {
     add_local_table(undo_);
     add_mark_rule(undo_);
-    install_nft(undo_, nft_ruleset(wiring_, false, port));
+    install_nft(undo_, nft_ruleset(wiring_, false, port, NftForm::kChain, make_services(settings_, wiring_)));
   }
   std::string expected_server_src() const override { return wiring_.dut_server_ip; }
   void begin(const WorkloadOptions&) override { before_ = nft_counters(roles_.dut().netns); }
@@ -132,8 +218,9 @@ PB_REGISTER_PATH([] {
   PathInfo p = intercepted_path("tproxy-nft", "nft tproxy rule + fwmark policy route -> transparent proxy", 20,
                                 Technology::kTproxy);
   p.haproxy_reference = true;
+  p.max_services = 100000;
   p.unsupported = nft_unsupported;
-  p.make = [](const PathContext& c) { return std::make_unique<TproxyNft>(c); };
+  p.make = [](const PathContext& c) { return std::make_unique<TproxyNft>(c, NftForm::kChain); };
   return p;
 });
 
@@ -144,7 +231,19 @@ PB_REGISTER_PATH([] {
   p.keeps_client_source = true;
   p.in_default_suite = false;
   p.unsupported = nft_unsupported;
-  p.make = [](const PathContext& c) { return std::make_unique<TproxyNft>(c); };
+  p.make = [](const PathContext& c) { return std::make_unique<TproxyNft>(c, NftForm::kChain); };
+  return p;
+});
+
+PB_REGISTER_PATH([] {
+  PathInfo p = intercepted_path("tproxy-nft-set",
+                                "nft tproxy with one rule over a set of address . port elements (a hashed lookup "
+                                "instead of a chain of rules)",
+                                22, Technology::kTproxy);
+  p.in_default_suite = false;
+  p.max_services = 1000000;
+  p.unsupported = nft_unsupported;
+  p.make = [](const PathContext& c) { return std::make_unique<TproxyNft>(c, NftForm::kSet); };
   return p;
 });
 

@@ -97,6 +97,7 @@ class Runner {
           inst = own.get();
         }
         inst->setup_done();
+        if (plan.settings.services && plan.settings.update_samples) inst->measure_updates();
       } catch (const std::exception& e) {
         setup_error = std::string("path setup failed: ") + e.what();
         log::error("{}: {}", plan.path, setup_error);

@@ -112,7 +112,9 @@ TEST(Harness, BaselineEveryWorkloadProducesASchemaCompleteRun) {
       EXPECT_LT(res["metrics"]["connect_latency_ns"]["p50"].get<uint64_t>(),
                 res["metrics"]["latency_ns"]["p50"].get<uint64_t>()) << "connect is part of the transaction";
     }
-    if (res["workload"].get<std::string>().rfind("tcp", 0) == 0) EXPECT_EQ(st["tcp_cc"], "cubic");
+    if (res["workload"].get<std::string>().rfind("tcp", 0) == 0) {
+      EXPECT_EQ(st["tcp_cc"], "cubic");
+    }
   }
   EXPECT_EQ(r.out.find("NaN"), std::string::npos);
   std::string text = *pb::read_file(out + "/run.json");
