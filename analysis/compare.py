@@ -130,15 +130,15 @@ class Comparison:
 
 def environment_guard(a: Run, b: Run) -> str | None:
     """Why A and B must not be compared for performance, or None."""
-    if a.is_guest != b.is_guest:
-        g, h = (a, b) if a.is_guest else (b, a)
-        return (f"{'A' if g is a else 'B'} ran in a pathbench VM guest ({g.accelerator or 'accelerator not recorded'}), "
-                f"{'A' if h is a else 'B'} did not ({h.where}): a guest's paths cost differently from the host's")
+    why = []
     if a.accelerator != b.accelerator:
-        return (f"the runs used different accelerators (A: {a.accelerator or 'none'}, B: {b.accelerator or 'none'}); "
-                f"path-vs-path costs differ between accelerators (under TCG tc-redirect came out 1.35× baseline "
-                f"against 1.07× natively)")
-    return None
+        why.append(f"the runs used different accelerators (A: {a.accelerator or 'none, ' + a.where}, "
+                   f"B: {b.accelerator or 'none, ' + b.where}), and path-vs-path costs differ between them (under "
+                   f"TCG tc-redirect came out 1.35× baseline against 1.07× natively)")
+    if a.is_guest != b.is_guest:
+        g = "A" if a.is_guest else "B"
+        why.append(f"only {g} ran inside a pathbench VM guest: a guest's paths cost differently from the host's")
+    return "; ".join(why) or None
 
 
 def tcg_note(a: Run, b: Run) -> str | None:

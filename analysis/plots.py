@@ -137,7 +137,7 @@ def plot_forest(run: Run, S: RunSummary, outdir: str) -> list[Figure]:
     labels.sort(key=lambda s: (S.cat.path_sort_key(s.split(" (")[0]), s))
     ncols = min(3, len(wls))
     nrows = (len(wls) + ncols - 1) // ncols
-    height = max(1.6, 0.24 * len(labels) + 0.9)
+    height = max(1.5, 0.19 * len(labels) + 0.85)
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.75 * ncols + 1.4, height * nrows + 0.7), squeeze=False,
                              sharey=True)
     any_ci = False

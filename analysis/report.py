@@ -196,7 +196,7 @@ def claim_tproxy(S: RunSummary) -> Claim:
     total = _comparisons(S, total_pairs, metrics=("primary",))
     cs = own or _comparisons(S, total_pairs)
     basis = (f"the interception itself ({_paths_text(tps)} ÷ their `compare_against` "
-             f"{_paths_text(sorted({b for _, b in own_pairs}))}, the same proxy without interception)" if own else
+             f"{_paths_text(sorted({b for _, b in own_pairs}))}, the same proxy, no interception)" if own else
              f"the whole path, proxy included ({_paths_text(tps)} ÷ `{ref}`; their `compare_against` was not run)")
     if not cs:
         cl.sentence = f"no path to set {_paths_text(tps)} against was measured."
@@ -204,15 +204,14 @@ def claim_tproxy(S: RunSummary) -> Claim:
     tot_txt = ""
     if total:
         vals = [c.r.value for c in total]
-        tot_txt = (f" With the proxy included, TPROXY paths reach {min(vals):.2f}–{max(vals):.2f}× `{ref}`'s "
-                   f"primary metric.")
+        tot_txt = f" With the proxy: {min(vals):.2f}–{max(vals):.2f}× `{ref}`'s primary metric."
     with_ci = [c for c in cs if c.r.has_ci]
     bad = sorted([c for c in cs if c.worse_beyond(MINIMAL_PCT)], key=lambda c: -c.cost())
     if bad:
         w = bad[0]
         cl.word = "Contradicted"
         cl.sentence = (f"{basis} costs more than {MINIMAL_PCT:g}% with 95% confidence in "
-                       f"{len(bad)} of {len(cs)} comparisons; the largest: {w.text()}." + tot_txt)
+                       f"{len(bad)} of {len(cs)} comparisons, most: {w.text()}." + tot_txt)
     elif not with_ci:
         worst = max(cs, key=lambda c: c.cost())
         cl.word = "Not decided"
@@ -264,9 +263,7 @@ def claim_ebpf_efficient(S: RunSummary, run: Run) -> Claim:
         return cl
     better = sorted([c for c in cs if c.significant() == "better"], key=lambda c: c.cost())
     worse = sorted([c for c in cs if c.significant() == "worse"], key=lambda c: -c.cost())
-    what = (f"CPU per unit of work of {_paths_text(sorted({a for a, _ in pairs}, key=cat.path_sort_key))} against "
-            f"their like-for-like counterpart (eBPF steering vs TPROXY into the same proxy; eBPF forwarding vs its "
-            f"compare_against)")
+    what = "CPU per unit of work, each eBPF path against its like-for-like counterpart"
     if not any(c.r.has_ci for c in cs):
         best = min(cs, key=lambda c: c.cost())
         cl.word = "Not decided"
@@ -282,8 +279,9 @@ def claim_ebpf_efficient(S: RunSummary, run: Run) -> Claim:
                        f"{len(worse)} it uses more; the largest: {worse[0].text()}.")
     elif better and worse:
         cl.word = "Mixed"
-        cl.sentence = (f"eBPF uses significantly less CPU per unit of work in {len(better)} and more in {len(worse)} "
-                       f"of {len(cs)} comparisons ({what}); best {better[0].text()}, worst {worse[0].text()}.")
+        cl.sentence = (f"eBPF uses significantly less CPU per unit of work than its like-for-like counterpart in "
+                       f"{len(better)} and more in {len(worse)} of {len(cs)} comparisons; best {better[0].text()}, "
+                       f"worst {worse[0].text()}.")
     else:
         cl.word = "Not supported, not contradicted"
         cl.sentence = f"none of the {len(cs)} comparisons ({what}) shows a significant difference at 95%."
@@ -376,7 +374,7 @@ def claim_ebpf_config(S: RunSummary) -> Claim:
     def how(p):
         r = smallest(p)
         c, s = r.get("commands"), r.get("syscalls")
-        return f"{M.fmt(c.median) if c else '?'} commands + {M.fmt(s.median) if s else '?'} syscalls"
+        return f"{c.median:g} commands + {s.median:g} syscalls" if c and s else "commands/syscalls not recorded"
     setup = lambda ps: [smallest(p)["setup_ns"].median / 1e6 for p in ps if smallest(p) and smallest(p).get("setup_ns")]
     es, ts = setup(ebpf), setup(tps)
     st_txt = (f"; setup takes {min(es):.0f}–{max(es):.0f} ms against {min(ts):.0f}–{max(ts):.0f} ms" if es and ts else "")
@@ -884,7 +882,7 @@ def method_section(doc: Doc, S: RunSummary) -> None:
         "to 8.7%, which 3 repetitions cannot predict: hence \"not estimable\" below 4.",
         "**Abnormal repetitions** (from `metrics.system_state`): steal above "
         f"{ST.STEAL_MAX_FRACTION * 100:g}% of the window; other CPUs busy above {ST.FOREIGN_BUSY_MAX_FRACTION * 100:g}% "
-        f"(foreign load); the CPU speed probe more than {ST.SPEED_SLOWER_MAX * 100:g}% slower than the run's median; "
+        f"(foreign load); the CPU speed probe taking more than {ST.SPEED_SLOWER_MAX * 100:g}% longer than the run's median; "
         f"bytes per packet on a DUT interface more than {ST.BYTES_PER_PACKET_MAX_DEVIATION * 100:g}% from the "
         "configuration's median (another GSO/GRO batching state); a congestion control other than the run's. "
         "Thresholds and the measurements behind them are in analysis/state.py. Flagged repetitions are shown and "

@@ -159,7 +159,7 @@ class Abnormal:
                                              f"(threshold {FOREIGN_BUSY_MAX_FRACTION * 100:g}%)")
             pv = probe_value(r)
             if pv is not None and self.probe_median and pv > self.probe_median * (1 + SPEED_SLOWER_MAX):
-                self._add(r, "slow CPU", f"speed probe {(pv / self.probe_median - 1) * 100:.1f}% slower than the "
+                self._add(r, "slow CPU", f"speed probe took {(pv / self.probe_median - 1) * 100:.1f}% longer than the "
                                          f"run's median (threshold {SPEED_SLOWER_MAX * 100:g}%)")
             worst = None
             for k, v in _bytes_per_packet(r).items():
