@@ -493,6 +493,17 @@ def _curve(ax, S: RunSummary, s: SC.Series, mk: str, label: str):
     return True
 
 
+def _heading(S: RunSummary, wl: str, mk: str) -> str:
+    """Axis label in the workload's own words: 'connections/s', 'CPU per connection [CPU µs/connection]'."""
+    met = M.METRICS[mk]
+    label = SC.metric_label(S, wl, mk)
+    if label == met.label:
+        return met.heading
+    if met.unit == met.label:
+        return label
+    return f"{label} [{met.unit.replace('transaction', 'connection')}]"
+
+
 def _log_x_if_wide(ax, xs):
     xs = [x for x in xs if x > 0]
     if xs and max(xs) / min(xs) > 20:
@@ -518,7 +529,7 @@ def plot_sweeps(run: Run, S: RunSummary, outdir: str) -> list[Figure]:
                 allx += [x for x, _ in s.points]
             _log_x_if_wide(ax, allx)
             ax.set_xlabel(axis + (" (log scale)" if ax.get_xscale() == "log" else ""))
-            ax.set_ylabel(met.heading)
+            ax.set_ylabel(_heading(S, wl, mk))
             ax.set_ylim(bottom=0)
             ax.set_title(f"{SC.metric_label(S, wl, mk)} ({'higher' if met.higher_is_better else 'lower'} is better)")
         axes[0][-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
@@ -555,8 +566,7 @@ def plot_scale(run: Run, S: RunSummary, outdir: str) -> list[Figure]:
             if allx and min(allx) > 0:
                 ax.set_xscale("log")
             ax.set_xlabel(f"{axis} (log scale)")
-            ax.set_ylabel(met.heading if not SC.metric_label(S, wl, mk) != met.label
-                          else f"{SC.metric_label(S, wl, mk)} [{met.unit}]")
+            ax.set_ylabel(_heading(S, wl, mk))
             ax.set_ylim(bottom=0)
             ax.set_title(f"{SC.metric_label(S, wl, mk)} ({'higher' if met.higher_is_better else 'lower'} is better)")
         for j in range(len(panels), nrows * ncols):

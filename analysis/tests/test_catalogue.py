@@ -93,7 +93,11 @@ class RenameEverything(unittest.TestCase):
         run = check_document("x.json", d)
         S = summarize(run)
         self.assertNotIn(f"`{tp[0]['name']}`", claim_tproxy(S).sentence.split("costs")[0])
-        self.assertIn(f"`{tp[0]['name']}`", claim_ebpf_efficient(S, run).sentence)
+        from analysis.doc import Doc, to_markdown
+        doc = Doc()
+        for d in claim_ebpf_efficient(S, run).details:
+            d(doc)
+        self.assertIn(f"`{tp[0]['name']}` ÷ `", to_markdown(doc, "."))     # now an eBPF path set against TPROXY
 
     def test_reference_is_the_kernel_routed_path(self):
         d = copy.deepcopy(self.doc)
