@@ -1,6 +1,8 @@
-"""Command line: /usr/bin/python3 -m analysis {report,compare,trend,validate} ...  (run from the repo root)
+"""Command line: /usr/bin/python3 -m analysis {report,compare,trend,kernels,power,validate} ...
+(run from the repo root)
 
-Exit codes: 0 ok, 1 regression found / failed check, 2 bad usage or bad input, 3 missing module.
+Exit codes: 0 ok, 1 regression found / failed check, 2 bad usage or bad input, 3 missing module,
+77 compare refused performance verdicts across environments.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from . import EXIT_ENV, EXIT_OK, EXIT_USAGE
 PROG = "pathbench-analysis"
 APT_HINT = "apt-get install python3-matplotlib python3-numpy python3-scipy"
 
-# Which third-party modules each verb needs; validate needs none so C++ tests can always use it.
+# Which third-party modules each verb needs.  validate, compare and power need none (their statistics
+# are exact and written out in stats.py), so C++ tests and CI gates can always use them.
 NEEDS = {
-    "report": ("matplotlib", "numpy", "scipy"),
-    "compare": ("numpy", "scipy", "matplotlib"),
-    "trend": ("matplotlib", "numpy", "scipy"),
+    "report": ("matplotlib", "numpy"),
+    "compare": (),
+    "trend": ("matplotlib", "numpy"),
+    "kernels": ("matplotlib", "numpy"),
+    "power": (),
     "validate": (),
 }
 
@@ -40,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Analyse pathbench results (run.json): plots and report, compare two runs, trend "
                     "over runs, validate a file. RUN is a run directory or a run.json path.",
-        epilog="Exit codes: 0 ok, 1 regression found, 2 bad usage or bad input file, 3 missing Python module.")
+        epilog="Exit codes: 0 ok, 1 regression found, 2 bad usage or bad input file, 3 missing Python module, "
+               "77 compare refused performance verdicts across environments.")
     sub = p.add_subparsers(dest="verb", metavar="VERB")
     sub.required = True
 
@@ -49,28 +55,69 @@ def build_parser() -> argparse.ArgumentParser:
                                    "into the run directory (or --out DIR).")
     r.add_argument("run", metavar="RUN")
     r.add_argument("--out", metavar="DIR", help="output directory (default: the run's directory)")
+    r.add_argument("--exclude-flagged", action="store_true",
+                   help="leave repetitions flagged abnormal (steal, foreign load, slow CPU, packet batching, "
+                        "congestion control) out of every number; by default they are kept and shown")
+
+    from .compare import DEFAULT_TAIL_THRESHOLD_PCT, DEFAULT_THRESHOLD_PCT
+
+    def compare_options(c):
+        c.add_argument("--threshold-pct", type=float, default=DEFAULT_THRESHOLD_PCT, metavar="PCT",
+                       help=f"smallest relative change that counts as a regression (default {DEFAULT_THRESHOLD_PCT:g}, "
+                            f"from the A/A movement measured on the development VM; see analysis/README.md)")
+        c.add_argument("--tail-threshold-pct", type=float, default=DEFAULT_TAIL_THRESHOLD_PCT, metavar="PCT",
+                       help=f"the same for latency p99.9 (default {DEFAULT_TAIL_THRESHOLD_PCT:g})")
+        c.add_argument("--exclude-flagged", action="store_true",
+                       help="leave repetitions flagged abnormal out of both runs")
 
     c = sub.add_parser("compare", help="compare run B against run A and flag regressions",
-                       description="Compare B (new, e.g. new kernel) against A (old). Per path x workload x "
-                                   "metric: relative change of medians, two-sided Mann-Whitney U over "
-                                   "repetitions, and a noise gate (changes within the run-to-run spread, "
-                                   "IQR/median of either run, are not flagged). Exit 1 when a significant "
-                                   "regression beyond the threshold is found.")
+                       description="Compare B (new, e.g. new kernel) against A (old), configuration by configuration "
+                                   "(path, workload, reference tool, path and workload options). Per metric: "
+                                   "Hodges-Lehmann relative change over the two runs' repetitions with its "
+                                   "distribution-free 95%% interval. A regression is an interval entirely on the bad "
+                                   "side and a change beyond --threshold-pct. Runs from different accelerators, or a "
+                                   "VM guest against a non-guest, get no performance verdict (exit 77) unless "
+                                   "--allow-cross-environment.",
+                       epilog="Exit: 0 no regression, 1 regression (or a configuration ok in A failed in B), "
+                              "2 bad input, 77 performance verdicts refused (different environments).")
     c.add_argument("a", metavar="A", help="the reference run (before)")
     c.add_argument("b", metavar="B", help="the run under test (after)")
-    c.add_argument("--threshold-pct", type=float, default=5.0, metavar="PCT",
-                   help="smallest relative change of the median that counts (default 5)")
-    c.add_argument("--alpha", type=float, default=0.05, help="significance level of the U test (default 0.05)")
+    compare_options(c)
+    c.add_argument("--allow-cross-environment", action="store_true",
+                   help="compare performance even across accelerators (kvm/tcg) or guest vs host")
     c.add_argument("--json", metavar="FILE", help="also write the comparison as JSON")
     c.add_argument("--markdown", metavar="FILE", help="also write the comparison as a Markdown table")
     c.add_argument("--all", action="store_true", help="print every row, not only changes and problems")
 
-    t = sub.add_parser("trend", help="primary metric per path across several runs",
-                       description="One line per path across runs (ordered by kernel release, then start "
-                                   "time) for each workload's primary metric: trend.png, trend.svg and "
-                                   "trend.md in --out, and a table on stdout.")
+    pw = sub.add_parser("power", help="detection power: which configurations compare flags for an injected cost",
+                        description="A and A' are an A/A pair (no injected cost), B is A's configuration with "
+                                    "options.inject_cost_ns_per_packet > 0. Prints, per configuration and metric, "
+                                    "whether compare flags A vs A' (a false positive) and A vs B (a detection).")
+    pw.add_argument("a", metavar="A")
+    pw.add_argument("a_prime", metavar="A_PRIME")
+    pw.add_argument("b", metavar="B")
+    compare_options(pw)
+    pw.add_argument("--json", metavar="FILE", help="also write the result as JSON")
+    pw.add_argument("--all", action="store_true", help="print every metric, not only primary metrics and flags")
+
+    t = sub.add_parser("trend", help="primary metric per path across several runs (e.g. one per kernel)",
+                       description="One line per path across runs for each workload's primary metric: trend.png, "
+                                   "trend.svg and trend.md in --out, and a table on stdout. Runs are placed on an "
+                                   "axis: kernel release (default; natural version order, then start time) or start "
+                                   "time.")
     t.add_argument("runs", metavar="RUN", nargs="+")
     t.add_argument("--out", metavar="DIR", default=".", help="output directory (default: .)")
+    t.add_argument("--axis", choices=("kernel", "time"), default="kernel",
+                   help="order and label runs by kernel release (default) or by start time")
+
+    k = sub.add_parser("kernels", help="cross-kernel report: metric per kernel, and what each kernel lacks",
+                       description="From runs on several kernels (one or more runs each), write kernels.md and a "
+                                   "self-contained kernels.html into --out: per path x workload the primary metric "
+                                   "per kernel with 95% intervals, and which paths and features each kernel lacks "
+                                   "(skipped results' reasons, environment.features, attach modes in the proofs).")
+    k.add_argument("runs", metavar="RUN", nargs="+")
+    k.add_argument("--out", metavar="DIR", default=".", help="output directory (default: .)")
+    k.add_argument("--exclude-flagged", action="store_true", help="leave repetitions flagged abnormal out")
 
     v = sub.add_parser("validate", help="check that a file is a readable run.json (exit 0 or 2)")
     v.add_argument("files", metavar="FILE", nargs="+")
@@ -92,6 +139,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "trend":
             from .trend import main as trend_main
             return trend_main(args)
+        if args.verb == "kernels":
+            from .kernels import main as kernels_main
+            return kernels_main(args)
+        if args.verb == "power":
+            from .compare import power_main
+            return power_main(args)
     except InputError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -119,7 +172,7 @@ def _report(args) -> int:
     outdir = args.out or run.directory
     try:
         os.makedirs(outdir, exist_ok=True)
-        md, html, figs = build(run, outdir)
+        md, html, figs = build(run, outdir, exclude_flagged=args.exclude_flagged)
     except OSError as e:
         print(f"{PROG}: error: cannot write report into {outdir}: {e.strerror or e}", file=sys.stderr)
         return EXIT_USAGE

@@ -1,17 +1,37 @@
 """`compare A B`: did B (e.g. a new kernel) get worse than A?
 
-For every path x workload x metric present in both runs:
-* change  = (median_B - median_A) / median_A, signed so the direction is clear; a metric's direction
-  (higher is better for rates, lower for latency and CPU cost) decides whether it is a regression;
-* p       = two-sided Mann-Whitney U over the repetitions (exact for small samples);
-* noise   = the larger of the two runs' relative IQR (run-to-run spread of that configuration).
-A row is a **regression** when it moves in the bad direction by more than --threshold-pct AND by more
-than the noise AND p <= alpha.  With too few repetitions the U test cannot reach alpha at all (3 vs 3:
-smallest possible p = 0.1); such rows are reported as "possible regression (untestable)" with a
-warning instead of being silently passed or falsely flagged.  A configuration that was ok in A and
-failed in B is also a regression.
+Configurations are matched on path, workload, reference tool, path options and workload options
+(a sweep is compared point by point).  For every matched configuration and metric (primary, CPU per
+unit of work, latency percentiles, connect latency):
 
-Exit: 1 if any regression, else 0 (2 for unreadable input).
+* change = Hodges-Lehmann estimate of the relative change B vs A over the two runs' repetitions
+  (the median of all log(b_j / a_i)), with its distribution-free 95% interval from the exact
+  Mann-Whitney distribution (stats.shift).  95% needs at least 4 vs 4 repetitions (or 3 vs 5);
+* **regression** = the 95% interval lies entirely on the bad side of 0 (a metric's direction decides
+  which side is bad) AND the change is beyond --threshold-pct.  "improvement" likewise on the good
+  side.  A significant change within the threshold is reported as such, never flagged.  A
+  configuration ok in A and failed in B is a regression too.
+
+Why a threshold at all, and why 8% by default: two back-to-back default suites on the development
+VM (tests/data/aa-suite-1/2, an A/A pair: same binary, same machine, minutes apart) moved the
+medians of rate and CPU metrics by a median 1.7%, 95th percentile 4.8%, at most 6.2% (97 rows); at
+the widest interval 3 vs 3 repetitions give (90%), 12 of those 97 rows excluded 0 — run-level shifts
+(xdp-redirect tcp_stream: -5.1% with every repetition of B below every one of A) that no
+within-run interval can see.  A threshold of 7% or more flags none of them; 8% keeps a margin for
+a machine with a little more drift.  Latency p50/p90/p99 moved at most 8.3% (p90), with intervals
+excluding 0 up to 7.5%: the same 8% applies.  p99.9 moved up to 26% with its interval excluding 0,
+so it has its own --tail-threshold-pct, 30% by default.  On three A/A pairs of 8-repetition runs no
+95% interval excluded 0 at all.
+
+Environment guard: performance numbers from different accelerators are not comparable (under TCG
+tc-redirect came out 1.35x baseline against 1.07x natively), nor those of a `pathbench vm` guest and
+of a run outside one.  Unless --allow-cross-environment is given, such a compare reports every
+performance row as "not compared: ..." and exits 77 (the skip code of the project's conventions), so
+that automation cannot take it for "no regression"; a configuration that stopped working is still a
+regression (exit 1): functional truth holds across environments.  Under TCG compare says its
+numbers are functional truth, not performance truth.
+
+Exit: 1 regression, 0 none, 77 performance verdicts refused by the guard, 2 unreadable input.
 """
 
 from __future__ import annotations
@@ -19,32 +39,33 @@ from __future__ import annotations
 import json
 import math
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
-from . import EXIT_FAIL, EXIT_OK
+from . import EXIT_FAIL, EXIT_NOT_COMPARED, EXIT_OK
 from . import metrics as M
 from .load import Run, load_run
-from .stats import mann_whitney, min_two_sided_mwu_p, relative_spread
-from .summary import GroupSummary, summarize
+from .stats import LEVEL_TEXT, min_reps_for_shift, shift
+from .summary import GroupSummary, RunSummary, summarize
 
-P_TOLERANCE = 1e-9  # exact p-values such as 0.1 may come back as 0.1000000000000001
+DEFAULT_THRESHOLD_PCT = 8.0
+DEFAULT_TAIL_THRESHOLD_PCT = 30.0
+TAIL_METRICS = ("latency_ns.p999",)
 
 # Statuses, in the order rows are sorted when printed (worst first).
 REGRESSION = "REGRESSION"
 NOW_FAILING = "REGRESSION (now failing)"
-POSSIBLE_REG = "possible regression (untestable)"
-IMPROVEMENT = "improvement"
-POSSIBLE_IMP = "possible improvement (untestable)"
-NOT_SIG = "not significant"
-NOISE = "within noise"
-UNCHANGED = "unchanged"
+NOT_COMPARED = "not compared"
+UNTESTABLE = "untestable"
 NOW_SKIPPED = "not measured in B"
+IMPROVEMENT = "improvement"
+SMALL = "significant but within threshold"
+NOT_SIG = "no significant change"
 NEW_IN_B = "new in B"
 ONLY_A = "only in A"
 ONLY_B = "only in B"
 NO_DATA = "no data"
-STATUS_ORDER = [REGRESSION, NOW_FAILING, POSSIBLE_REG, NOW_SKIPPED, IMPROVEMENT, POSSIBLE_IMP, NOT_SIG,
-                NOISE, UNCHANGED, NEW_IN_B, ONLY_A, ONLY_B, NO_DATA]
+STATUS_ORDER = [REGRESSION, NOW_FAILING, NOT_COMPARED, UNTESTABLE, NOW_SKIPPED, IMPROVEMENT, SMALL, NOT_SIG,
+                NEW_IN_B, ONLY_A, ONLY_B, NO_DATA]
 REGRESSIONS = (REGRESSION, NOW_FAILING)
 
 
@@ -52,7 +73,7 @@ REGRESSIONS = (REGRESSION, NOW_FAILING)
 class Row:
     workload: str
     path: str
-    variant: str
+    variant: str          # options that vary (path and workload), "" for none
     reference: str
     metric: str
     unit: str
@@ -61,34 +82,91 @@ class Row:
     n_b: int
     median_a: float | None
     median_b: float | None
-    change_pct: float | None
-    noise_pct: float | None
-    p_value: float | None
-    min_possible_p: float | None
+    change_pct: float | None       # Hodges-Lehmann relative change, %
+    ci_lo_pct: float | None
+    ci_hi_pct: float | None
+    ci_level: float | None
+    threshold_pct: float | None
     status: str
     note: str = ""
+    signature: str = ""
 
     @property
     def config(self) -> str:
-        return M.GroupKey(self.workload, self.path, self.variant, self.reference).name
+        s = self.path if not self.reference else f"{self.path} [{self.reference}]"
+        return s if not self.variant else f"{s} ({self.variant})"
 
+    @property
+    def key(self) -> tuple:
+        """Identity of the configuration and metric across compares (detection power)."""
+        return (self.workload, self.path, self.reference, self.signature or self.variant, self.metric)
+
+
+@dataclass
+class Comparison:
+    a: Run
+    b: Run
+    rows: list[Row]
+    warnings: list[str]
+    guard: str | None               # why performance verdicts were refused, or None
+    threshold_pct: float
+    tail_threshold_pct: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def regressions(self) -> list[Row]:
+        return [r for r in self.rows if r.status in REGRESSIONS]
+
+    @property
+    def exit_code(self) -> int:
+        if self.regressions:
+            return EXIT_FAIL
+        if self.guard:
+            return EXIT_NOT_COMPARED
+        return EXIT_OK
+
+
+# ---- environment guard ----------------------------------------------------------------------------
+
+def environment_guard(a: Run, b: Run) -> str | None:
+    """Why A and B must not be compared for performance, or None."""
+    why = []
+    if a.accelerator != b.accelerator:
+        why.append(f"the runs used different accelerators (A: {a.accelerator or 'none, ' + a.where}, "
+                   f"B: {b.accelerator or 'none, ' + b.where}), and path-vs-path costs differ between them (under "
+                   f"TCG tc-redirect came out 1.35× baseline against 1.07× natively)")
+    if a.is_guest != b.is_guest:
+        g = "A" if a.is_guest else "B"
+        why.append(f"only {g} ran inside a pathbench VM guest: a guest's paths cost differently from the host's")
+    return "; ".join(why) or None
+
+
+def tcg_note(a: Run, b: Run) -> str | None:
+    tcg = [t for t, r in (("A", a), ("B", b)) if r.accelerator == "tcg"]
+    if not tcg:
+        return None
+    return (f"{' and '.join(tcg)} ran under TCG (software CPU emulation): its numbers are functional truth "
+            f"(which paths work, their proofs), not performance truth")
+
+
+# ---- matching ------------------------------------------------------------------------------------
 
 def _metrics_of(g: GroupSummary) -> list[str]:
-    ks = [k for k in (g.primary, g.cpu) if k] + list(M.LATENCY_KEYS)
+    ks = [k for k in (g.primary, g.cpu) if k] + list(M.LATENCY_KEYS) + list(M.CONNECT_KEYS)
     return [k for k in dict.fromkeys(ks) if k in g.values]
 
 
-def _match(sa: dict, sb: dict) -> tuple[list[tuple], list[str]]:
-    """Pairs (key_a, key_b) plus notes.  Same path, workload and reference tool, then in order:
-    the same full set of workload options; the same variant label; and where each side has exactly
-    one configuration left, those two, with a note that their options differ."""
+def _match(sa: RunSummary, sb: RunSummary) -> tuple[list[tuple], list[str]]:
+    """Pairs (key_a, key_b) plus notes.  Same path, workload and reference tool, then in order: the
+    same full set of path and workload options; the same varying-options label; and where each side
+    has exactly one configuration left, those two, with a note that their options differ."""
     notes = []
     pairs = []
-    rest_a = sorted(sa, key=M.group_sort_key)
-    rest_b = sorted(sb, key=M.group_sort_key)
+    rest_a = list(sa)
+    rest_b = list(sb)
     base = lambda k: (k.workload, k.path, k.reference)
     for same in (lambda ka, kb: sa[ka].signature == sb[kb].signature,
-                 lambda ka, kb: ka.variant == kb.variant):
+                 lambda ka, kb: ka.options_label == kb.options_label):
         for ka in list(rest_a):
             kb = next((kb for kb in rest_b if base(kb) == base(ka) and same(ka, kb)), None)
             if kb is not None:
@@ -105,7 +183,7 @@ def _match(sa: dict, sb: dict) -> tuple[list[tuple], list[str]]:
         if len(ga[t]) == 1 and len(gb[t]) == 1:
             ka, kb = ga[t][0], gb[t][0]
             pairs.append((ka, kb))
-            notes.append(f"{t[1]} / {t[0]}: workload options differ ({sa[ka].signature or 'none'} vs "
+            notes.append(f"{t[1]} / {t[0]}: options differ ({sa[ka].signature or 'none'} vs "
                          f"{sb[kb].signature or 'none'}); compared anyway")
             rest_a.remove(ka)
             rest_b.remove(kb)
@@ -113,23 +191,48 @@ def _match(sa: dict, sb: dict) -> tuple[list[tuple], list[str]]:
     return pairs, notes
 
 
-def compare_runs(a: Run, b: Run, threshold_pct: float = 5.0, alpha: float = 0.05) -> tuple[list[Row], list[str]]:
-    sa, sb = summarize(a), summarize(b)
-    pairs, warnings = _match(sa, sb)
+def _classify(s, hib: bool, threshold: float) -> tuple[str, str]:
+    if s.change is None:
+        return NO_DATA, ""
+    pct = s.change * 100
+    worse = (pct < 0) if hib else (pct > 0)
+    if not s.has_ci:
+        note = s.reason
+        if abs(pct) > threshold:
+            note += f"; {'possible regression' if worse else 'possible improvement'} of {pct:+.1f}%"
+        return UNTESTABLE, note
+    lo, hi = s.lo * 100, s.hi * 100
+    excludes = lo > 0 or hi < 0
+    if not excludes:
+        return NOT_SIG, ""
+    if abs(pct) <= threshold:
+        return SMALL, ""
+    return (REGRESSION if worse else IMPROVEMENT), ""
+
+
+def compare_runs(a: Run, b: Run, threshold_pct: float = DEFAULT_THRESHOLD_PCT,
+                 tail_threshold_pct: float = DEFAULT_TAIL_THRESHOLD_PCT, exclude_flagged: bool = False,
+                 allow_cross_environment: bool = False) -> Comparison:
+    sa, sb = summarize(a, exclude_flagged), summarize(b, exclude_flagged)
+    guard = None if allow_cross_environment else environment_guard(a, b)
+    pairs, notes = _match(sa, sb)
+    cat = b.catalogue
     rows: list[Row] = []
     for ka, kb in pairs:
         ga, gb = sa.get(ka) if ka else None, sb.get(kb) if kb else None
-        key = kb if (ka is None or (kb is not None and kb.variant and not ka.variant)) else ka
-        base = dict(workload=key.workload, path=key.path, variant=key.variant, reference=key.reference)
+        key = kb if ka is None else ka
+        label = (kb or ka).options_label
+        base = dict(workload=key.workload, path=key.path, variant=label, reference=key.reference,
+                    signature=(ga or gb).signature)
+        empty = dict(median_a=None, median_b=None, change_pct=None, ci_lo_pct=None, ci_hi_pct=None,
+                     ci_level=None, threshold_pct=None)
         if ga is None or gb is None:
             g = ga or gb
-            status = ONLY_A if gb is None else ONLY_B
             mk = g.primary or "-"
             met = M.METRICS.get(mk)
             rows.append(Row(**base, metric=mk, unit=met.unit if met else "", higher_is_better=True,
-                            n_a=len(ga.ok) if ga else 0, n_b=len(gb.ok) if gb else 0, median_a=None,
-                            median_b=None, change_pct=None, noise_pct=None, p_value=None, min_possible_p=None,
-                            status=status, note="configuration not run in the other run"))
+                            n_a=len(ga.ok) if ga else 0, n_b=len(gb.ok) if gb else 0, **empty,
+                            status=ONLY_A if gb is None else ONLY_B, note="configuration not run in the other run"))
             continue
         if not ga.ok or not gb.ok:
             if ga.ok and not gb.ok:
@@ -143,56 +246,111 @@ def compare_runs(a: Run, b: Run, threshold_pct: float = 5.0, alpha: float = 0.05
             mk = ga.primary or gb.primary or "-"
             met = M.METRICS.get(mk)
             rows.append(Row(**base, metric=mk, unit=met.unit if met else "", higher_is_better=True,
-                            n_a=len(ga.ok), n_b=len(gb.ok), median_a=None, median_b=None, change_pct=None,
-                            noise_pct=None, p_value=None, min_possible_p=None, status=status, note=reason))
+                            n_a=len(ga.ok), n_b=len(gb.ok), **empty, status=status, note=reason))
             continue
         for mk in _metrics_of(ga):
             if mk not in gb.values:
                 continue
             met = M.METRICS[mk]
             va, vb = ga.values[mk], gb.values[mk]
-            ma, mb = ga.estimate(mk).median, gb.estimate(mk).median
-            change = None if not ma else (mb - ma) / ma * 100.0
-            spreads = [s for s in (relative_spread(va), relative_spread(vb)) if s is not None]
-            noise = max(spreads) * 100.0 if spreads else None
-            p = mann_whitney(va, vb)
-            minp = min_two_sided_mwu_p(len(va), len(vb))
+            thr = tail_threshold_pct if mk in TAIL_METRICS else threshold_pct
+            s = shift(va, vb)
+            status, note = _classify(s, met.higher_is_better, thr)
+            if guard and status not in (NO_DATA,):
+                status, note = NOT_COMPARED, guard
+            pct = lambda x: None if x is None else x * 100
             rows.append(Row(**base, metric=mk, unit=met.unit, higher_is_better=met.higher_is_better,
-                            n_a=len(va), n_b=len(vb), median_a=ma, median_b=mb, change_pct=change,
-                            noise_pct=noise, p_value=p, min_possible_p=minp,
-                            status=_classify(change, noise, p, minp, met.higher_is_better, threshold_pct, alpha)))
-    rows.sort(key=lambda r: (M.workload_sort_key(r.workload), r.variant, M.path_sort_key(r.path), r.reference,
+                            n_a=len(va), n_b=len(vb), median_a=ga.estimate(mk).median, median_b=gb.estimate(mk).median,
+                            change_pct=pct(s.change), ci_lo_pct=pct(s.lo), ci_hi_pct=pct(s.hi), ci_level=s.level,
+                            threshold_pct=thr, status=status, note=note))
+    rows.sort(key=lambda r: (cat.workload_sort_key(r.workload), r.variant, cat.path_sort_key(r.path), r.reference,
                              _metric_rank(r.metric)))
-    untestable = [r for r in rows if r.min_possible_p is not None and r.min_possible_p > alpha * (1 + P_TOLERANCE)]
+    warnings = []
+    if guard:
+        warnings.append(f"performance verdicts refused: {guard}. Every performance row is \"not compared\"; "
+                        f"pass --allow-cross-environment to compare anyway (exit 77 otherwise).")
+    note = tcg_note(a, b)
+    if note:
+        warnings.append(note)
+    untestable = [r for r in rows if r.status == UNTESTABLE]
     if untestable:
         ns = sorted({(r.n_a, r.n_b) for r in untestable})
-        worst = max(r.min_possible_p for r in untestable)
-        warnings.insert(0, f"too few repetitions for the Mann-Whitney U test to reach alpha={alpha:g} in "
-                           f"{len(untestable)} of {sum(1 for r in rows if r.min_possible_p is not None)} rows "
-                           f"(repetitions A vs B: {', '.join(f'{x} vs {y}' for x, y in ns)}; smallest possible "
-                           f"p = {worst:.3g}); such changes are reported as 'untestable', never as regressions. "
-                           f"Use at least 4 repetitions per run (pathbench run --repetitions 5) for a usable test.")
-    return rows, warnings
+        warnings.append(f"{len(untestable)} rows have too few repetitions for a {LEVEL_TEXT} interval of the change "
+                        f"(repetitions A vs B: {', '.join(f'{x} vs {y}' for x, y in ns)}; needs at least "
+                        f"{min_reps_for_shift()} vs {min_reps_for_shift()}): they are reported as \"untestable\", never "
+                        f"as regressions. Run pathbench with --repetitions 6 for a usable compare.")
+    return Comparison(a, b, rows, warnings + notes, guard, threshold_pct, tail_threshold_pct, notes)
 
 
 def _metric_rank(mk: str) -> int:
-    order = list(M.PRIMARY_CANDIDATES) + list(M.CPU_CANDIDATES) + list(M.LATENCY_KEYS)
+    order = list(M.RATE_KEYS) + list(M.CPU_KEYS) + list(M.LATENCY_KEYS) + list(M.CONNECT_KEYS)
     return order.index(mk) if mk in order else len(order)
 
 
-def _classify(change, noise, p, minp, hib, threshold_pct, alpha) -> str:
-    if change is None:
-        return NO_DATA
-    if abs(change) <= threshold_pct:
-        return UNCHANGED
-    if noise is not None and abs(change) <= noise:
-        return NOISE
-    worse = (change < 0) if hib else (change > 0)
-    if minp is not None and minp > alpha * (1 + P_TOLERANCE):
-        return POSSIBLE_REG if worse else POSSIBLE_IMP
-    if p is None or p > alpha * (1 + P_TOLERANCE):
-        return NOT_SIG
-    return REGRESSION if worse else IMPROVEMENT
+# ---- detection power (the lead's calibrated-slowdown benchmark) ----------------------------------
+
+@dataclass
+class PowerRow:
+    workload: str
+    path: str
+    variant: str
+    reference: str
+    metric: str
+    aa_status: str
+    ab_status: str
+    aa_change_pct: float | None
+    ab_change_pct: float | None
+    ab_ci_lo_pct: float | None
+    ab_ci_hi_pct: float | None
+    false_positive: bool       # flagged as a regression between A and A' (no change was made)
+    detected: bool             # flagged as a regression between A and B (cost injected)
+
+
+def detection_power(a: Run, a_prime: Run, b: Run, threshold_pct: float = DEFAULT_THRESHOLD_PCT,
+                    tail_threshold_pct: float = DEFAULT_TAIL_THRESHOLD_PCT, exclude_flagged: bool = False) -> dict:
+    """Which configurations compare flags when a known cost was injected.
+
+    a, a_prime: an A/A pair (same build, same machine, no injected cost); b: like A with
+    options.inject_cost_ns_per_packet > 0.  Returns {"injected_cost_ns_per_packet", "threshold_pct",
+    "rows": [PowerRow ...], "summary": {...}, "warnings": [...]}: per configuration and metric whether
+    A vs A' flagged it (a false positive) and whether A vs B did (a detection)."""
+    aa = compare_runs(a, a_prime, threshold_pct, tail_threshold_pct, exclude_flagged, allow_cross_environment=False)
+    ab = compare_runs(a, b, threshold_pct, tail_threshold_pct, exclude_flagged, allow_cross_environment=False)
+    warnings = []
+    inj = b.options.get("inject_cost_ns_per_packet")
+    if not (M.is_num(inj) and inj > 0):
+        warnings.append("B records no options.inject_cost_ns_per_packet > 0: detections cannot be attributed to an "
+                        "injected cost")
+    for r, name in ((a, "A"), (a_prime, "A'")):
+        v = r.options.get("inject_cost_ns_per_packet")
+        if M.is_num(v) and v > 0:
+            warnings.append(f"{name} has an injected cost ({v} ns/packet): it is not a clean A/A reference")
+    if aa.guard or ab.guard:
+        warnings.append(f"environment guard: {aa.guard or ab.guard}")
+    by_aa = {r.key: r for r in aa.rows}
+    rows = []
+    for r in ab.rows:
+        if r.median_a is None and r.status not in REGRESSIONS:
+            continue
+        q = by_aa.get(r.key)
+        rows.append(PowerRow(r.workload, r.path, r.variant, r.reference, r.metric,
+                             q.status if q else "not in A'", r.status,
+                             q.change_pct if q else None, r.change_pct, r.ci_lo_pct, r.ci_hi_pct,
+                             bool(q and q.status in REGRESSIONS), r.status in REGRESSIONS))
+    primary = {(r.workload, r.path, r.variant, r.reference): r.metric for r in ab.rows if r.metric in M.RATE_KEYS}
+    prim_rows = [p for p in rows if primary.get((p.workload, p.path, p.variant, p.reference)) == p.metric]
+    summary = {
+        "configurations": len(prim_rows),
+        "detected_primary": sum(p.detected for p in prim_rows),
+        "false_positive_primary": sum(p.false_positive for p in prim_rows),
+        "rows": len(rows),
+        "detected_rows": sum(p.detected for p in rows),
+        "false_positive_rows": sum(p.false_positive for p in rows),
+        "untestable_rows": sum(1 for p in rows if p.ab_status == UNTESTABLE),
+    }
+    return {"injected_cost_ns_per_packet": inj if M.is_num(inj) else None, "threshold_pct": threshold_pct,
+            "tail_threshold_pct": tail_threshold_pct, "rows": rows, "summary": summary,
+            "warnings": warnings + aa.warnings[:1] + ab.warnings[:1]}
 
 
 # ---- output -------------------------------------------------------------------------------------------
@@ -204,21 +362,23 @@ def _num(met_key: str, v: float | None) -> str:
     return M.fmt(met.display(v)) if met else M.fmt(v)
 
 
+def _pct(v: float | None) -> str:
+    return "–" if v is None else f"{v:+.1f}%"
+
+
 def _table(rows: list[Row]) -> tuple[list[str], list[list[str]]]:
-    header = ["workload", "path", "metric", "A", "B", "unit", "change", "noise", "p", "n A/B", "verdict"]
+    header = ["workload", "path", "metric", "A", "B", "unit", "change", "95% CI", "n A/B", "verdict"]
     out = []
     for r in rows:
         met = M.METRICS.get(r.metric)
         arrow = "" if met is None else ("↑ better" if met.higher_is_better else "↓ better")
+        ci = "–" if r.ci_lo_pct is None else f"[{r.ci_lo_pct:+.1f}%, {r.ci_hi_pct:+.1f}%]"
         out.append([r.workload + (f" ({r.variant})" if r.variant else ""),
                     r.path + (f" [{r.reference}]" if r.reference else ""),
-                    f"{met.label if met else r.metric} ({arrow})" if met else r.metric,
+                    f"{met.label} ({arrow})" if met else r.metric,
                     _num(r.metric, r.median_a), _num(r.metric, r.median_b), r.unit,
-                    "–" if r.change_pct is None else f"{r.change_pct:+.1f}%",
-                    "–" if r.noise_pct is None else f"{r.noise_pct:.1f}%",
-                    "–" if r.p_value is None else f"{r.p_value:.3g}",
-                    f"{r.n_a}/{r.n_b}",
-                    r.status + (f": {r.note}" if r.note else "")])
+                    _pct(r.change_pct), ci, f"{r.n_a}/{r.n_b}",
+                    r.status + (f": {r.note}" if r.note and r.status != NOT_COMPARED else "")])
     return header, out
 
 
@@ -234,8 +394,9 @@ def _md_table(header, rows) -> str:
                      + ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows])
 
 
-def _run_line(tag: str, run: Run) -> str:
-    return f"{tag}: run {run.run_id}, Linux {run.kernel}, started {run.started or '?'} ({run.filename})"
+def run_line(tag: str, run: Run) -> str:
+    return (f"{tag}: run {run.run_id}, Linux {run.kernel}, {run.where}, started {run.started or '?'} "
+            f"({run.filename})")
 
 
 ENV_KEYS = ("kernel_release", "cpu_model", "nproc", "cpu_pinning", "offloads")
@@ -247,9 +408,9 @@ def env_differences(a: Run, b: Run) -> list[str]:
         va, vb = a.environment.get(k), b.environment.get(k)
         if json.dumps(va, sort_keys=True) != json.dumps(vb, sort_keys=True):
             diffs.append(k)
-    oa, ob = a.doc.get("options") or {}, b.doc.get("options") or {}
-    for k in ("duration_s", "repetitions"):
-        if isinstance(oa, dict) and isinstance(ob, dict) and oa.get(k) != ob.get(k):
+    oa, ob = a.options, b.options
+    for k in ("duration_s", "repetitions", "tcp_cc", "pinning"):
+        if oa.get(k) != ob.get(k):
             diffs.append(f"options.{k}")
     return diffs
 
@@ -267,28 +428,37 @@ def _clean(v):
     return v
 
 
+def rule_text(c: Comparison) -> str:
+    return (f"regression = the {LEVEL_TEXT} interval of the change (Hodges-Lehmann, distribution-free) entirely on the "
+            f"bad side AND the change beyond {c.threshold_pct:g}% ({c.tail_threshold_pct:g}% for p99.9); "
+            f"change = B vs A")
+
+
 def main(args) -> int:
     a, b = load_run(args.a), load_run(args.b)
-    if args.threshold_pct < 0 or not (0 < args.alpha < 1):
-        print("pathbench-analysis: error: --threshold-pct must be >= 0 and --alpha in (0, 1)", file=sys.stderr)
+    if args.threshold_pct < 0 or args.tail_threshold_pct < 0:
+        print("pathbench-analysis: error: --threshold-pct and --tail-threshold-pct must be >= 0", file=sys.stderr)
         return 2
-    rows, warnings = compare_runs(a, b, args.threshold_pct, args.alpha)
-    regressions = [r for r in rows if r.status in REGRESSIONS]
-    code = EXIT_FAIL if regressions else EXIT_OK
+    c = compare_runs(a, b, args.threshold_pct, args.tail_threshold_pct, args.exclude_flagged,
+                     args.allow_cross_environment)
+    rows, regressions, code = c.rows, c.regressions, c.exit_code
     diffs = env_differences(a, b)
 
     collapsed = (ONLY_A, ONLY_B, NO_DATA)
-    shown = rows if args.all else [r for r in rows if (r.status not in (UNCHANGED, NOISE, NOT_SIG)
-                                                       or r.metric in M.PRIMARY_CANDIDATES)
-                                   and r.status not in collapsed]
+    quiet = (NOT_SIG, SMALL, NOT_COMPARED)
+    # Untestable rows are shown for the primary metrics and where the point estimate is beyond the
+    # threshold (a possible regression); the rest would repeat the same warning dozens of times.
+    shown = rows if args.all else [r for r in rows if r.status not in collapsed and (
+        r.metric in M.RATE_KEYS or (r.status not in quiet and (r.status != UNTESTABLE or "possible" in r.note)))]
     header, table = _table(shown)
     summary = _summary(rows)
-    print(_run_line("A (before)", a))
-    print(_run_line("B (after) ", b))
+    print(run_line("A (before)", a))
+    print(run_line("B (after) ", b))
+    if a.kernel != b.kernel:
+        print(f"kernel: A Linux {a.kernel} -> B Linux {b.kernel}")
     if diffs:
         print(f"note: the runs differ in {', '.join(diffs)}")
-    print(f"rule: regression = worse by > {args.threshold_pct:g}% and by more than the run-to-run noise "
-          f"(relative IQR), with Mann-Whitney U p <= {args.alpha:g}; change = (B - A) / A")
+    print(f"rule: {rule_text(c)}")
     print()
     print(_text_table(header, table))
     if not args.all:
@@ -299,48 +469,80 @@ def main(args) -> int:
                 if r.status == st:
                     by_path.setdefault(r.config, []).append(r.workload)
             if by_path:
-                print(f"{what}: " + "; ".join(f"{p} ({', '.join(w)})" for p, w in
-                                               sorted(by_path.items(), key=lambda kv: M.path_sort_key(kv[0]))))
+                print(f"{what}: " + "; ".join(f"{p} ({', '.join(w)})" for p, w in sorted(by_path.items())))
         hidden = len(rows) - len(shown) - sum(1 for r in rows if r.status in collapsed)
         if hidden:
-            print(f"({hidden} unchanged / within-noise / not-significant latency and CPU rows hidden; "
-                  f"--all shows every row)")
+            print(f"({hidden} rows without a verdict of interest hidden: no significant change, within threshold, "
+                  f"untestable without a possible regression{', not compared' if c.guard else ''}; --all shows every row)")
     print()
-    for w in warnings:
+    for w in c.warnings:
         print(f"warning: {w}")
     if not any(r.median_a is not None and r.median_b is not None for r in rows):
         print("warning: the two runs have no successful path x workload in common: nothing was compared")
     print("summary: " + (", ".join(f"{n} {s}" for s, n in summary.items()) or "no rows"))
     if regressions:
-        names = [f"{r.path} / {r.workload} {M.METRICS[r.metric].label if r.metric in M.METRICS else r.metric}"
+        names = [f"{r.config} / {r.workload} {M.METRICS[r.metric].label if r.metric in M.METRICS else r.metric}"
                  f"{'' if r.change_pct is None else f' {r.change_pct:+.1f}%'}" for r in regressions]
         more = f"; and {len(names) - 8} more" if len(names) > 8 else ""
         print(f"RESULT: {len(regressions)} regression(s) in B: " + "; ".join(names[:8]) + more)
+    elif c.guard:
+        print("RESULT: not compared (different environments; exit 77): no performance verdict")
     else:
-        possible = sum(1 for r in rows if r.status == POSSIBLE_REG)
-        print("RESULT: no significant regression" + (f" ({possible} possible regression(s) could not be tested; "
-                                                        "see the warning)" if possible else ""))
+        n_un = sum(1 for r in rows if r.status == UNTESTABLE)
+        print("RESULT: no significant regression" + (f" ({n_un} row(s) untestable at {LEVEL_TEXT}; see the warning)"
+                                                      if n_un else ""))
 
+    meta = lambda r: {"file": r.filename, "run_id": r.run_id, "kernel_release": r.kernel, "started_utc": r.started,
+                      "where": r.where, "virtualization": r.virtualization or None}
     if args.json:
-        doc = {"a": {"file": a.filename, "run_id": a.run_id, "kernel_release": a.kernel, "started_utc": a.started},
-               "b": {"file": b.filename, "run_id": b.run_id, "kernel_release": b.kernel, "started_utc": b.started},
-               "threshold_pct": args.threshold_pct, "alpha": args.alpha, "environment_differs_in": diffs,
-               "warnings": warnings, "summary": summary, "exit_code": code,
+        doc = {"a": meta(a), "b": meta(b), "threshold_pct": c.threshold_pct,
+               "tail_threshold_pct": c.tail_threshold_pct, "level": 0.95, "rule": rule_text(c),
+               "environment_guard": c.guard, "environment_differs_in": diffs, "warnings": c.warnings,
+               "summary": summary, "exit_code": code,
                "rows": [{k: _clean(v) for k, v in asdict(r).items()} for r in rows]}
         _write(args.json, json.dumps(doc, indent=1, sort_keys=True, allow_nan=False) + "\n")
     if args.markdown:
         h, t = _table(rows)
+        result = ('%d regression(s)' % len(regressions) if regressions else
+                  ('not compared (different environments)' if c.guard else 'no significant regression'))
         md = [f"# pathbench compare: {b.run_id} (Linux {b.kernel}) against {a.run_id} (Linux {a.kernel})", "",
-              f"- A (before): run {a.run_id}, Linux {a.kernel}, started {a.started}",
-              f"- B (after): run {b.run_id}, Linux {b.kernel}, started {b.started}",
-              f"- rule: regression = worse by more than {args.threshold_pct:g}% and more than the run-to-run "
-              f"noise, Mann-Whitney U p <= {args.alpha:g}",
-              f"- result: **{'%d regression(s)' % len(regressions) if regressions else 'no significant regression'}**"]
+              f"- A (before): run {a.run_id}, Linux {a.kernel}, {a.where}, started {a.started}",
+              f"- B (after): run {b.run_id}, Linux {b.kernel}, {b.where}, started {b.started}",
+              f"- rule: {rule_text(c)}",
+              f"- result: **{result}**"]
         md += [f"- note: the runs differ in {', '.join(diffs)}"] if diffs else []
-        md += [f"- warning: {w}" for w in warnings]
+        md += [f"- warning: {w}" for w in c.warnings]
         md += ["", _md_table(h, t), ""]
         _write(args.markdown, "\n".join(md))
     return code
+
+
+def power_main(args) -> int:
+    a, a2, b = load_run(args.a), load_run(args.a_prime), load_run(args.b)
+    res = detection_power(a, a2, b, args.threshold_pct, args.tail_threshold_pct, args.exclude_flagged)
+    s = res["summary"]
+    print(run_line("A  ", a))
+    print(run_line("A' ", a2))
+    print(run_line("B  ", b))
+    print(f"injected cost in B: {res['injected_cost_ns_per_packet']} ns/packet; threshold {res['threshold_pct']:g}%")
+    header = ["workload", "path", "metric", "A vs A'", "A vs B", "change A->B", "95% CI"]
+    rows = [[p.workload + (f" ({p.variant})" if p.variant else ""), p.path + (f" [{p.reference}]" if p.reference else ""),
+             M.METRICS[p.metric].label if p.metric in M.METRICS else p.metric, p.aa_status, p.ab_status,
+             _pct(p.ab_change_pct),
+             "–" if p.ab_ci_lo_pct is None else f"[{p.ab_ci_lo_pct:+.1f}%, {p.ab_ci_hi_pct:+.1f}%]"]
+            for p in res["rows"] if args.all or p.metric in M.RATE_KEYS or p.detected or p.false_positive]
+    print()
+    print(_text_table(header, rows))
+    print()
+    for w in res["warnings"]:
+        print(f"warning: {w}")
+    print(f"summary: primary metric flagged in {s['detected_primary']} of {s['configurations']} configurations "
+          f"(false positives A vs A': {s['false_positive_primary']}); all metrics: {s['detected_rows']} of "
+          f"{s['rows']} rows flagged, {s['false_positive_rows']} false positives, {s['untestable_rows']} untestable")
+    if args.json:
+        doc = dict(res, rows=[{k: _clean(v) for k, v in asdict(p).items()} for p in res["rows"]])
+        _write(args.json, json.dumps(doc, indent=1, sort_keys=True, allow_nan=False) + "\n")
+    return EXIT_OK
 
 
 def _write(path: str, text: str) -> None:

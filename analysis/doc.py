@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Block:
-    kind: str                      # h1 h2 h3 p ul table fig
+    kind: str                      # h1 h2 h3 p ul table fig toc
     text: str = ""
     items: list = field(default_factory=list)
     header: list = field(default_factory=list)
     rows: list = field(default_factory=list)
     fig: object = None
+    cls: str = ""                  # HTML class of a p or ul ("lead", "warn", "verdicts")
 
 
 class Doc:
@@ -30,10 +31,11 @@ class Doc:
     def h1(self, t): self.blocks.append(Block("h1", t))
     def h2(self, t): self.blocks.append(Block("h2", t))
     def h3(self, t): self.blocks.append(Block("h3", t))
-    def p(self, t): self.blocks.append(Block("p", t))
-    def ul(self, items): self.blocks.append(Block("ul", items=list(items)))
+    def p(self, t, cls=""): self.blocks.append(Block("p", t, cls=cls))
+    def ul(self, items, cls=""): self.blocks.append(Block("ul", items=list(items), cls=cls))
     def table(self, header, rows): self.blocks.append(Block("table", header=list(header), rows=[list(r) for r in rows]))
     def fig(self, f): self.blocks.append(Block("fig", fig=f))
+    def toc(self): self.blocks.append(Block("toc"))   # HTML: the list of sections, here
 
 
 def _md_cell(s) -> str:
@@ -43,6 +45,8 @@ def _md_cell(s) -> str:
 def to_markdown(doc: Doc, base_dir: str) -> str:
     out = []
     for b in doc.blocks:
+        if b.kind == "toc":
+            continue
         if b.kind in ("h1", "h2", "h3"):
             out.append("#" * int(b.kind[1]) + " " + b.text)
         elif b.kind == "p":
@@ -89,6 +93,9 @@ figcaption{font-size:13px;color:#444;margin-top:.3em}
 nav{background:#f6f6f6;border:1px solid #ddd;padding:.4em 1em;font-size:14px}
 td.worse{color:#a40000;font-weight:bold}
 td.better{color:#006100;font-weight:bold}
+p.lead{font-size:14px;color:#333;margin:.2em 0 .6em}
+p.warn{background:#fff3cd;border:1px solid #e0c060;padding:.4em .8em;margin:.6em 0}
+ul.verdicts li{margin:.35em 0}
 """
 
 _NUM = re.compile(r"^([-+]?[\d,.]+(×|%)?( \[[^\]]*\])?|[\d,.]+/[\d,.]+|1 \(reference\)|–)$")
@@ -98,18 +105,20 @@ def to_html(doc: Doc, title: str) -> str:
     toc = [b for b in doc.blocks if b.kind == "h2"]
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            f"<title>{html.escape(title)}</title>", f"<style>{CSS}</style></head><body>"]
-    toc_done = False
     for b in doc.blocks:
-        if b.kind == "h2" and not toc_done and toc:
-            out.append("<nav><b>Contents:</b> " + " · ".join(
-                f'<a href="#{_slug(t.text)}">{_inline_html(t.text)}</a>' for t in toc) + "</nav>")
-            toc_done = True
+        if b.kind == "toc":
+            if toc:
+                out.append("<nav><b>Contents:</b> " + " · ".join(
+                    f'<a href="#{_slug(t.text)}">{_inline_html(t.text)}</a>' for t in toc) + "</nav>")
+            continue
         if b.kind in ("h1", "h2", "h3"):
             out.append(f'<{b.kind} id="{_slug(b.text)}">{_inline_html(b.text)}</{b.kind}>')
         elif b.kind == "p":
-            out.append(f"<p>{_inline_html(b.text)}</p>")
+            cls = f' class="{b.cls}"' if b.cls else ""
+            out.append(f"<p{cls}>{_inline_html(b.text)}</p>")
         elif b.kind == "ul":
-            out.append("<ul>" + "".join(f"<li>{_inline_html(i)}</li>" for i in b.items) + "</ul>")
+            cls = f' class="{b.cls}"' if b.cls else ""
+            out.append(f"<ul{cls}>" + "".join(f"<li>{_inline_html(i)}</li>" for i in b.items) + "</ul>")
         elif b.kind == "table":
             rows = ["<tr>" + "".join(f"<th>{_inline_html(h)}</th>" for h in b.header) + "</tr>"]
             for r in b.rows:

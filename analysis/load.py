@@ -19,11 +19,10 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-CURRENT_SCHEMA_VERSION = 1
+CURRENT_SCHEMA_VERSION = 2
 
-# UPGRADERS[v] turns a schema v document into a schema v+1 document.  No older schema has been
-# published yet; when schema 2 appears, its reader keeps working on v1 files by adding
-# UPGRADERS[1] here.  Tests register a temporary upgrader to exercise the chain.
+# UPGRADERS[v] turns a schema v document into a schema v+1 document (defined below, after the
+# table of schema-1 names they need).
 UPGRADERS: dict[int, Callable[[dict], dict]] = {}
 
 RESULT_STATUSES = ("ok", "skipped", "failed")
@@ -46,6 +45,44 @@ class Run:
     doc: dict
     upgraded_from: int | None = None
     warnings: list[str] = field(default_factory=list)
+    _catalogue: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def catalogue(self):
+        """Traits of every path and workload (analysis.catalogue.Catalogue), read once."""
+        if self._catalogue is None:
+            from .catalogue import Catalogue
+            self._catalogue = Catalogue.of(self.doc)
+        return self._catalogue
+
+    @property
+    def options(self) -> dict:
+        o = self.doc.get("options")
+        return o if isinstance(o, dict) else {}
+
+    @property
+    def virtualization(self) -> dict:
+        """environment.virtualization, {} when not recorded (schema 1: a run on the host)."""
+        v = self.environment.get("virtualization")
+        return v if isinstance(v, dict) else {}
+
+    @property
+    def is_guest(self) -> bool:
+        return self.virtualization.get("pathbench_guest") is True
+
+    @property
+    def accelerator(self) -> str | None:
+        """"kvm" or "tcg" for a run inside `pathbench vm`; None on the host or when not recorded."""
+        a = self.virtualization.get("accelerator")
+        return a if isinstance(a, str) and a else None
+
+    @property
+    def where(self) -> str:
+        """One phrase saying where the run ran: 'host', 'pathbench VM guest (kvm)', ..."""
+        if self.is_guest:
+            return f"pathbench VM guest ({self.accelerator or 'accelerator not recorded'})"
+        hv = self.virtualization.get("hypervisor")
+        return f"{hv} virtual machine (not a pathbench guest)" if isinstance(hv, str) and hv else "host"
 
     @property
     def directory(self) -> str:
@@ -198,6 +235,7 @@ def _validate(run: Run) -> None:
     results = doc["results"]
     if not isinstance(results, list):
         fail("results", f"expected an array, got {_type_name(results)}")
+    _validate_v2_top(doc, fail)
     for i, r in enumerate(results):
         where = f"results[{i}]"
         if not isinstance(r, dict):
@@ -217,6 +255,11 @@ def _validate(run: Run) -> None:
             fail(f"{where}.reference", f"expected an object, got {_type_name(r['reference'])}")
         if "proof" in r and r["proof"] is not None and not isinstance(r["proof"], dict):
             fail(f"{where}.proof", f"expected an object, got {_type_name(r['proof'])}")
+        for key in ("path_options", "workload_options"):
+            if key in r and not isinstance(r[key], dict):
+                fail(f"{where}.{key}", f"expected an object, got {_type_name(r[key])}")
+        if "instance" in r and (not isinstance(r["instance"], int) or isinstance(r["instance"], bool)):
+            fail(f"{where}.instance", f"expected an integer, got {json.dumps(r['instance'])}")
         m = r.get("metrics")
         if m is None:
             if st == "ok":
@@ -239,34 +282,230 @@ def _validate_metrics(m: dict, where: str, fail) -> None:
             v = m[key]
             if not is_number(v) or v < 0:
                 fail(f"{where}.{key}", f"expected a non-negative number, got {json.dumps(v)}")
-    lat = m.get("latency_ns")
-    if lat is not None:
+    for lk in ("latency_ns", "connect_latency_ns"):
+        lat = m.get(lk)
+        if lat is None:
+            continue
         if not isinstance(lat, dict):
-            fail(f"{where}.latency_ns", f"expected an object, got {_type_name(lat)}")
+            fail(f"{where}.{lk}", f"expected an object, got {_type_name(lat)}")
         for k, v in lat.items():
             if not is_number(v) or v < 0:
-                fail(f"{where}.latency_ns.{k}", f"expected a non-negative number, got {json.dumps(v)}")
-    hist = m.get("histogram")
-    if hist is not None:
+                fail(f"{where}.{lk}.{k}", f"expected a non-negative number, got {json.dumps(v)}")
+    for hk in ("histogram", "connect_histogram"):
+        hist = m.get(hk)
+        if hist is None:
+            continue
         if not isinstance(hist, dict):
-            fail(f"{where}.histogram", f"expected an object, got {_type_name(hist)}")
+            fail(f"{where}.{hk}", f"expected an object, got {_type_name(hist)}")
         unit = hist.get("unit", "ns")
         if unit != "ns":
-            fail(f"{where}.histogram.unit", f"expected \"ns\", got {json.dumps(unit)}")
+            fail(f"{where}.{hk}.unit", f"expected \"ns\", got {json.dumps(unit)}")
         buckets = hist.get("buckets")
         if not isinstance(buckets, list):
-            fail(f"{where}.histogram.buckets", f"expected an array, got {_type_name(buckets)}")
+            fail(f"{where}.{hk}.buckets", f"expected an array, got {_type_name(buckets)}")
         prev = -1
         for j, b in enumerate(buckets):
             if (not isinstance(b, list) or len(b) < 3
                     or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in b[:3])):
-                fail(f"{where}.histogram.buckets[{j}]",
+                fail(f"{where}.{hk}.buckets[{j}]",
                      f"expected [lower_ns, width_ns, count] of non-negative integers, got {json.dumps(b)[:60]}")
             if b[1] < 1:
-                fail(f"{where}.histogram.buckets[{j}]", "width_ns must be at least 1")
+                fail(f"{where}.{hk}.buckets[{j}]", "width_ns must be at least 1")
             if b[0] <= prev:
-                fail(f"{where}.histogram.buckets[{j}]", "buckets must be in ascending order of lower_ns")
+                fail(f"{where}.{hk}.buckets[{j}]", "buckets must be in ascending order of lower_ns")
             prev = b[0]
-    cpu = m.get("cpu")
-    if cpu is not None and not isinstance(cpu, dict):
-        fail(f"{where}.cpu", f"expected an object, got {_type_name(cpu)}")
+    for key in ("cpu", "system_state"):
+        v = m.get(key)
+        if v is not None and not isinstance(v, dict):
+            fail(f"{where}.{key}", f"expected an object, got {_type_name(v)}")
+
+
+def _validate_v2_top(doc: dict, fail) -> None:
+    """The schema-2 additions the analysis relies on: the catalogue's shape (traits themselves are
+    read tolerantly: an unknown kind is treated as no kind), path_instances, virtualization."""
+    cat = doc.get("catalogue")
+    if cat is None:
+        fail("catalogue", "missing (a schema-2 run.json describes its paths and workloads there)")
+    if not isinstance(cat, dict):
+        fail("catalogue", f"expected an object, got {_type_name(cat)}")
+    for part in ("paths", "workloads"):
+        entries = cat.get(part, [])
+        if not isinstance(entries, list):
+            fail(f"catalogue.{part}", f"expected an array, got {_type_name(entries)}")
+        for i, e in enumerate(entries):
+            if not isinstance(e, dict) or not isinstance(e.get("name"), str) or not e["name"]:
+                fail(f"catalogue.{part}[{i}]", "expected an object with a non-empty string \"name\"")
+    inst = doc.get("path_instances", [])
+    if not isinstance(inst, list):
+        fail("path_instances", f"expected an array, got {_type_name(inst)}")
+    for i, e in enumerate(inst):
+        if not isinstance(e, dict):
+            fail(f"path_instances[{i}]", f"expected an object, got {_type_name(e)}")
+        for key in ("configuration", "scale", "path_options"):
+            if e.get(key) is not None and not isinstance(e[key], dict):
+                fail(f"path_instances[{i}].{key}", f"expected an object, got {_type_name(e[key])}")
+    env = doc.get("environment")
+    if isinstance(env, dict):
+        for key in ("virtualization", "features"):
+            if env.get(key) is not None and not isinstance(env[key], dict):
+                fail(f"environment.{key}", f"expected an object, got {_type_name(env[key])}")
+    if doc.get("options") is not None and not isinstance(doc["options"], dict):
+        fail("options", f"expected an object, got {_type_name(doc['options'])}")
+
+
+# ---- schema 1 -> 2 ---------------------------------------------------------------------------------
+#
+# Schema 2 carries a catalogue of traits (what kind of path, which technology, which metric is a
+# workload's primary one ...) so the analysis never decides anything from a path's or workload's name.
+# A schema-1 file has no catalogue: the table below is what the schema-1 harness (git fd8fed9 and
+# earlier) registered, with the traits schema 2 gives those names.  **This is the only place in the
+# analysis that may know path or workload names**; everything else reads traits from the run's catalogue.
+
+V1_CATALOGUE: dict = {
+    "paths": [
+        {"name": "baseline", "order": 0, "kind": "kernel-routed", "technology": "none",
+         "via_proxy": False, "routes": True, "compare_against": None, "control_for": None,
+         "description": "kernel IPv4 forwarding in the DUT (no interception)"},
+        {"name": "proxy-plain", "order": 1, "kind": "control", "technology": "none",
+         "via_proxy": True, "routes": False, "compare_against": "baseline",
+         "control_for": "the cost of a user-space proxy without interception: intercepted paths ÷ "
+                        "proxy-plain isolates the interception mechanism",
+         "description": "user-space proxy at the DUT's own address, no interception (control)"},
+        {"name": "tproxy-nft", "order": 2, "kind": "intercepted", "technology": "tproxy",
+         "via_proxy": True, "routes": False, "compare_against": "proxy-plain", "control_for": None,
+         "description": "nft tproxy rule + fwmark policy route -> transparent proxy"},
+        {"name": "tproxy-ipt", "order": 3, "kind": "intercepted", "technology": "tproxy",
+         "via_proxy": True, "routes": False, "compare_against": "proxy-plain", "control_for": None,
+         "description": "iptables -j TPROXY (xt_TPROXY) + fwmark policy route -> transparent proxy"},
+        {"name": "sk-lookup", "order": 4, "kind": "intercepted", "technology": "ebpf",
+         "via_proxy": True, "routes": False, "compare_against": "proxy-plain", "control_for": None,
+         "description": "BPF sk_lookup (netns link) assigns the proxy socket; policy route local, no netfilter"},
+        {"name": "tc-sk-assign", "order": 5, "kind": "intercepted", "technology": "ebpf",
+         "via_proxy": True, "routes": False, "compare_against": "proxy-plain", "control_for": None,
+         "description": "TC ingress BPF bpf_sk_assign to the proxy socket (Cilium's way); policy route local"},
+        {"name": "tc-redirect", "order": 6, "kind": "bpf-forwarded", "technology": "ebpf",
+         "via_proxy": False, "routes": True, "compare_against": "baseline", "control_for": None,
+         "description": "TC ingress BPF on the DUT veths: bpf_fib_lookup + redirect (TCX link, or clsact "
+                        "on kernels before 6.6)"},
+        {"name": "xdp-redirect", "order": 7, "kind": "bpf-forwarded", "technology": "ebpf",
+         "via_proxy": False, "routes": True, "compare_against": "baseline", "control_for": None,
+         "description": "native XDP on the DUT veths: bpf_fib_lookup + devmap redirect (xdp_pass on the "
+                        "peers, tx checksum offload off on cli0/srv0)"},
+        {"name": "tproxy-nft-transparent", "order": 8, "kind": "intercepted", "technology": "tproxy",
+         "via_proxy": True, "routes": False, "compare_against": "proxy-plain", "control_for": None,
+         "in_default_suite": False,
+         "description": "tproxy-nft with full transparency: upstream connections keep the client's source address"},
+    ],
+    "workloads": [
+        {"name": "tcp_stream", "order": 0, "protocol": "tcp", "transport": "socket", "pattern": "stream",
+         "primary_metric": "throughput_bps", "cpu_metric": "cpu_ns_per_byte", "latency": False,
+         "default_payload_bytes": 131072,
+         "description": "one TCP flow per --flows, bulk send; Gbit/s at the receiver"},
+        {"name": "tcp_rr", "order": 1, "protocol": "tcp", "transport": "socket", "pattern": "rr",
+         "primary_metric": "transactions_per_s", "cpu_metric": "cpu_ns_per_transaction", "latency": True,
+         "default_payload_bytes": 64,
+         "description": "TCP request/response on open connections; transactions/s, RTT"},
+        {"name": "tcp_crr", "order": 2, "protocol": "tcp", "transport": "socket", "pattern": "crr",
+         "primary_metric": "transactions_per_s", "cpu_metric": "cpu_ns_per_transaction", "latency": True,
+         "default_payload_bytes": 64,
+         "description": "TCP connect, request, response, close; connections/s, latency"},
+        {"name": "udp_rr", "order": 3, "protocol": "udp", "transport": "socket", "pattern": "rr",
+         "primary_metric": "transactions_per_s", "cpu_metric": "cpu_ns_per_transaction", "latency": True,
+         "default_payload_bytes": 64, "description": "UDP request/response; transactions/s, RTT, loss"},
+        {"name": "udp_pps", "order": 4, "protocol": "udp", "transport": "socket", "pattern": "pps",
+         "primary_metric": "packets_per_s", "cpu_metric": "cpu_ns_per_packet", "latency": False,
+         "default_payload_bytes": 18,
+         "description": "small UDP datagrams from sockets (sendmmsg); packets/s received, loss"},
+        {"name": "xdp_pps", "order": 5, "protocol": "udp", "transport": "frames", "pattern": "pps",
+         "primary_metric": "packets_per_s", "cpu_metric": "cpu_ns_per_packet", "latency": False,
+         "default_payload_bytes": 18,
+         "description": "small UDP frames injected in the kernel (BPF_PROG_RUN live frames) into cli0, "
+                        "counted and dropped by XDP on srv0; forwarded packets/s"},
+    ],
+}
+for _p in V1_CATALOGUE["paths"]:
+    _p.setdefault("in_default_suite", True)
+    _p.setdefault("parameters", [])
+for _w in V1_CATALOGUE["workloads"]:
+    _w.setdefault("in_default_suite", True)
+
+
+def _v1_system_state(state: dict, result: dict, env: dict) -> dict:
+    """Pre-release `system_state` (diagnostic runs made with the schema-1 harness) in schema-2 names:
+    cpu_speed_probe_ns_per_m [before, after] -> cpu_speed_ns_per_mop {before, after};
+    tcp_info.cc -> tcp_cc; workload_cpus and other_cpus_busy_ns derived from per_cpu and the CPUs the
+    run pinned its threads to (workload_options client_cpu/server_cpu, cpu_pinning proxy_cpu)."""
+    s = dict(state)
+    probe = s.get("cpu_speed_probe_ns_per_m")
+    if "cpu_speed_ns_per_mop" not in s and isinstance(probe, list) and len(probe) == 2 and all(map(is_number, probe)):
+        s["cpu_speed_ns_per_mop"] = {"before": probe[0], "after": probe[1]}
+    ti = s.get("tcp_info")
+    if "tcp_cc" not in s and isinstance(ti, dict) and isinstance(ti.get("cc"), str):
+        s["tcp_cc"] = ti["cc"]
+    per_cpu = s.get("per_cpu")
+    if "workload_cpus" not in s and isinstance(per_cpu, list):
+        wo = result.get("workload_options") if isinstance(result.get("workload_options"), dict) else {}
+        pin = env.get("cpu_pinning") if isinstance(env.get("cpu_pinning"), dict) else {}
+        cpus = {v for v in (wo.get("client_cpu"), wo.get("server_cpu"), pin.get("proxy_cpu"))
+                if isinstance(v, int) and not isinstance(v, bool) and v >= 0}
+        if cpus:
+            s["workload_cpus"] = sorted(cpus)
+            if "other_cpus_busy_ns" not in s:
+                busy = [c.get("busy_ns") for i, c in enumerate(per_cpu) if isinstance(c, dict)
+                        and c.get("cpu", i) not in cpus]
+                if all(map(is_number, busy)):
+                    s["other_cpus_busy_ns"] = float(sum(busy))
+    return s
+
+
+def upgrade_v1(doc: dict) -> dict:
+    """Schema 1 -> 2: the catalogue from V1_CATALOGUE (a name the table does not know gets neutral
+    traits when the catalogue is read), path_options {} and an instance index per result (one
+    instance per path x repetition, as the schema-1 harness built them), and pre-release
+    system_state names.  The document is copied where it changes, never modified in place."""
+    d = dict(doc)
+    d["schema_version"] = 2
+    results = d.get("results")
+    if not isinstance(results, list):
+        return d  # _validate reports it
+    if not isinstance(d.get("catalogue"), dict):
+        import copy
+        d["catalogue"] = copy.deepcopy(V1_CATALOGUE)
+    env = d.get("environment") if isinstance(d.get("environment"), dict) else {}
+    instances: dict[tuple, dict] = {}
+    out = []
+    for r in results:
+        if not isinstance(r, dict):
+            out.append(r)
+            continue
+        r = dict(r)
+        r.setdefault("path_options", {})
+        key = (r.get("path"), r.get("repetition", 0))
+        try:
+            hash(key)
+        except TypeError:
+            out.append(r)
+            continue
+        inst = instances.get(key)
+        if inst is None:
+            inst = instances[key] = {"index": len(instances), "path": r.get("path"), "path_options": {},
+                                     "repetition": r.get("repetition", 0), "status": "skipped", "reason": None}
+        if r.get("status") == "ok":
+            inst["status"] = "ok"
+        elif r.get("status") == "failed" and inst["status"] != "ok":
+            inst["status"], inst["reason"] = "failed", r.get("reason")
+        elif inst["status"] == "skipped" and inst["reason"] is None:
+            inst["reason"] = r.get("reason")
+        r.setdefault("instance", inst["index"])
+        m = r.get("metrics")
+        if isinstance(m, dict) and isinstance(m.get("system_state"), dict):
+            m = dict(m)
+            m["system_state"] = _v1_system_state(m["system_state"], r, env)
+            r["metrics"] = m
+        out.append(r)
+    d["results"] = out
+    d.setdefault("path_instances", list(instances.values()))
+    return d
+
+
+UPGRADERS[1] = upgrade_v1

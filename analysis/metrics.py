@@ -1,6 +1,8 @@
-"""What each metric means: unit, direction, display scale, and which metric is primary per workload.
+"""What each metric means (unit, direction, display scale), and how results group into configurations.
 
-Everything that decides "higher is better" or "how do we print this" lives here, once.
+Everything that decides "higher is better" or "how do we print this" lives here, once.  Which metric
+is a workload's primary one, and the order of paths and workloads, are traits of the run's
+catalogue (analysis.catalogue), not of this module.
 """
 
 from __future__ import annotations
@@ -37,21 +39,15 @@ METRICS: dict[str, Metric] = {m.key: m for m in [
     Metric("latency_ns.p90", "latency p90", "µs", 1e-3, False),
     Metric("latency_ns.p99", "latency p99", "µs", 1e-3, False),
     Metric("latency_ns.p999", "latency p99.9", "µs", 1e-3, False),
+    Metric("connect_latency_ns.p50", "connect latency p50", "µs", 1e-3, False),
+    Metric("connect_latency_ns.p99", "connect latency p99", "µs", 1e-3, False),
     Metric("udp_loss_ratio", "UDP loss ratio", "fraction lost", 1.0, False),
 ]}
 
-PRIMARY_CANDIDATES = ("throughput_bps", "transactions_per_s", "packets_per_s")
-CPU_CANDIDATES = ("cpu_ns_per_transaction", "cpu_ns_per_byte", "cpu_ns_per_packet")
+RATE_KEYS = ("throughput_bps", "transactions_per_s", "packets_per_s")
+CPU_KEYS = ("cpu_ns_per_transaction", "cpu_ns_per_byte", "cpu_ns_per_packet")
 LATENCY_KEYS = ("latency_ns.p50", "latency_ns.p90", "latency_ns.p99", "latency_ns.p999")
-
-
-def primary_metric_key(workload: str) -> str:
-    """throughput for *_stream, transactions/s for *_rr / *_crr, packets/s for *_pps."""
-    if workload.endswith("_pps"):
-        return "packets_per_s"
-    if workload.endswith("_rr") or workload.endswith("_crr"):
-        return "transactions_per_s"
-    return "throughput_bps"
+CONNECT_KEYS = ("connect_latency_ns.p50", "connect_latency_ns.p99")
 
 
 def value(result: dict, key: str) -> float | None:
@@ -66,36 +62,25 @@ def value(result: dict, key: str) -> float | None:
     return float(node)
 
 
-def primary_key_for(workload: str, results: list[dict]) -> str | None:
-    """Primary metric of a workload; falls back to whatever rate metric the results carry."""
-    key = primary_metric_key(workload)
-    if any(value(r, key) is not None for r in results):
-        return key
-    for k in PRIMARY_CANDIDATES:
-        if any(value(r, k) is not None for r in results):
-            return k
-    return None
-
-
-def cpu_key_for(results: list[dict]) -> str | None:
-    for k in CPU_CANDIDATES:
-        if any(value(r, k) is not None for r in results):
-            return k
-    return None
-
-
 @dataclass(frozen=True, order=True)
 class GroupKey:
-    """One configuration measured over repetitions: path x workload (x variant) (x reference tool)."""
+    """One configuration measured over repetitions: path (x path options) x workload (x workload
+    options) (x reference tool).  Options only appear when they vary within the run (a sweep)."""
     workload: str
     path: str
-    variant: str = ""       # canonical workload_options when a run holds several per path/workload
+    variant: str = ""       # workload options that vary within the run for this workload
     reference: str = ""     # "" for pathbench's own rows, else the reference tool's name
+    pvariant: str = ""      # path options that vary within the run for this path, e.g. services=100
 
     @property
     def name(self) -> str:
         s = self.path if not self.reference else f"{self.path} [{self.reference}]"
-        return s if not self.variant else f"{s} ({self.variant})"
+        parts = [x for x in (self.pvariant, self.variant) if x]
+        return s if not parts else f"{s} ({'; '.join(parts)})"
+
+    @property
+    def options_label(self) -> str:
+        return "; ".join(x for x in (self.pvariant, self.variant) if x)
 
 
 # workload_options that never define a different configuration (they are bookkeeping, or the same
@@ -120,62 +105,46 @@ def variant_label(options: dict | None, keys=None) -> str:
 
 
 def config_signature(result: dict) -> str:
-    """Every configuration option of a result: what compare matches across runs."""
-    return variant_label(result.get("workload_options"))
+    """Every configuration option of a result, path options and workload options: what compare
+    matches across runs (a sweep is compared point by point)."""
+    p = variant_label(result.get("path_options"))
+    w = variant_label(result.get("workload_options"))
+    return f"{p} | {w}" if p else w
+
+
+def option_values(result: dict) -> dict:
+    """Configuration options of a result, path options and workload options merged (for plots
+    that put an option on an axis)."""
+    out = dict(_config_options(result.get("workload_options")))
+    out.update(_config_options(result.get("path_options")))
+    return out
 
 
 def group_results(results: list[dict]) -> dict[GroupKey, list[dict]]:
-    """Group results by configuration.  Workload options only become part of the key (the variant)
-    when they vary within the run for a workload (a sweep), and then only the options that vary,
-    so a payload sweep reads 'payload_bytes=1024', not every option.  Results without options
-    (skipped ones) join the path's only variant, or stay apart when there are several."""
-    seen: dict[str, dict[str, set]] = {}
+    """Group results by configuration.  Options only become part of the key when they vary within
+    the run: workload options per workload (a payload or flows sweep), path options per path (a
+    services sweep), and then only the options that vary, so a payload sweep reads
+    'payload_bytes=1024', not every option."""
+    seen_w: dict[str, dict[str, set]] = {}
+    seen_p: dict[str, dict[str, set]] = {}
     for r in results:
         for k, v in _config_options(r.get("workload_options")).items():
-            seen.setdefault(r["workload"], {}).setdefault(k, set()).add(json.dumps(v, sort_keys=True))
-    varying = {w: {k for k, vals in ks.items() if len(vals) > 1} for w, ks in seen.items()}
+            seen_w.setdefault(r["workload"], {}).setdefault(k, set()).add(json.dumps(v, sort_keys=True))
+        for k, v in _config_options(r.get("path_options")).items():
+            seen_p.setdefault(r["path"], {}).setdefault(k, set()).add(json.dumps(v, sort_keys=True))
+    vary_w = {w: {k for k, vals in ks.items() if len(vals) > 1} for w, ks in seen_w.items()}
+    vary_p = {p: {k for k, vals in ks.items() if len(vals) > 1} for p, ks in seen_p.items()}
     groups: dict[GroupKey, list[dict]] = {}
     for r in results:
         ref = r.get("reference")
         ref_name = str(ref.get("tool") or "reference") if isinstance(ref, dict) else ""
-        keys = varying.get(r["workload"], set())
-        variant = variant_label(r.get("workload_options"), keys) if keys else ""
-        groups.setdefault(GroupKey(r["workload"], r["path"], variant, ref_name), []).append(r)
+        kw, kp = vary_w.get(r["workload"], set()), vary_p.get(r["path"], set())
+        variant = variant_label(r.get("workload_options"), kw) if kw else ""
+        pvariant = variant_label(r.get("path_options"), kp) if kp else ""
+        groups.setdefault(GroupKey(r["workload"], r["path"], variant, ref_name, pvariant), []).append(r)
     for rs in groups.values():
         rs.sort(key=lambda r: (r.get("repetition", 0), r.get("order", 0)))
     return dict(sorted(groups.items()))
-
-
-# Display order of paths: the order of the design table, unknown paths after, alphabetically.
-PATH_ORDER = ("baseline", "proxy-plain", "tproxy-nft", "tproxy-nft-transparent", "tproxy-ipt", "sk-lookup",
-              "tc-sk-assign", "tc-redirect", "xdp-redirect", "sockmap")
-
-# One line per path for readers of the report (docs: /work/shared/DESIGN.md, "Paths under test").
-PATH_DESCRIPTIONS = {
-    "baseline": "plain kernel IP forwarding in the middle namespace (the reference)",
-    "proxy-plain": "a user-space proxy the client connects to explicitly, no interception (control)",
-    "tproxy-nft": "nftables TPROXY rule + policy route intercepts into the proxy",
-    "tproxy-nft-transparent": "tproxy-nft, and the proxy keeps the client's source address upstream",
-    "tproxy-ipt": "iptables -j TPROXY intercepts into the same proxy",
-    "sk-lookup": "a BPF sk_lookup program steers connections to the proxy socket (no netfilter)",
-    "tc-sk-assign": "a TC BPF program assigns packets to the proxy socket (bpf_sk_assign)",
-    "tc-redirect": "a TC BPF program forwards instead of the kernel's routing (fib lookup + redirect)",
-    "xdp-redirect": "an XDP program forwards at the driver hook (fib lookup + devmap redirect)",
-    "sockmap": "the proxy accelerated by sockmap / sk_msg redirection",
-}
-WORKLOAD_ORDER = ("tcp_stream", "tcp_rr", "tcp_crr", "udp_rr", "udp_pps", "xdp_pps")
-
-
-def path_sort_key(p: str):
-    return (PATH_ORDER.index(p), p) if p in PATH_ORDER else (len(PATH_ORDER), p)
-
-
-def workload_sort_key(w: str):
-    return (WORKLOAD_ORDER.index(w), w) if w in WORKLOAD_ORDER else (len(WORKLOAD_ORDER), w)
-
-
-def group_sort_key(g: GroupKey):
-    return (workload_sort_key(g.workload), g.variant, path_sort_key(g.path), g.reference)
 
 
 def fmt(v: float | None, digits: int = 3) -> str:

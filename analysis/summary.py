@@ -1,6 +1,9 @@
-"""Per-configuration summaries of a run: values over repetitions, medians with intervals, ratios.
+"""Per-configuration summaries of a run: values per repetition, medians with 95% intervals, paired
+ratios between paths, and the run's own estimate of how reproducible those ratios are.
 
-Shared by plots, report, compare and trend so that every view computes the same numbers.
+Shared by plots, report, compare, trend and kernels so that every view computes the same numbers.
+Which path is the reference ("baseline"), which path isolates another's cost (compare_against) and
+which metric is primary come from the run's catalogue.
 """
 
 from __future__ import annotations
@@ -9,25 +12,37 @@ from dataclasses import dataclass, field
 
 from . import metrics as M
 from .load import Run
-from .stats import Estimate, Ratio, median_ci, ratio
+from .state import Abnormal
+from .stats import LEVEL_TEXT, Estimate, Ratio, median_ci, paired_ratio, split_half_movement
 
-BASELINE = "baseline"
+# Rerun movement of a ratio: split-half over this run's paired per-repetition ratios
+# (stats.split_half_movement).  Checked on 12 A/A comparisons of 8-repetition runs on the development
+# VM (tcp_stream, bbr and cubic, 2 paths each): the observed movement was below the "typical" value in
+# 7 of 12 and below the 90% value in 11 of 12.  The half-width of the 95% CI would not do: at n = 6..8
+# it is the min..max range (coverage 97-99%), and sqrt(2) times it over-predicted the observed movement
+# 3-20 times (5-20% predicted, 0.1-3.2% seen).
 
 
 @dataclass
 class GroupSummary:
     key: M.GroupKey
     results: list[dict]
-    ok: list[dict] = field(default_factory=list)
-    primary: str | None = None     # primary metric key of this workload
-    cpu: str | None = None         # CPU cost metric key, if measured
+    ok: list[dict] = field(default_factory=list)           # successful results used in the numbers
+    flagged: list[dict] = field(default_factory=list)      # successful results flagged abnormal (in `ok`
+                                                           # unless excluded)
+    excluded: list[dict] = field(default_factory=list)     # flagged results left out (--exclude-flagged)
+    primary: str | None = None
+    cpu: str | None = None
     values: dict[str, list[float]] = field(default_factory=dict)
+    by_rep: dict[str, dict[int, float]] = field(default_factory=dict)
     estimates: dict[str, Estimate] = field(default_factory=dict)
+    options: dict = field(default_factory=dict)            # configuration options (path + workload)
 
     @property
     def signature(self) -> str:
         """All configuration options of this group (compare matches runs on it)."""
-        sigs = sorted({M.config_signature(r) for r in self.results if r.get("workload_options")})
+        sigs = sorted({M.config_signature(r) for r in self.results
+                       if r.get("workload_options") or r.get("path_options")})
         return sigs[0] if len(sigs) == 1 else " | ".join(sigs)
 
     @property
@@ -40,60 +55,120 @@ class GroupSummary:
         return self.estimates.get(metric, Estimate(0, None))
 
 
-def summarize(run: Run) -> dict[M.GroupKey, GroupSummary]:
-    groups = M.group_results(run.results)
-    out: dict[M.GroupKey, GroupSummary] = {}
-    # The primary/CPU metric is chosen per workload over all its results so every path of one
-    # workload is measured in the same unit.
-    by_workload: dict[str, list[dict]] = {}
-    for r in run.results:
-        if r.get("status") == "ok":
-            by_workload.setdefault(r["workload"], []).append(r)
-    for key in sorted(groups, key=M.group_sort_key):
-        rs = groups[key]
-        ok = [r for r in rs if r.get("status") == "ok"]
-        wl = by_workload.get(key.workload, [])
-        g = GroupSummary(key, rs, ok, M.primary_key_for(key.workload, wl), M.cpu_key_for(wl))
-        for mk in M.METRICS:
-            vals = [v for v in (M.value(r, mk) for r in ok) if v is not None]
-            if vals:
-                g.values[mk] = vals
-                g.estimates[mk] = median_ci(vals)
-        out[key] = g
-    return out
+class RunSummary(dict):
+    """GroupKey -> GroupSummary for one run, in catalogue order, plus the run, its catalogue and
+    its abnormal-repetition flags."""
+
+    def __init__(self, run: Run, exclude_flagged: bool = False):
+        super().__init__()
+        self.run = run
+        self.cat = run.catalogue
+        self.abnormal = Abnormal(run)
+        self.exclude_flagged = exclude_flagged
+        self.reference = self.cat.reference_path
+        groups = M.group_results(run.results)
+        by_workload: dict[str, list[dict]] = {}
+        for r in run.results:
+            if r.get("status") == "ok":
+                by_workload.setdefault(r["workload"], []).append(r)
+        for key in sorted(groups, key=self.group_sort_key):
+            rs = groups[key]
+            ok_all = [r for r in rs if r.get("status") == "ok"]
+            flagged = [r for r in ok_all if self.abnormal.of(r)]
+            ok = [r for r in ok_all if not (exclude_flagged and self.abnormal.of(r))]
+            wl = by_workload.get(key.workload, [])
+            ok_ids = {id(r) for r in ok}
+            g = GroupSummary(key, rs, ok, flagged, [r for r in flagged if id(r) not in ok_ids],
+                             self.cat.primary_metric(key.workload, wl), self.cat.cpu_metric(key.workload, wl))
+            if rs:
+                g.options = M.option_values(rs[0])
+            for mk in M.METRICS:
+                per = {}
+                vals = []
+                for r in ok:
+                    v = M.value(r, mk)
+                    if v is None:
+                        continue
+                    vals.append(v)
+                    per.setdefault(int(r.get("repetition", 0)), v)
+                if vals:
+                    g.values[mk] = vals
+                    g.by_rep[mk] = per
+                    g.estimates[mk] = median_ci(vals)
+            self[key] = g
+
+    # ---- order --------------------------------------------------------------------------------
+    def group_sort_key(self, g: M.GroupKey):
+        return (self.cat.workload_sort_key(g.workload), g.variant, self.cat.path_sort_key(g.path),
+                numeric_label_key(g.pvariant), g.reference)
+
+    def workloads(self) -> list[str]:
+        return sorted({k.workload for k in self}, key=self.cat.workload_sort_key)
+
+    def paths(self) -> list[str]:
+        return sorted({k.path for k in self}, key=self.cat.path_sort_key)
+
+    def has_data(self, path: str) -> bool:
+        return any(k.path == path and not k.reference and g.ok for k, g in self.items())
+
+    def own(self, workload: str | None = None) -> list[GroupSummary]:
+        """pathbench's own groups (no reference tools), optionally of one workload."""
+        return [g for k, g in self.items() if not k.reference and (workload is None or k.workload == workload)]
+
+    # ---- ratios ---------------------------------------------------------------------------------
+    def partner(self, key: M.GroupKey, path: str | None) -> GroupSummary | None:
+        """The group of `path` measured like `key`: same workload options and reference tool; the
+        same path options when `path` has them, else `path` without varying path options."""
+        if path is None:
+            return None
+        for pv in (key.pvariant, ""):
+            g = self.get(M.GroupKey(key.workload, path, key.variant, key.reference, pv))
+            if g is not None:
+                return g
+        return None
+
+    def ratio(self, key: M.GroupKey, other: str | None, metric: str | None) -> Ratio:
+        """key's metric ÷ other path's, paired by repetition (see stats.paired_ratio)."""
+        g, o = self.get(key), self.partner(key, other)
+        if g is None or o is None or metric is None or metric not in g.by_rep or metric not in o.by_rep:
+            return Ratio(None)
+        return paired_ratio(g.by_rep[metric], o.by_rep[metric])
+
+    def ratio_to_reference(self, key: M.GroupKey, metric: str | None) -> Ratio:
+        return self.ratio(key, self.reference, metric)
+
+    def ratio_to_counterpart(self, key: M.GroupKey, metric: str | None) -> Ratio:
+        return self.ratio(key, self.cat.counterpart(key.path), metric)
+
+    def reference_group(self, key: M.GroupKey) -> GroupSummary | None:
+        return self.partner(key, self.reference)
 
 
-def baseline_of(key: M.GroupKey) -> M.GroupKey:
-    return M.GroupKey(key.workload, BASELINE, key.variant, key.reference)
+def numeric_label_key(label: str):
+    """'services=1000' after 'services=100': sort numbers in a label by value."""
+    import re
+    return tuple((0, float(p), "") if re.fullmatch(r"-?\d+(\.\d+)?", p) else (1, 0.0, p)
+                 for p in re.split(r"(-?\d+(?:\.\d+)?)", label) if p)
 
 
-def own_of(key: M.GroupKey) -> M.GroupKey:
-    """pathbench's own row matching a reference row."""
-    return M.GroupKey(key.workload, key.path, key.variant, "")
+def summarize(run: Run, exclude_flagged: bool = False) -> RunSummary:
+    return RunSummary(run, exclude_flagged)
 
 
-def ratio_to_baseline(summaries: dict, key: M.GroupKey, metric: str | None) -> Ratio:
-    b = summaries.get(baseline_of(key))
-    g = summaries.get(key)
-    if g is None or b is None or metric is None:
-        return Ratio(None)
-    return ratio(g.estimate(metric), b.estimate(metric))
-
-
-def workloads(summaries: dict) -> list[str]:
-    return sorted({k.workload for k in summaries}, key=M.workload_sort_key)
-
-
-def paths(summaries: dict) -> list[str]:
-    return sorted({k.path for k in summaries}, key=M.path_sort_key)
+def rerun_movement(r: Ratio) -> tuple[float, float] | None:
+    """(typical, 90%) relative movement of this paired ratio on a rerun (0.03 = ±3%), from its own
+    per-repetition ratios; None when unpaired or with fewer than 4 pairs."""
+    if r.method != "paired" or r.value is None:
+        return None
+    return split_half_movement(r.ratios)
 
 
 def verdict(r: Ratio, higher_is_better: bool = True, what: str = "") -> str:
-    """Wording allowed by the data: a difference is only named when the interval excludes 1."""
+    """Wording allowed by the data: a difference is only named when the 95% interval excludes 1."""
     if r.value is None:
         return "not measured"
     if not r.has_ci:
-        return "CI unavailable (fewer than 3 successful repetitions)"
+        return r.reason or f"CI unavailable at {LEVEL_TEXT}"
     if r.crosses_one:
         return "no significant difference"
     better = (r.value > 1) == higher_is_better

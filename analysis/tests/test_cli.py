@@ -13,7 +13,7 @@ class Cli(TempDirTest):
     def test_help(self):
         p = cli("--help")
         self.assertEqual(p.returncode, 0)
-        for verb in ("report", "compare", "trend", "validate"):
+        for verb in ("report", "compare", "trend", "kernels", "power", "validate"):
             self.assertIn(verb, p.stdout)
 
     def test_usage_errors(self):
@@ -29,8 +29,9 @@ class Cli(TempDirTest):
         self.assertEqual(p.returncode, 2)
 
     def test_missing_module_exit_3(self):
-        for mod, argv in (("scipy", ["compare", SAMPLE, SAMPLE]), ("matplotlib", ["report", SAMPLE, "--out", self.tmp]),
-                          ("numpy", ["trend", SAMPLE, "--out", self.tmp])):
+        for mod, argv in (("matplotlib", ["report", SAMPLE, "--out", self.tmp]),
+                          ("numpy", ["trend", SAMPLE, "--out", self.tmp]),
+                          ("matplotlib", ["kernels", SAMPLE, "--out", self.tmp])):
             code = ("import sys, runpy; sys.modules[%r] = None; sys.argv = ['analysis'] + %r; "
                     "runpy.run_module('analysis', run_name='__main__', alter_sys=True)" % (mod, argv))
             p = subprocess.run([PYTHON, "-c", code], cwd=REPO, capture_output=True, text=True)
@@ -39,6 +40,15 @@ class Cli(TempDirTest):
             self.assertEqual(len(lines), 1, p.stderr)
             self.assertIn(mod, lines[0])
             self.assertIn("apt-get install python3-matplotlib python3-numpy python3-scipy", lines[0])
+
+    def test_compare_needs_no_third_party_module(self):
+        """compare's statistics are exact and written out: a CI gate runs it with the bare interpreter."""
+        code = ("import sys, runpy; [sys.modules.__setitem__(m, None) for m in ('scipy', 'numpy', 'matplotlib')]; "
+                "sys.argv = ['analysis', 'compare', %r, %r]; runpy.run_module('analysis', run_name='__main__', "
+                "alter_sys=True)" % (SAMPLE, SAMPLE))
+        p = subprocess.run([PYTHON, "-c", code], cwd=REPO, capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("RESULT:", p.stdout)
 
     def test_validate_needs_no_third_party_module(self):
         code = ("import sys, runpy; [sys.modules.__setitem__(m, None) for m in ('scipy', 'numpy', 'matplotlib')]; "

@@ -1,116 +1,127 @@
-"""compare: a copy of the same run is not flagged; a synthetic 20% regression made from the real
-sample (rates x0.8, latency and CPU cost x1.25) is; direction matters; too few repetitions warn."""
+"""compare: A/A is not flagged (and the default threshold is where the real A/A pair says), a
+synthetic 20% regression of the real data is, direction matters, the threshold and the 95% interval
+both gate, 3 vs 3 repetitions are untestable rather than passed, sweeps match point by point, the
+kernel of each side is named, the environment guard refuses cross-accelerator verdicts, and the
+detection-power function reports what an injected cost makes compare flag."""
 
+import copy
 import json
+import math
 import os
 import unittest
 
-from analysis.tests.common import TempDirTest, cli, load_sample, scaled, write_run
+from analysis.compare import (DEFAULT_THRESHOLD_PCT, NOT_COMPARED, REGRESSION, compare_runs, detection_power)
+from analysis.load import check_document
+from analysis.stats import shift
+from analysis.tests.common import RATE_KEYS, TempDirTest, cli, load_sample, scaled, write_run
+from analysis.tests.fixtures import aa_pair, read, services_sweep, to_v2, v2_sample
+
+WORKLOADS = ("tcp_stream", "tcp_rr")
 
 
-def _reps(doc):
-    from collections import Counter
-    c = Counter((r["path"], r["workload"]) for r in doc["results"] if r["status"] == "ok")
-    return min(c.values()) if c else 0
+def _six(workloads=WORKLOADS) -> dict:
+    d = v2_sample()
+    d["results"] = [r for r in d["results"] if r["workload"] in workloads]
+    return d
+
+
+def _rows(js):
+    with open(js, encoding="utf-8") as f:
+        return json.load(f)
 
 
 class Compare(TempDirTest):
+    @classmethod
+    def setUpClass(cls):
+        cls.doc = _six()
+
     def setUp(self):
         super().setUp()
-        self.doc = load_sample()
         self.a = os.path.dirname(write_run(os.path.join(self.tmp, "a"), self.doc))
 
+    def _cmp(self, bdoc, *extra):
+        b = write_run(os.path.join(self.tmp, "b"), bdoc)
+        js = os.path.join(self.tmp, "cmp.json")
+        p = cli("compare", self.a, b, "--json", js, *extra)
+        return p, (_rows(js) if os.path.exists(js) else None)
+
     def test_same_run_not_flagged(self):
-        b = write_run(os.path.join(self.tmp, "b"), self.doc)
-        for extra in ([], ["--alpha", "0.1"], ["--threshold-pct", "0"]):
-            p = cli("compare", self.a, b, *extra)
-            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-            self.assertIn("no significant regression", p.stdout)
-            self.assertNotIn("REGRESSION", p.stdout)
+        p, doc = self._cmp(self.doc)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("RESULT: no significant regression", p.stdout)
+        self.assertNotIn("too few repetitions", p.stdout)
+        self.assertEqual(doc["exit_code"], 0)
+        self.assertFalse([r for r in doc["rows"] if r["status"] == REGRESSION])
 
     def test_synthetic_regression_detected(self):
-        b = write_run(os.path.join(self.tmp, "b"), scaled(self.doc, 0.8, 1.25, "slower"))
-        js = os.path.join(self.tmp, "cmp.json")
         md = os.path.join(self.tmp, "cmp.md")
-        # With 3 repetitions per side the smallest two-sided exact U-test p is 0.1, so the test
-        # asks for alpha 0.1; with >= 4 repetitions the default alpha 0.05 works the same way.
-        alpha = "0.1" if _reps(self.doc) < 4 else "0.05"
-        p = cli("compare", self.a, b, "--alpha", alpha, "--json", js, "--markdown", md)
+        p, doc = self._cmp(scaled(self.doc, 0.8, 1.25, "slower"), "--markdown", md)
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
-        self.assertIn("RESULT:", p.stdout)
         self.assertIn("regression(s) in B", p.stdout)
-        with open(js, encoding="utf-8") as f:
-            doc = json.load(f)
-        self.assertEqual(doc["exit_code"], 1)
         regs = [r for r in doc["rows"] if r["status"].startswith("REGRESSION")]
         self.assertTrue(regs)
-        for r in regs:
-            # Direction: rates fell, costs and latencies rose.
+        for r in regs:   # direction: rates fell, costs and latencies rose
             if r["higher_is_better"]:
-                self.assertLess(r["change_pct"], -5)
+                self.assertLess(r["ci_hi_pct"], 0)
             else:
-                self.assertGreater(r["change_pct"], 5)
+                self.assertGreater(r["ci_lo_pct"], 0)
         self.assertFalse([r for r in doc["rows"] if r["status"] == "improvement"])
-        # Exact expectation for rate metrics: where A's repetitions span less than 1.25x, every B
-        # value (A x 0.8) lies below every A value, so p is the smallest possible; with the spread
-        # also under the 20% change, the row must be flagged.
-        from analysis.load import load_run
+        # Exact expectation: where A's repetitions span less than 1.25x, every B value (A x 0.8) lies
+        # below every A value, the whole interval is below 0 and -20% is beyond the threshold.
+        run = check_document("a.json", self.doc)
         from analysis.summary import summarize
-        sa = summarize(load_run(self.a))
+        S = summarize(run)
         expected = 0
         for r in doc["rows"]:
-            if r["metric"] not in ("throughput_bps", "transactions_per_s", "packets_per_s") or r["median_a"] is None:
+            if r["metric"] not in RATE_KEYS or r["median_a"] is None:
                 continue
-            key = next(k for k in sa if (k.workload, k.path, k.variant, k.reference) ==
-                       (r["workload"], r["path"], r["variant"], r["reference"]))
-            vals = sa[key].values[r["metric"]]
-            if len(vals) >= 3 and max(vals) / min(vals) < 1.25 and r["noise_pct"] < 19.0:
+            g = next(g for k, g in S.items() if (k.workload, k.path) == (r["workload"], r["path"]) and not k.reference)
+            vals = g.values[r["metric"]]
+            if max(vals) / min(vals) < 1.25:
                 expected += 1
-                self.assertEqual(r["status"], "REGRESSION", r)
-        self.assertGreater(expected, 0, "sample too noisy for this test: regenerate tests/data (see README)")
+                self.assertEqual(r["status"], REGRESSION, r)
+                self.assertAlmostEqual(r["change_pct"], -20.0, places=6)
+        self.assertGreater(expected, 0)
         with open(md, encoding="utf-8") as f:
             self.assertIn("| workload |", f.read())
 
     def test_improvement_is_not_a_regression(self):
-        b = write_run(os.path.join(self.tmp, "b"), scaled(self.doc, 1.25, 0.8, "faster"))
-        js = os.path.join(self.tmp, "cmp.json")
-        p = cli("compare", self.a, b, "--alpha", "0.1", "--json", js)
+        p, doc = self._cmp(scaled(self.doc, 1.25, 0.8, "faster"))
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        with open(js, encoding="utf-8") as f:
-            rows = json.load(f)["rows"]
-        self.assertTrue([r for r in rows if r["status"] == "improvement"])
+        self.assertTrue([r for r in doc["rows"] if r["status"] == "improvement"])
 
-    def test_few_repetitions_warn_and_do_not_flag(self):
-        b = write_run(os.path.join(self.tmp, "b"), scaled(self.doc, 0.8, 1.25, "slower"))
-        if _reps(self.doc) >= 4:
-            self.skipTest("sample has enough repetitions for alpha 0.05")
-        p = cli("compare", self.a, b)
-        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        self.assertIn("warning: too few repetitions", p.stdout)
-        self.assertIn("possible regression (untestable)", p.stdout)
+    def test_threshold_gates(self):
+        """A real 5% slowdown: significant where the repetitions are tight, but within the default
+        threshold, so exit 0; with --threshold-pct 3 it is a regression."""
+        slower = scaled(self.doc, 0.95, 1 / 0.95, "5pct")
+        p, doc = self._cmp(slower)
+        self.assertEqual(p.returncode, 0, p.stdout)
+        self.assertTrue([r for r in doc["rows"] if r["status"] == "significant but within threshold"])
+        p, doc = self._cmp(slower, "--threshold-pct", "3")
+        self.assertEqual(p.returncode, 1, p.stdout)
 
-    def test_below_threshold_not_flagged(self):
-        b = write_run(os.path.join(self.tmp, "b"), scaled(self.doc, 0.97, 1.03, "tiny"))
-        p = cli("compare", self.a, b, "--alpha", "0.1")
-        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+    def test_kernel_of_each_side(self):
+        b = scaled(self.doc, 1.0, 1.0, "newk", kernel="6.99.0-test")
+        p, _ = self._cmp(b)
+        self.assertEqual(p.returncode, 0, p.stdout)
+        self.assertIn(f"kernel: A Linux {self.doc['environment']['kernel_release']} -> B Linux 6.99.0-test", p.stdout)
 
     def test_now_failing_is_a_regression(self):
-        d = json.loads(json.dumps(self.doc))
+        d = copy.deepcopy(self.doc)
         victim = next(r for r in d["results"] if r["status"] == "ok")
         for r in d["results"]:
             if r["path"] == victim["path"] and r["workload"] == victim["workload"]:
                 r["status"] = "failed"
                 r["reason"] = "test: path broke on the new kernel"
                 r.pop("metrics", None)
-        b = write_run(os.path.join(self.tmp, "b"), d)
-        p = cli("compare", self.a, b)
+        p, _ = self._cmp(d)
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
         self.assertIn("now failing", p.stdout)
 
     def test_bad_input_exit_2(self):
         bad = os.path.join(self.tmp, "bad.json")
         with open(bad, "w") as f:
-            f.write('{"schema_version": 1, "results": [')
+            f.write('{"schema_version": 2, "results": [')
         p = cli("compare", self.a, bad)
         self.assertEqual(p.returncode, 2)
         self.assertEqual(len(p.stderr.strip().splitlines()), 1)
@@ -118,19 +129,129 @@ class Compare(TempDirTest):
 
     def test_bad_usage_exit_2(self):
         self.assertEqual(cli("compare", self.a).returncode, 2)
-        self.assertEqual(cli("compare", self.a, self.a, "--alpha", "2").returncode, 2)
+        self.assertEqual(cli("compare", self.a, self.a, "--threshold-pct", "-1").returncode, 2)
 
 
-if __name__ == "__main__":
-    unittest.main()
+class Guard(TempDirTest):
+    """Different accelerators, or a pathbench VM guest against a run outside one: no performance
+    verdict (exit 77) unless --allow-cross-environment; functional regressions still count."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.doc = _six(("tcp_rr",))
+
+    def _guest(self, accel):
+        d = copy.deepcopy(self.doc)
+        d["run_id"] = f"guest-{accel}"
+        d["environment"]["virtualization"] = {"pathbench_guest": True, "hypervisor": None, "accelerator": accel,
+                                              "vcpus": 2, "memory_mib": 2048, "qemu_version": "7.2.19",
+                                              "guest_kernel": "6.1.0-test", "host_kernel": "6.18.44"}
+        return d
+
+    def test_tcg_against_host(self):
+        a = write_run(os.path.join(self.tmp, "a"), self.doc)
+        b = write_run(os.path.join(self.tmp, "b"), self._guest("tcg"))
+        js = os.path.join(self.tmp, "c.json")
+        p = cli("compare", a, b, "--json", js)
+        self.assertEqual(p.returncode, 77, p.stdout + p.stderr)
+        self.assertIn("1.35", p.stdout)
+        self.assertIn("functional truth", p.stdout)
+        doc = _rows(js)
+        perf = [r for r in doc["rows"] if r["median_a"] is not None]
+        self.assertTrue(perf)
+        self.assertTrue(all(r["status"] == NOT_COMPARED for r in perf))
+        p = cli("compare", a, b, "--allow-cross-environment")
+        self.assertEqual(p.returncode, 0, p.stdout)
+        self.assertIn("functional truth", p.stdout)
+
+    def test_kvm_guest_against_host_and_guest_against_guest(self):
+        a = check_document("a.json", self.doc)
+        kvm = check_document("k.json", self._guest("kvm"))
+        self.assertIsNotNone(compare_runs(a, kvm).guard)
+        self.assertEqual(compare_runs(a, kvm).exit_code, 77)
+        self.assertIsNone(compare_runs(kvm, check_document("k2.json", self._guest("kvm"))).guard)
+        self.assertIsNotNone(compare_runs(kvm, check_document("t.json", self._guest("tcg"))).guard)
+
+    def test_now_failing_counts_across_the_guard(self):
+        d = self._guest("tcg")
+        for r in d["results"]:
+            if r["path"] == d["results"][0]["path"]:
+                r["status"], r["reason"] = "failed", "test: broke"
+                r.pop("metrics", None)
+        c = compare_runs(check_document("a.json", self.doc), check_document("b.json", d))
+        self.assertEqual(c.exit_code, 1)
+
+
+class Repetitions(TempDirTest):
+    def test_three_vs_three_is_untestable(self):
+        """The stored 3-repetition sample: a 20% regression is reported as untestable (with the
+        possible regression named), never flagged and never silently passed."""
+        doc = load_sample()
+        doc["results"] = [r for r in doc["results"] if r["workload"] in WORKLOADS]
+        a = write_run(os.path.join(self.tmp, "a"), doc)
+        b = write_run(os.path.join(self.tmp, "b"), scaled(doc, 0.8, 1.25, "slower"))
+        p = cli("compare", a, b)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("too few repetitions for a 95% interval", p.stdout)
+        self.assertIn("possible regression of -20.0%", p.stdout)
+        self.assertIn("untestable at 95%", p.stdout)
+
+    def test_real_aa_pair_at_eight_repetitions(self):
+        a = read("state-tcp-stream-bbr.json.gz")
+        b = read("state-tcp-stream-bbr-2.json.gz")
+        c = compare_runs(check_document("a.json", a), check_document("b.json", b))
+        self.assertEqual(c.exit_code, 0)
+        self.assertFalse([r for r in c.rows if r.status not in ("no significant change", "significant but within threshold")])
+
+
+class ThresholdFromAA(unittest.TestCase):
+    """The default threshold is where the real A/A pair (two back-to-back default suites) puts it:
+    above every A/A shift of a rate or CPU metric, and high enough that even the widest interval
+    3 vs 3 repetitions allow (90%) flags no A/A row; a threshold of 5% would have flagged some."""
+
+    def test_default_threshold_covers_the_aa_pair(self):
+        a, b = aa_pair()
+        ra, rb = check_document("a.json", a), check_document("b.json", b)
+        from analysis.summary import summarize
+        sa, sb = summarize(ra), summarize(rb)
+        changes, flagged_at = [], {5.0: 0, 7.0: 0, DEFAULT_THRESHOLD_PCT: 0}
+        for k, g in sa.items():
+            h = sb.get(k)
+            if h is None or not g.ok or not h.ok:
+                continue
+            for mk in (g.primary, g.cpu):
+                if mk not in g.values or mk not in h.values:
+                    continue
+                s = shift(g.values[mk], h.values[mk], level=0.90)
+                changes.append(abs(s.change) * 100)
+                if s.lo > 0 or s.hi < 0:
+                    for t in flagged_at:
+                        flagged_at[t] += abs(s.change) * 100 > t
+        self.assertGreater(len(changes), 80)
+        self.assertLess(max(changes), DEFAULT_THRESHOLD_PCT, "the A/A pair moved more than the default threshold")
+        self.assertEqual(flagged_at[DEFAULT_THRESHOLD_PCT], 0)
+        self.assertEqual(flagged_at[7.0], 0)
+        self.assertGreater(flagged_at[5.0], 0, "a 5% threshold would have been enough: reconsider the default")
 
 
 class Sweeps(TempDirTest):
-    """A run holding two payload sizes of one workload (a sweep) keeps them apart, labels them by
-    the option that varies, and compare pairs each with the same configuration of the other run."""
+    def test_services_sweep_matched_point_by_point(self):
+        base = services_sweep(v2_sample(), services=(1, 100, 1000))
+        slow = copy.deepcopy(base)
+        target = next(p["name"] for p in slow["catalogue"]["paths"] if p["technology"] == "tproxy")
+        for r in slow["results"]:
+            if r["path"] == target and r.get("path_options", {}).get("services") == 1000 and r["status"] == "ok":
+                r["metrics"]["transactions_per_s"] *= 0.7
+        c = compare_runs(check_document("a.json", base), check_document("b.json", slow))
+        regs = [r for r in c.rows if r.status == REGRESSION]
+        self.assertTrue(regs)
+        self.assertEqual({(r.path, r.variant, r.metric) for r in regs},
+                         {(target, "services=1000", "transactions_per_s")})
+        same = [r for r in c.rows if r.path == target and r.metric == "transactions_per_s"]
+        self.assertEqual(len(same), 3)          # one row per N, each against the same N
+        self.assertTrue(all(math.isclose(r.change_pct, 0.0, abs_tol=1e-9) for r in same if r.variant != "services=1000"))
 
-    def _sweep(self) -> dict:
-        import copy
+    def test_payload_sweep_against_plain_run(self):
         doc = load_sample()
         doc["results"] = [r for r in doc["results"] if r["workload"] == "tcp_rr"]
         extra = []
@@ -140,28 +261,44 @@ class Sweeps(TempDirTest):
                 c["workload_options"]["payload_bytes"] = 1 + 10 * int(c["workload_options"].get("payload_bytes", 64))
                 c["order"] = c.get("order", 0) + 10000
                 extra.append(c)
-        doc["results"] += extra
-        return doc
-
-    def test_variants_in_report_and_compare(self):
-        sweep = write_run(os.path.join(self.tmp, "sweep"), self._sweep())
-        plain_doc = load_sample()
-        plain_doc["results"] = [r for r in plain_doc["results"] if r["workload"] == "tcp_rr"]
-        plain = write_run(os.path.join(self.tmp, "plain"), plain_doc)
-        p = cli("report", sweep)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        with open(os.path.join(self.tmp, "sweep", "report.md"), encoding="utf-8") as f:
-            md = f.read()
-        self.assertRegex(md, r"baseline \(payload_bytes=\d+\)")
-        self.assertIn("plots/sweep-tcp_rr.png", md)  # the sweep curve is drawn
-        self.assertTrue(os.path.getsize(os.path.join(self.tmp, "sweep", "plots", "sweep-tcp_rr.png")) > 5000)
-        self.assertNotIn("flows=", md.split("## Medians", 1)[1].split("## Plots", 1)[0])
-        js = os.path.join(self.tmp, "c.json")
-        p = cli("compare", plain, sweep, "--json", js)
-        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        with open(js, encoding="utf-8") as f:
-            rows = json.load(f)["rows"]
-        compared = [r for r in rows if r["median_a"] is not None]
+        sweep = copy.deepcopy(doc)
+        sweep["results"] += extra
+        c = compare_runs(check_document("a.json", doc), check_document("b.json", sweep))
+        compared = [r for r in c.rows if r.median_a is not None]
         self.assertTrue(compared)
-        self.assertTrue(all(r["change_pct"] == 0 for r in compared), "matched the wrong payload size")
-        self.assertTrue([r for r in rows if r["status"] == "only in B"])
+        self.assertTrue(all(r.change_pct == 0 for r in compared), "matched the wrong payload size")
+        self.assertTrue([r for r in c.rows if r.status == "only in B"])
+
+
+class DetectionPower(TempDirTest):
+    def test_injected_cost_is_detected_and_aa_is_clean(self):
+        a = check_document("a.json", to_v2(read("state-tcp-stream-bbr.json.gz")))
+        a2 = check_document("a2.json", to_v2(read("state-tcp-stream-bbr-2.json.gz")))
+        b_doc = to_v2(scaled(read("state-tcp-stream-bbr-2.json.gz"), 0.85, 1 / 0.85, "injected"),
+                      inject_cost_ns_per_packet=400)
+        b = check_document("b.json", b_doc)
+        res = detection_power(a, a2, b)
+        s = res["summary"]
+        self.assertEqual(res["injected_cost_ns_per_packet"], 400)
+        self.assertEqual(s["false_positive_primary"], 0)
+        self.assertEqual(s["detected_primary"], s["configurations"])
+        self.assertGreater(s["configurations"], 0)
+        self.assertFalse(res["warnings"] and any("no options.inject" in w for w in res["warnings"]))
+        # and through the CLI
+        pa = write_run(os.path.join(self.tmp, "a"), a.doc)
+        pa2 = write_run(os.path.join(self.tmp, "a2"), a2.doc)
+        pb = write_run(os.path.join(self.tmp, "b"), b_doc)
+        js = os.path.join(self.tmp, "power.json")
+        p = cli("power", pa, pa2, pb, "--json", js)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn(f"primary metric flagged in {s['detected_primary']} of {s['configurations']}", p.stdout)
+        self.assertEqual(_rows(js)["summary"], s)
+
+    def test_warns_without_injected_cost(self):
+        a = check_document("a.json", read("state-tcp-stream-bbr.json.gz"))
+        res = detection_power(a, a, a)
+        self.assertTrue(any("inject_cost" in w for w in res["warnings"]))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -2,6 +2,7 @@
 errors naming the file and exit 2 (no traceback); unknown fields are tolerated; upgrades chain."""
 
 import copy
+import json
 import os
 import unittest
 
@@ -166,25 +167,28 @@ class Tolerance(TempDirTest):
         self.assertEqual(len(run.results), len(doc["results"]))
 
     def test_upgrade_chain(self):
+        """A made-up schema 0 upgrades through a temporary UPGRADERS[0] and then the real 1 -> 2."""
         doc = load_sample()
-        cur = load.CURRENT_SCHEMA_VERSION
-        doc["schema_version"] = cur - 1
+        doc["schema_version"] = 0
         doc["results_v0"] = doc.pop("results")  # a made-up older layout
 
         def up(d):
             d = dict(d)
             d["results"] = d.pop("results_v0")
-            d["schema_version"] = cur
+            d["schema_version"] = 1
             return d
 
-        load.UPGRADERS[cur - 1] = up
+        saved = dict(load.UPGRADERS)
+        load.UPGRADERS[0] = up
         try:
             run = load_run(write_run(self.tmp, doc))
         finally:
-            del load.UPGRADERS[cur - 1]
-        self.assertEqual(run.upgraded_from, cur - 1)
-        self.assertEqual(run.doc["schema_version"], cur)
+            load.UPGRADERS.clear()
+            load.UPGRADERS.update(saved)
+        self.assertEqual(run.upgraded_from, 0)
+        self.assertEqual(run.doc["schema_version"], load.CURRENT_SCHEMA_VERSION)
         self.assertTrue(run.results)
+        self.assertIn("catalogue", run.doc)
 
     def test_error_is_input_error(self):
         with self.assertRaises(InputError) as cm:
@@ -194,3 +198,77 @@ class Tolerance(TempDirTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SchemaTwo(TempDirTest):
+    """Schema 1 is upgraded (catalogue from the one table of v1 names); schema 2 loads as written;
+    a newer schema is refused."""
+
+    def test_v1_upgrade_synthesizes_catalogue(self):
+        run = load_run(SAMPLE)
+        self.assertEqual(run.upgraded_from, 1)
+        names = {p["name"] for p in run.doc["catalogue"]["paths"]}
+        for r in run.results:
+            self.assertIn(r["path"], names)
+            self.assertEqual(r["path_options"], {})
+            self.assertIsInstance(r["instance"], int)
+        inst = run.doc["path_instances"]
+        self.assertEqual(len(inst), len({(r["path"], r.get("repetition", 0)) for r in run.results}))
+        cat = run.catalogue
+        self.assertEqual(cat.reference_path, next(p["name"] for p in load.V1_CATALOGUE["paths"]
+                                                   if p["kind"] == "kernel-routed"))
+        for w in {r["workload"] for r in run.results}:
+            self.assertIn(cat.workload(w).primary_metric, ("throughput_bps", "transactions_per_s", "packets_per_s"))
+
+    def test_upgrade_does_not_modify_the_input(self):
+        doc = load_sample()
+        before = json.dumps(doc, sort_keys=True)
+        load.check_document("x.json", doc)
+        self.assertEqual(json.dumps(doc, sort_keys=True), before)
+
+    def test_v1_diagnostic_state_renamed(self):
+        """Pre-release system_state names of the schema-1 diagnostic runs read as schema 2's."""
+        from analysis.tests.fixtures import DATA
+        run = load_run(os.path.join(DATA, "aa-suite-1.json.gz"))
+        s = next(r for r in run.results if r["status"] == "ok")["metrics"]["system_state"]
+        self.assertEqual(set(s["cpu_speed_ns_per_mop"]), {"before", "after"})
+        self.assertEqual(s["workload_cpus"], [0])
+        self.assertIn("other_cpus_busy_ns", s)
+        tcp = next(r for r in run.results if r["status"] == "ok" and "tcp_info" in r["metrics"]["system_state"])
+        self.assertEqual(tcp["metrics"]["system_state"]["tcp_cc"], tcp["metrics"]["system_state"]["tcp_info"]["cc"])
+
+    def test_v2_loads_natively(self):
+        from analysis.tests.fixtures import v2_sample
+        doc = v2_sample()
+        run = load_run(write_run(self.tmp, doc))
+        self.assertIsNone(run.upgraded_from)
+        self.assertEqual(run.doc["catalogue"], doc["catalogue"])
+        self.assertEqual(cli("validate", os.path.join(self.tmp, "run.json")).returncode, 0)
+
+    def test_v2_without_catalogue_refused(self):
+        from analysis.tests.fixtures import v2_sample
+        doc = v2_sample()
+        del doc["catalogue"]
+        p = cli("validate", write_run(self.tmp, doc))
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("catalogue", p.stderr)
+
+    def test_v2_bad_shapes(self):
+        from analysis.tests.fixtures import v2_sample
+        base = v2_sample()
+        for mutate, needle in ((lambda d: d["results"][0].__setitem__("path_options", [1]), "path_options"),
+                               (lambda d: d["catalogue"]["paths"].append({"kind": "x"}), "catalogue.paths"),
+                               (lambda d: d["environment"].__setitem__("virtualization", "kvm"), "virtualization"),
+                               (lambda d: d["path_instances"].__setitem__(0, 3), "path_instances[0]")):
+            doc = copy.deepcopy(base)
+            mutate(doc)
+            with self.assertRaises(InputError) as cm:
+                load.check_document("bad.json", doc)
+            self.assertIn(needle, str(cm.exception))
+
+    def test_schema_3_refused(self):
+        doc = load_sample()
+        doc["schema_version"] = 3
+        p = cli("validate", write_run(self.tmp, doc))
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("newer", p.stderr)

@@ -12,6 +12,7 @@ from analysis.load import InputError, check_document
 from analysis.report import build
 from analysis.summary import summarize
 from analysis.tests.common import TempDirTest, load_sample
+from analysis.kernels import build as kernels_build
 from analysis.trend import render
 
 JUNK = [None, "", "x", -1, 0, 1.5, True, [], {}, [1, 2], {"a": 1}, 10 ** 30]
@@ -35,9 +36,20 @@ class Mutations(TempDirTest):
     def test_no_traceback(self):
         base = load_sample()
         base["results"] = [r for r in base["results"] if r["workload"] in ("tcp_rr",)][:8]
-        rng = random.Random(1234)
+        self._mutate(base, random.Random(1234), 25)
+
+    def test_no_traceback_schema_2(self):
+        """The same on a schema-2 document: catalogue, path_instances, system_state, virtualization."""
+        from analysis.tests.fixtures import v2_sample
+        base = v2_sample()
+        keep = [r for r in base["results"] if r["workload"] == "tcp_crr"][:10]
+        base["results"] = keep
+        base["path_instances"] = base["path_instances"][:12]
+        self._mutate(base, random.Random(99), 15)
+
+    def _mutate(self, base, rng, count):
         accepted = rejected = 0
-        for i in range(25):
+        for i in range(count):
             doc = copy.deepcopy(base)
             for _ in range(rng.randint(1, 3)):
                 spots = _paths(doc)
@@ -56,10 +68,11 @@ class Mutations(TempDirTest):
             with self.subTest(mutant=i):
                 summarize(run)
                 compare_runs(run, run)
-                out = os.path.join(self.tmp, f"m{i}")
+                out = os.path.join(self.tmp, f"m{i}-{id(base)}")
                 os.makedirs(out)
                 build(run, out)
                 render([run], out)
+                kernels_build([run, run], out)
         self.assertGreater(accepted, 0)
         self.assertGreater(rejected, 0)
 

@@ -1,28 +1,28 @@
-"""Statistics: interval levels, ratio intervals, wording, and histogram handling against the sample."""
+"""Statistics: 95% or nothing, paired ratios, the Hodges-Lehmann shift interval (exact U tables and
+simulated coverage), split-half rerun movement, wording, and histogram handling against the sample."""
 
+import math
+import random
 import unittest
 
 from analysis import stats
 from analysis.load import load_run
-from analysis.stats import Estimate, Ratio, median_ci, ratio
+from analysis.stats import Estimate, Ratio, median_ci, paired_ratio, ratio, shift, shift_k
 from analysis.summary import verdict
 from analysis.tests.common import SAMPLE
 
 
 class MedianCI(unittest.TestCase):
-    def test_too_few(self):
-        for n in (0, 1, 2):
-            e = median_ci(list(range(n)))
-            self.assertFalse(e.has_ci)
-            self.assertIsNone(e.level)
-
-    def test_small_n_is_range_with_exact_level(self):
-        for n, level in ((3, 0.75), (4, 0.875), (5, 0.9375)):
+    def test_no_interval_below_six(self):
+        for n in range(0, 6):
             e = median_ci([10.0 * i for i in range(n)])
-            self.assertEqual((e.lo, e.hi), (0.0, 10.0 * (n - 1)))
-            self.assertAlmostEqual(e.level, level)
+            self.assertFalse(e.has_ci, n)
+            self.assertIsNone(e.level)
+            if n:
+                self.assertEqual(e.reason, f"CI unavailable at 95% with n={n}")
 
     def test_95_from_six(self):
+        self.assertEqual(stats.min_n_for_median_ci(), 6)
         for n in range(6, 40):
             e = median_ci(list(range(n)))
             self.assertGreaterEqual(e.level, 0.95)
@@ -36,27 +36,98 @@ class MedianCI(unittest.TestCase):
 
 
 class Ratios(unittest.TestCase):
+    def test_paired_cancels_drift(self):
+        """Both paths drift by the same factor each repetition: the paired ratio is exact, the
+        unpaired one is lost in the drift."""
+        drift = [1.0, 1.3, 0.8, 1.1, 0.9, 1.2, 1.05]
+        base = {i: 100 * d for i, d in enumerate(drift)}
+        path = {i: 90 * d for i, d in enumerate(drift)}
+        r = paired_ratio(path, base)
+        self.assertEqual(r.method, "paired")
+        self.assertAlmostEqual(r.value, 0.9)
+        self.assertAlmostEqual(r.lo, 0.9)
+        self.assertAlmostEqual(r.hi, 0.9)
+        self.assertFalse(r.crosses_one)
+        u = stats.unpaired_ratio(list(path.values()), list(base.values()))
+        self.assertTrue(u.crosses_one)
+
+    def test_pairs_only_common_repetitions(self):
+        r = paired_ratio({0: 2, 1: 4, 5: 100}, {0: 1, 1: 2, 2: 3})
+        self.assertEqual(r.n, 2)
+        self.assertEqual(r.ratios, (2.0, 2.0))
+
+    def test_unpaired_fallback(self):
+        r = paired_ratio({10 + i: 2.0 + i / 100 for i in range(7)}, {i: 1.0 + i / 100 for i in range(7)})
+        self.assertEqual(r.method, "unpaired")
+        self.assertTrue(r.has_ci)   # 7 per side: each median at sqrt(0.95) exists
+        r6 = paired_ratio({10 + i: 2.0 for i in range(6)}, {i: 1.0 for i in range(6)})
+        self.assertFalse(r6.has_ci)
+        self.assertIn("unpaired", r6.reason)
+
     def test_crosses_one_iff_overlap(self):
-        a = Estimate(3, 10, 9, 11, 0.75)
-        b = Estimate(3, 10.5, 10.2, 12, 0.75)
+        a = Estimate(6, 10, 9, 11, 0.97)
+        b = Estimate(6, 10.5, 10.2, 12, 0.97)
         self.assertTrue(ratio(a, b).crosses_one)
-        c = Estimate(3, 20, 19, 21, 0.75)
+        c = Estimate(6, 20, 19, 21, 0.97)
         self.assertFalse(ratio(c, b).crosses_one)
 
-    def test_no_ci(self):
-        r = ratio(Estimate(2, 10), Estimate(2, 5))
-        self.assertEqual(r.value, 2)
-        self.assertIsNone(r.crosses_one)
-
     def test_wording(self):
-        self.assertEqual(verdict(Ratio(1.3, 0.9, 1.5, 0.75)), "no significant difference")
-        self.assertIn("unavailable", verdict(Ratio(1.3)))
-        self.assertIn("higher", verdict(Ratio(1.3, 1.1, 1.5, 0.75)))
-        self.assertIn("better", verdict(Ratio(1.3, 1.1, 1.5, 0.75), higher_is_better=True))
-        self.assertIn("worse", verdict(Ratio(1.3, 1.1, 1.5, 0.75), higher_is_better=False))
-        for text in (verdict(Ratio(1.3, 0.9, 1.5, 0.75)), verdict(Ratio(0.5, 0.2, 1.1, 0.75))):
+        self.assertEqual(verdict(Ratio(1.3, 0.9, 1.5, 0.97)), "no significant difference")
+        self.assertIn("CI unavailable at 95% with n=3", verdict(Ratio(1.3, n=3, method="paired")))
+        self.assertIn("higher", verdict(Ratio(1.3, 1.1, 1.5, 0.97)))
+        self.assertIn("better", verdict(Ratio(1.3, 1.1, 1.5, 0.97), higher_is_better=True))
+        self.assertIn("worse", verdict(Ratio(1.3, 1.1, 1.5, 0.97), higher_is_better=False))
+        for text in (verdict(Ratio(1.3, 0.9, 1.5, 0.97)), verdict(Ratio(0.5, 0.2, 1.1, 0.97))):
             for word in ("faster", "slower", "higher", "lower", "better", "worse"):
                 self.assertNotIn(word, text)
+
+
+class Shift(unittest.TestCase):
+    def test_exact_u_table(self):
+        """Critical values of the two-sided exact Mann-Whitney test at 0.05: k = U_crit + 1."""
+        self.assertEqual(shift_k(3, 3), 0)          # no 95% interval exists
+        self.assertEqual(shift_k(4, 4), 1)          # U_crit 0
+        self.assertEqual(shift_k(5, 5), 3)          # U_crit 2
+        self.assertEqual(shift_k(6, 6), 6)          # U_crit 5
+        self.assertEqual(shift_k(8, 8), 14)         # U_crit 13
+        self.assertEqual(shift_k(3, 5), 1)
+        self.assertEqual(stats.min_reps_for_shift(), 4)
+
+    def test_estimate_and_interval(self):
+        a = [100, 102, 98, 101, 99, 100]
+        b = [x * 0.8 for x in a]
+        s = shift(a, b)
+        self.assertAlmostEqual(s.change, -0.2, places=6)
+        self.assertTrue(s.lo < -0.2 < s.hi or math.isclose(s.lo, -0.2))
+        self.assertLess(s.hi, 0)
+        self.assertGreaterEqual(s.level, 0.95)
+        same = shift(a, a)
+        self.assertLessEqual(same.lo, 0)
+        self.assertGreaterEqual(same.hi, 0)
+        self.assertFalse(shift([1, 2, 3], [1, 2, 3]).has_ci)
+        self.assertIn("n=3 vs 3", shift([1, 2, 3], [1, 2, 3]).reason)
+
+    def test_coverage_by_simulation(self):
+        """The interval covers the true shift at least 95% of the time (6 vs 6, skewed noise)."""
+        rng = random.Random(7)
+        hits, trials = 0, 600
+        for _ in range(trials):
+            a = [math.exp(rng.gauss(0, 0.05)) * (1 + rng.expovariate(30)) for _ in range(6)]
+            b = [0.9 * math.exp(rng.gauss(0, 0.05)) * (1 + rng.expovariate(30)) for _ in range(6)]
+            s = shift(a, b)
+            hits += s.lo <= -0.1 <= s.hi
+        self.assertGreaterEqual(hits / trials, 0.93)   # 0.95 nominal, binomial slack for 600 trials
+
+    def test_split_half(self):
+        self.assertIsNone(stats.split_half_movement([1, 2, 3]))
+        typ, p90 = stats.split_half_movement([1.0] * 6)
+        self.assertEqual((typ, p90), (0.0, 0.0))
+        typ, p90 = stats.split_half_movement([1.0, 1.02, 0.98, 1.01, 0.99, 1.0, 1.03, 0.97])
+        self.assertGreater(typ, 0)
+        self.assertGreaterEqual(p90, typ)
+        self.assertLess(p90, 0.05)
+        many = stats.split_half_movement([1 + i / 1000 for i in range(30)])   # sampled splits, deterministic
+        self.assertEqual(many, stats.split_half_movement([1 + i / 1000 for i in range(30)]))
 
 
 class Histograms(unittest.TestCase):
@@ -89,10 +160,8 @@ class Histograms(unittest.TestCase):
         self.assertEqual(stats.merge_histograms([a, b]), [(1, 1, 5), (5, 1, 1), (9, 1, 4)])
         xs, ps = stats.histogram_cdf(stats.merge_histograms([a, b]))
         self.assertEqual(ps[-1], 1.0)
-
-    def test_mwu_floor(self):
-        self.assertAlmostEqual(stats.min_two_sided_mwu_p(3, 3), 0.1)
-        self.assertLess(stats.min_two_sided_mwu_p(4, 4), 0.05)
+        c = {"metrics": {"connect_histogram": {"buckets": [[3, 1, 2]]}}}
+        self.assertEqual(stats.merge_histograms([a, c], "connect_histogram"), [(3, 1, 2)])
 
 
 if __name__ == "__main__":
