@@ -115,3 +115,60 @@ TEST(OutputDir, UnwritableDirectoryIsRejected) {
   RunConfig c = parse_run_options({"--out", "/proc/pathbench-results"});
   EXPECT_THROW(pb::prepare_output_dir(c), UsageError);
 }
+
+// Every numeric option rejects negative, non-numeric and out-of-range values with one line naming
+// the option (Boost used to read "--rate-pps -1" as 18446744073709551615 and record it).
+TEST(Options, EveryNumericOptionRejectsNegativeJunkAndOutOfRange) {
+  const std::vector<std::string> numeric = {
+      "--repetitions", "--duration-s",   "--warmup-s",      "--cooldown-s",      "--stall-timeout-s",
+      "--payload-bytes", "--response-bytes", "--flows",     "--rate-pps",        "--services",
+      "--update-samples", "--proxy-workers", "--proxy-pipe-bytes", "--seed",     "--until-ci-pct",
+      "--inject-cost-ns-per-packet", "--proxy-cpus"};
+  for (const auto& opt : numeric)
+    for (const std::string bad : {"-1", "abc", "1e99999", "12x", "", "99999999999999999999999"}) {
+      std::vector<std::string> args = {opt, bad};
+      if (opt == "--services") args = {"--paths", "sk-lookup", opt, bad};
+      std::string e = usage_error(args);
+      EXPECT_NE(e.find(opt), std::string::npos) << opt << " " << bad << " gave: '" << e << "'";
+      EXPECT_EQ(e.find('\n'), std::string::npos) << "not one line: " << e;
+    }
+  EXPECT_NE(usage_error({"--rate-pps", "-1"}).find("--rate-pps"), std::string::npos);
+  EXPECT_EQ(parse_run_options({"--rate-pps", "1000"}).rate_pps, 1000u);
+}
+
+TEST(Options, SweepListsRejectDuplicatesAndJunk) {
+  EXPECT_NE(usage_error({"--payload-bytes", "64,64"}).find("listed twice"), std::string::npos);
+  EXPECT_NE(usage_error({"--flows", "1,,2"}).find("empty element"), std::string::npos);
+  EXPECT_NE(usage_error({"--flows", "1,two"}).find("--flows"), std::string::npos);
+  RunConfig c = parse_run_options({"--workloads", "tcp_rr", "--payload-bytes", "64,1024,16384", "--flows", "1,2,4"});
+  EXPECT_EQ(c.payload_bytes, (std::vector<uint32_t>{64, 1024, 16384}));
+  EXPECT_EQ(c.flows, (std::vector<uint32_t>{1, 2, 4}));
+}
+
+TEST(Options, ServicesOnlyOnInterceptingPathsAndWithinTheirLimit) {
+  EXPECT_NE(usage_error({"--paths", "baseline", "--services", "10"}).find("does not intercept"), std::string::npos);
+  EXPECT_NE(usage_error({"--paths", "tc-redirect,sk-lookup", "--services", "10"}).find("'tc-redirect'"), std::string::npos);
+  EXPECT_NE(usage_error({"--paths", "tproxy-ipt", "--services", "100001"}).find("at most 100000"), std::string::npos);
+  EXPECT_NE(usage_error({"--paths", "sk-lookup", "--services", "1,100,1"}).find("listed twice"), std::string::npos);
+  RunConfig c = parse_run_options({"--paths", "tproxy-nft,sk-lookup", "--services", "1,100", "--match-position", "first"});
+  EXPECT_EQ(c.services, (std::vector<uint64_t>{1, 100}));
+  EXPECT_EQ(c.match_position, "first");
+  EXPECT_NE(usage_error({"--match-position", "somewhere"}).find("--match-position"), std::string::npos);
+}
+
+TEST(Options, TcpCongestionControlIsCheckedAndDefaultsToCubic) {
+  EXPECT_EQ(parse_run_options({}).tcp_cc, "cubic");
+  EXPECT_EQ(parse_run_options({"--tcp-cc", "default"}).tcp_cc, "");
+  EXPECT_NE(usage_error({"--tcp-cc", "warp"}).find("--tcp-cc 'warp'"), std::string::npos);
+  EXPECT_NE(usage_error({"--tcp-cc", "../x"}).find("not a congestion control"), std::string::npos);
+}
+
+TEST(Options, AdaptiveNeedsAConsistentMinimum) {
+  EXPECT_NE(usage_error({"--until-ci-pct", "2", "--repetitions", "10", "--max-repetitions", "5"}).find("--max-repetitions"),
+            std::string::npos);
+  RunConfig c = parse_run_options({"--until-ci-pct", "2", "--repetitions", "6", "--time-budget-s", "120"});
+  EXPECT_DOUBLE_EQ(c.adaptive.target_ci_pct, 2);
+  EXPECT_DOUBLE_EQ(c.adaptive.budget_s, 120);
+  EXPECT_TRUE(c.to_json()["adaptive"].is_object());
+  EXPECT_TRUE(parse_run_options({}).to_json()["adaptive"].is_null());
+}
