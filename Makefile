@@ -4,13 +4,14 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 PYTHON ?= /usr/bin/python3
 # Default suite for `make bench` (override on the command line, e.g. `make bench DURATION=5`).
-# 9 paths x 6 workloads x 6 repetitions of 0.4 s: about 4.5 minutes on 2 cores. Why 6 short
-# repetitions rather than 3 long ones: 6 is the smallest number with a distribution-free 95%
-# interval of a median, and the noise is a state of the machine, not of the window (docs/noise.md).
-DURATION ?= 0.4
-WARMUP ?= 0.25
+# 9 paths x 6 workloads x 8 repetitions of 0.3 s: about 4.5 minutes on 2 cores. Why 8 short
+# repetitions rather than 3 long ones: a distribution-free 95% interval of a median needs at least
+# 6, the noise is a state of the machine rather than of the window, and medians of 8 paired
+# ratios reproduced within 5% at p90 where 6 did not (docs/noise.md).
+DURATION ?= 0.3
+WARMUP ?= 0.15
 COOLDOWN ?= 0.05
-REPS ?= 6
+REPS ?= 8
 PATHS ?= default
 WORKLOADS ?= default
 RUN_ARGS ?=

@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave repetitions flagged abnormal (steal, foreign load, slow CPU, packet batching, "
                         "congestion control) out of every number; by default they are kept and shown")
 
-    from .compare import DEFAULT_TAIL_THRESHOLD_PCT, DEFAULT_THRESHOLD_PCT
+    from .compare import DEFAULT_STREAM_THRESHOLD_PCT, DEFAULT_TAIL_THRESHOLD_PCT, DEFAULT_THRESHOLD_PCT
 
     def compare_options(c):
         c.add_argument("--threshold-pct", type=float, default=DEFAULT_THRESHOLD_PCT, metavar="PCT",
@@ -67,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
                             f"from the A/A movement measured on the development VM; see analysis/README.md)")
         c.add_argument("--tail-threshold-pct", type=float, default=DEFAULT_TAIL_THRESHOLD_PCT, metavar="PCT",
                        help=f"the same for latency p99.9 (default {DEFAULT_TAIL_THRESHOLD_PCT:g})")
+        c.add_argument("--stream-threshold-pct", type=float, default=DEFAULT_STREAM_THRESHOLD_PCT, metavar="PCT",
+                       help=f"the same for stream workloads, which move more between runs (default "
+                            f"{DEFAULT_STREAM_THRESHOLD_PCT:g})")
+        c.add_argument("--gate", default="rate,cpu", metavar="KINDS",
+                       help="which metric kinds can fail the gate: rate, cpu, latency (default rate,cpu; latency "
+                            "percentiles move with the host on shared VMs)")
+        c.add_argument("--no-speed-adjust", action="store_true",
+                       help="compare raw numbers, not per cycle of the machine's measured CPU speed")
         c.add_argument("--exclude-flagged", action="store_true",
                        help="leave repetitions flagged abnormal out of both runs")
 

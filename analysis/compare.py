@@ -23,6 +23,21 @@ excluding 0 up to 7.5%: the same 8% applies.  p99.9 moved up to 26% with its int
 so it has its own --tail-threshold-pct, 30% by default.  On three A/A pairs of 8-repetition runs no
 95% interval excluded 0 at all.
 
+What gates (exit 1): the rate and CPU-per-unit metrics. Latency percentiles and connect latency
+are compared the same way and shown, but a change beyond their threshold is "changed (not gated)"
+unless --gate latency: on a shared VM the tail moves with the host (an A/A pair of default suites
+moved tcp_rr p99 by +61% with every interval excluding 0, docs/noise.md), so gating on it would make
+every CI run a coin toss.
+
+Machine speed: the harness times a fixed integer loop before and after every window
+(metrics.system_state.cpu_speed_ns_per_mop). When the two runs' medians differ, B's machine
+delivered more or fewer cycles per CPU-second than A's, and with the workload's CPU saturated (the
+one-cpu default) every rate moves by that factor: in A/A pairs of default suites a run whose probe
+was 4.9% slower measured every rate 3.8-7.0% lower. Rates and CPU per unit of work are therefore
+compared per cycle — B's values scaled by the speed factor — whenever both runs saturated the
+workload's CPU; the factor is printed, and --no-speed-adjust compares raw numbers. An injected or
+kernel cost is not in the probe (it runs no packets), so adjusting keeps it.
+
 Environment guard: performance numbers from different accelerators are not comparable (under TCG
 tc-redirect came out 1.35x baseline against 1.07x natively), nor those of a `pathbench vm` guest and
 of a run outside one.  Unless --allow-cross-environment is given, such a compare reports every
@@ -48,7 +63,13 @@ from .stats import LEVEL_TEXT, min_reps_for_shift, shift
 from .summary import GroupSummary, RunSummary, summarize
 
 DEFAULT_THRESHOLD_PCT = 8.0
+GATED_DEFAULT = ("rate", "cpu")
+NOT_GATED = "changed (not gated)"
 DEFAULT_TAIL_THRESHOLD_PCT = 30.0
+# Bulk streams move more between runs than request/response and packet rates: over six A/A pairs
+# of default suites (8 x 0.3 s and 6 x 0.4 s, per-cycle adjusted) stream rates and CPU per byte
+# moved up to 9.2% where every other workload stayed within 5.5% (docs/noise.md).
+DEFAULT_STREAM_THRESHOLD_PCT = 12.0
 TAIL_METRICS = ("latency_ns.p999",)
 
 # Statuses, in the order rows are sorted when printed (worst first).
@@ -64,7 +85,7 @@ NEW_IN_B = "new in B"
 ONLY_A = "only in A"
 ONLY_B = "only in B"
 NO_DATA = "no data"
-STATUS_ORDER = [REGRESSION, NOW_FAILING, NOT_COMPARED, UNTESTABLE, NOW_SKIPPED, IMPROVEMENT, SMALL, NOT_SIG,
+STATUS_ORDER = [REGRESSION, NOW_FAILING, NOT_GATED, NOT_COMPARED, UNTESTABLE, NOW_SKIPPED, IMPROVEMENT, SMALL, NOT_SIG,
                 NEW_IN_B, ONLY_A, ONLY_B, NO_DATA]
 REGRESSIONS = (REGRESSION, NOW_FAILING)
 
@@ -210,10 +231,54 @@ def _classify(s, hib: bool, threshold: float) -> tuple[str, str]:
     return (REGRESSION if worse else IMPROVEMENT), ""
 
 
+def _speed_probe_median(run: Run) -> float | None:
+    vals = []
+    for r in run.results:
+        st = (r.get("metrics") or {}).get("system_state") or {}
+        p = st.get("cpu_speed_ns_per_mop") if isinstance(st, dict) else None
+        if r.get("status") == "ok" and isinstance(p, dict) and M.is_num(p.get("before")) and M.is_num(p.get("after")):
+            vals.append((p["before"] + p["after"]) / 2)
+    if len(vals) < 6:
+        return None
+    vals.sort()
+    return vals[len(vals) // 2]
+
+
+def _cpu_saturated(run: Run) -> bool:
+    """Did the workloads' CPUs stay busy through their windows (>= 95% in nine of ten results)?"""
+    fracs = []
+    for r in run.results:
+        m = r.get("metrics") or {}
+        st = m.get("system_state") if isinstance(m, dict) else None
+        if not isinstance(st, dict):
+            continue
+        cpus, per, dur = st.get("workload_cpus"), st.get("per_cpu"), m.get("duration_ns")
+        if r.get("status") != "ok" or not isinstance(cpus, list) or not cpus or not isinstance(per, list) \
+                or not M.is_num(dur) or dur <= 0:
+            continue
+        busy = [c["busy_ns"] for c in per if isinstance(c, dict) and c.get("cpu") in cpus and M.is_num(c.get("busy_ns"))]
+        if busy:
+            fracs.append(sum(busy) / (len(busy) * dur))
+    return len(fracs) >= 6 and sum(f >= 0.95 for f in fracs) >= 0.9 * len(fracs)
+
+
+def speed_factor(a: Run, b: Run) -> tuple[float | None, str]:
+    """(f, why): B's machine was f times as slow as A's (f > 1: slower), or None with the reason it
+    is not used."""
+    pa, pb = _speed_probe_median(a), _speed_probe_median(b)
+    if pa is None or pb is None:
+        return None, "a run has no CPU speed probe (older pathbench)"
+    if not (_cpu_saturated(a) and _cpu_saturated(b)):
+        return None, "the workloads' CPUs were not saturated in both runs, so rates do not scale with CPU speed"
+    return pb / pa, ""
+
+
 def compare_runs(a: Run, b: Run, threshold_pct: float = DEFAULT_THRESHOLD_PCT,
                  tail_threshold_pct: float = DEFAULT_TAIL_THRESHOLD_PCT, exclude_flagged: bool = False,
-                 allow_cross_environment: bool = False) -> Comparison:
+                 allow_cross_environment: bool = False, gate: tuple = GATED_DEFAULT,
+                 speed_adjust: bool = True, stream_threshold_pct: float = DEFAULT_STREAM_THRESHOLD_PCT) -> Comparison:
     sa, sb = summarize(a, exclude_flagged), summarize(b, exclude_flagged)
+    factor, factor_why = speed_factor(a, b) if speed_adjust else (None, "--no-speed-adjust")
     guard = None if allow_cross_environment else environment_guard(a, b)
     pairs, notes = _match(sa, sb)
     cat = b.catalogue
@@ -253,9 +318,17 @@ def compare_runs(a: Run, b: Run, threshold_pct: float = DEFAULT_THRESHOLD_PCT,
                 continue
             met = M.METRICS[mk]
             va, vb = ga.values[mk], gb.values[mk]
-            thr = tail_threshold_pct if mk in TAIL_METRICS else threshold_pct
+            kind = "rate" if mk in M.RATE_KEYS else "cpu" if mk in M.CPU_KEYS else "latency"
+            if factor and kind == "rate":
+                vb = [v * factor for v in vb]     # per cycle: B's slower machine did less per second
+            elif factor and kind == "cpu":
+                vb = [v / factor for v in vb]     # ... and spent more CPU time per unit
+            stream = cat.workload(key.workload).pattern == "stream"
+            thr = tail_threshold_pct if mk in TAIL_METRICS else stream_threshold_pct if stream else threshold_pct
             s = shift(va, vb)
             status, note = _classify(s, met.higher_is_better, thr)
+            if status == REGRESSION and kind not in gate:
+                status, note = NOT_GATED, f"{kind} metrics are not gated (--gate to include them)"
             if guard and status not in (NO_DATA,):
                 status, note = NOT_COMPARED, guard
             pct = lambda x: None if x is None else x * 100
@@ -266,6 +339,12 @@ def compare_runs(a: Run, b: Run, threshold_pct: float = DEFAULT_THRESHOLD_PCT,
     rows.sort(key=lambda r: (cat.workload_sort_key(r.workload), r.variant, cat.path_sort_key(r.path), r.reference,
                              _metric_rank(r.metric)))
     warnings = []
+    if factor and abs(factor - 1) >= 0.005:
+        warnings.append(f"machine speed: B's CPU speed probe was {(factor - 1) * 100:+.1f}% vs A's (median over all "
+                        f"repetitions; + = slower); rate and CPU changes are per cycle, B scaled by it "
+                        f"(--no-speed-adjust for raw numbers)")
+    elif factor is None and speed_adjust:
+        warnings.append(f"no machine-speed adjustment: {factor_why}")
     if guard:
         warnings.append(f"performance verdicts refused: {guard}. Every performance row is \"not compared\"; "
                         f"pass --allow-cross-environment to compare anyway (exit 77 otherwise).")
@@ -439,8 +518,14 @@ def main(args) -> int:
     if args.threshold_pct < 0 or args.tail_threshold_pct < 0:
         print("pathbench-analysis: error: --threshold-pct and --tail-threshold-pct must be >= 0", file=sys.stderr)
         return 2
+    gate = tuple(g.strip() for g in getattr(args, "gate", "rate,cpu").split(",") if g.strip())
+    bad = [g for g in gate if g not in ("rate", "cpu", "latency")]
+    if bad:
+        print(f"pathbench-analysis: error: --gate {','.join(bad)}: want rate, cpu, latency", file=sys.stderr)
+        return 2
     c = compare_runs(a, b, args.threshold_pct, args.tail_threshold_pct, args.exclude_flagged,
-                     args.allow_cross_environment)
+                     args.allow_cross_environment, gate, not getattr(args, "no_speed_adjust", False),
+                     getattr(args, "stream_threshold_pct", DEFAULT_STREAM_THRESHOLD_PCT))
     rows, regressions, code = c.rows, c.regressions, c.exit_code
     diffs = env_differences(a, b)
 

@@ -302,3 +302,74 @@ class DetectionPower(TempDirTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class GateOnRealDefaultSuites(TempDirTest):
+    """Real default suites of today's harness (tests/data/aa8-*: 9 paths x 6 workloads x 8 x 0.3 s,
+    back to back; drift-*: two 6-repetition suites whose CPU speed probe differed by +4.9%)."""
+
+    def _write(self, name, doc):
+        return os.path.dirname(write_run(os.path.join(self.tmp, name), doc))
+
+    def _compare(self, a, b, *extra):
+        js = os.path.join(self.tmp, f"cmp-{len(os.listdir(self.tmp))}.json")
+        p = cli("compare", a, b, "--json", js, *extra)
+        return p, (_rows(js) if os.path.exists(js) else None)
+
+    def test_aa_pair_of_default_suites_flags_nothing(self):
+        a, b = self._write("a", read("aa8-1.json.gz")), self._write("b", read("aa8-2.json.gz"))
+        p, js = self._compare(a, b)
+        self.assertEqual(p.returncode, 0, p.stdout[-2000:])
+        self.assertFalse([r for r in js["rows"] if r["status"] == REGRESSION])
+
+    def test_speed_adjustment_uses_the_probe_and_keeps_a_real_cost(self):
+        a_doc = read("drift-1.json.gz")
+        a = self._write("a", a_doc)
+        # B: the same run on a machine 12% slower per cycle: every rate 12% lower, CPU per unit and
+        # the probe 12% higher. Per cycle nothing changed; raw, everything did.
+        b_doc = copy.deepcopy(a_doc)
+        for r in b_doc["results"]:
+            m = r.get("metrics") or {}
+            for k in list(m):
+                if k in ("throughput_bps", "transactions_per_s", "packets_per_s") and isinstance(m[k], (int, float)):
+                    m[k] *= 1 / 1.12
+                if k.startswith("cpu_ns_per_") and isinstance(m[k], (int, float)):
+                    m[k] *= 1.12
+            probe = (m.get("system_state") or {}).get("cpu_speed_ns_per_mop")
+            if isinstance(probe, dict):
+                probe["before"] *= 1.12
+                probe["after"] *= 1.12
+        b = self._write("b", b_doc)
+        p, js = self._compare(a, b)
+        self.assertEqual(p.returncode, 0, p.stdout[-2000:])
+        self.assertIn("machine speed: B's CPU speed probe was +12.0%", p.stdout)
+        p_raw, js_raw = self._compare(a, b, "--no-speed-adjust")
+        self.assertEqual(p_raw.returncode, 1, "raw numbers 12% lower must be flagged")
+        # A real cost on top (rates 10% lower with the probe unchanged) survives the adjustment.
+        for r in b_doc["results"]:
+            m = r.get("metrics") or {}
+            if r.get("workload") == "tcp_rr" and isinstance(m.get("transactions_per_s"), (int, float)):
+                m["transactions_per_s"] *= 0.88
+        b2 = self._write("b2", b_doc)
+        p2, js2 = self._compare(a, b2)
+        self.assertEqual(p2.returncode, 1)
+        flagged = {(r["workload"], r["metric"]) for r in js2["rows"] if r["status"] == REGRESSION}
+        self.assertIn(("tcp_rr", "transactions_per_s"), flagged)
+        self.assertFalse([w for w, _ in flagged if w != "tcp_rr"], flagged)
+
+    def test_tail_latency_is_shown_not_gated_unless_asked(self):
+        a_doc = read("aa8-1.json.gz")
+        a = self._write("a", a_doc)
+        b_doc = copy.deepcopy(a_doc)
+        for r in b_doc["results"]:
+            lat = (r.get("metrics") or {}).get("latency_ns")
+            if isinstance(lat, dict) and isinstance(lat.get("p99"), (int, float)):
+                lat["p99"] *= 1.6
+        b = self._write("b", b_doc)
+        p, js = self._compare(a, b)
+        self.assertEqual(p.returncode, 0, p.stdout[-2000:])
+        self.assertTrue([r for r in js["rows"] if r["metric"] == "latency_ns.p99" and r["status"] == "changed (not gated)"])
+        p2, _ = self._compare(a, b, "--gate", "rate,cpu,latency")
+        self.assertEqual(p2.returncode, 1)
+        p3, _ = self._compare(a, b, "--gate", "bogus")
+        self.assertEqual(p3.returncode, 2)

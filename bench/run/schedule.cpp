@@ -78,13 +78,14 @@ std::vector<Trial> trials_of(const RunConfig& cfg, unsigned rep, bool services, 
     for (uint32_t payload : payloads)
       for (uint32_t flows : cfg.flows) {
         const uint16_t port = services ? service_port : static_cast<uint16_t>(kBasePort + wi);
-        Trial t{rep, w.name, workload_options(cfg, w, payload, flows, port), haproxy ? "haproxy" : ""};
+        Trial t{rep, w.name, workload_options(cfg, w, payload, flows, port), haproxy ? "haproxy" : "", true};
         out.push_back(t);
         if (!cfg.peers || haproxy) continue;
         for (const PeerTool& tool : peer_tools()) {
           if (tool.workload != w.name) continue;
           Trial r = t;
           r.reference = tool.tool;
+          r.own_load = false;
           // The tool's own port: no TIME_WAIT clash with ours (one port with --services).
           r.options.port = services ? service_port : static_cast<uint16_t>(port + 100);
           out.push_back(r);

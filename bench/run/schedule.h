@@ -22,6 +22,7 @@ struct Trial {
   std::string workload;
   WorkloadOptions options;  // resolved: payload, flows, timing, port, CPUs, congestion control
   std::string reference;    // "" = pathbench's own generator; else a reference tool's name
+  bool own_load = true;     // the load is pathbench's generator (also for HAProxy-as-proxy rows)
 };
 
 // One path instance and the trials it carries.

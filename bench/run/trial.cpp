@@ -18,7 +18,7 @@ nlohmann::json result_entry(const std::string& path, const std::string& workload
 
 Generator generator_for(const Trial& t, const WorkloadInfo& w) {
   Generator g;
-  if (t.reference.empty() || t.reference == "haproxy") {
+  if (t.own_load) {
     // Our own generators (HAProxy's rows are HAProxy in the DUT with our generators as load).
     g.tool = t.reference;
     g.unavailable = w.unsupported;
