@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """pathbench analysis: load run.json documents, plot them, write the report, compare runs.
 
 Run from the repository root as ``/usr/bin/python3 -m analysis <verb> ...`` (Debian's python3 with

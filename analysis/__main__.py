@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Command line: /usr/bin/python3 -m analysis {report,compare,trend,kernels,power,validate} ...
 (run from the repo root)
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The run's catalogue: traits of every path and workload, read from run.json (schema 2).
 
 Behaviour in the analysis follows traits, never names: which path is the reference for ratios

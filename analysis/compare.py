@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`compare A B`: did B (e.g. a new kernel) get worse than A?
 
 Configurations are matched on path, workload, reference tool, path options and workload options

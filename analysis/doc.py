@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A tiny document model rendered to both Markdown and self-contained HTML.
 
 The report is built once as a list of blocks; the two renderers cannot drift apart.  Inline markup

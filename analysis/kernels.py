@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`kernels RUN...`: the cross-kernel report (kernels.md and a self-contained kernels.html).
 
 Runs from several kernels (made on the host, or with `pathbench vm` on other kernels) side by side:

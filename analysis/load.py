@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Load, upgrade and validate run.json documents (schema: results/README.md).
 
 A run is one JSON object written by `pathbench run`.  This module needs only the standard library so

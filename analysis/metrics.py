@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What each metric means (unit, direction, display scale), and how results group into configurations.
 
 Everything that decides "higher is better" or "how do we print this" lives here, once.  Which metric

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Plots of one run (and of several, for trend).  Headless (Agg), deterministic bytes for the same input.
 
 One function per plot type; each returns Figure records (file names + a caption a person can read)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`report RUN`: report.md and a self-contained report.html (plots inlined) for one run.
 
 The report is for a person who has not read the code, in the order such a person reads:

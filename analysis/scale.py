@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Scale as an axis: how each path's cost grows with a numeric parameter (services N, payload, flows).
 
 A *series* is one path's groups of one workload along one numeric option that varies within the run

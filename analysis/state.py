@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Repetitions that ran in an abnormal machine state, from `metrics.system_state` (schema 2).
 
 A flagged repetition is *shown* everywhere (tables name it, plots mark it) and kept in the numbers

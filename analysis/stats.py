@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Statistics over repetitions: medians, paired ratios and two-run shifts with distribution-free 95%
 intervals, spreads, histograms.
 

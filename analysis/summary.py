@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Per-configuration summaries of a run: values per repetition, medians with 95% intervals, paired
 ratios between paths, and the run's own estimate of how reproducible those ratios are.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`trend RUN...`: each path's primary metric across runs, e.g. one run per kernel.
 
 Kernel is the default axis: runs are ordered and labelled by kernel release (natural version order:

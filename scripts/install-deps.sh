@@ -17,6 +17,10 @@ PKGS=(
   python3 python3-matplotlib python3-numpy python3-scipy
   # reference tools for `pathbench run --peers`
   iperf3 sockperf haproxy wrk
+  # `pathbench vm`: another kernel in a qemu guest (TCG where KVM does not work)
+  qemu-system-x86 busybox-static cpio
+  # the report test renders report.html headless and looks at its first screen
+  chromium
 )
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${PKGS[@]}"

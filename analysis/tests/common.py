@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared helpers for the analysis tests: where the stored sample run is, how to call the CLI,
 and how to derive variants (scaled copies, broken files) from the sample at test time."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Fixture builders: schema-2 documents made from real runs, exactly in the shape of the contract
 (results/README.md, schema 2), for features no stored real schema-2 file has yet.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Traits, not names: no analysis code decides anything from a path or workload name (load.py's
 table of schema-1 names is the one exception), renaming every path and workload changes no number
 and no verdict, and changing a trait changes the behaviour."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """CLI plumbing: help, usage errors, the shell wrapper, trend, and exit 3 on a missing module."""
 
 import os

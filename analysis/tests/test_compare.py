@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """compare: A/A is not flagged (and the default threshold is where the real A/A pair says), a
 synthetic 20% regression of the real data is, direction matters, the threshold and the 95% interval
 both gate, 3 vs 3 repetitions are untestable rather than passed, sweeps match point by point, the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`kernels`: runs from several kernels side by side, with what each kernel lacks (skipped paths and
 their reasons, features, attach modes) and the TCG caveat; `trend` orders by kernel."""
 

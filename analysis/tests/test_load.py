@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Loader: the stored sample loads; broken, empty, truncated and newer-schema files give one-line
 errors naming the file and exit 2 (no traceback); unknown fields are tolerated; upgrades chain."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Every plot type renders from stored data (the schema-1 sample, the schema-2 fixture and its
 services sweep), carries its labels, and is byte-identical when redrawn."""
 

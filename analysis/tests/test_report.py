@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Report: what a reader sees first (the forest picture, then three one-sentence verdicts, then
 reproducibility and flagged repetitions, all before any table), the claims decided from traits and
 95% intervals, configuration effort, the scale section with its crossover, the TCG caveat, and the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Damaged documents never produce a traceback: the loader either rejects them with one InputError
 line or everything downstream (summaries, report, compare, trend) copes.  Mutations are drawn with a
 fixed seed from the stored sample, so failures reproduce."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Abnormal repetitions, on real runs: a CPU spinner on the other vCPU is foreign load, a cubic
 repetition in a bbr run is flagged, the two GSO/GRO batching states of tcp_stream are told apart,
 slow speed probes are flagged; and flagged repetitions can be left out of the numbers."""

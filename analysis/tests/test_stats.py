@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Statistics: 95% or nothing, paired ratios, the Hodges-Lehmann shift interval (exact U tables and
 simulated coverage), split-half rerun movement, wording, and histogram handling against the sample."""
 
