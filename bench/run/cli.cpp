@@ -189,7 +189,8 @@ po::options_description run_options_description() {
   calib.add_options()
       ("inject-cost-ns-per-packet", po::value<std::string>(),
        "add a known cost to every packet the DUT receives (a TC ingress program spinning bpf_loop, calibrated with "
-       "BPF_PROG_TEST_RUN) to prove what compare detects; recorded under options");
+       "BPF_PROG_TEST_RUN) to prove what compare detects; 0 attaches the same program spinning nothing, the "
+       "control to compare a calibrated run with; recorded under options");
   po::options_description out("Output");
   out.add_options()
       ("out", po::value<std::string>(), "results directory (must not hold a run.json yet)")

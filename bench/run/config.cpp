@@ -26,7 +26,7 @@ nlohmann::json RunConfig::to_json() const {
                       {"proxy_pipe_bytes", proxy_pipe_bytes ? nlohmann::json(proxy_pipe_bytes) : nlohmann::json("default")},
                       {"bpf_stats", bpf_stats},
                       {"tc_attach", tc_attach},
-                      {"inject_cost_ns_per_packet", inject_cost_ns},
+                      {"inject_cost_ns_per_packet", inject_cost_ns ? nlohmann::json(*inject_cost_ns) : nlohmann::json(nullptr)},
                       {"out", out_dir},
                       {"run_id", run_id},
                       {"proof_capture", proof_capture},

@@ -43,7 +43,9 @@ struct RunConfig {
   unsigned proxy_pipe_bytes = 0;           // 0: the proxy's default (1 MiB)
   std::string bpf_stats = "sample";        // sample | off | always
   std::string tc_attach = "auto";          // auto | clsact
-  double inject_cost_ns = 0;               // calibrated slowdown per packet at the DUT (run/calibration.h)
+  // Calibrated slowdown per packet at the DUT (run/calibration.h); 0 attaches the same program
+  // spinning no loops: the control a calibrated run is compared with (the hook costs something too).
+  std::optional<double> inject_cost_ns;
   std::string out_dir;                     // resolved results directory
   std::string out_parent = "results";
   std::string latest_link;

@@ -88,7 +88,7 @@ class Runner {
         }
         PathContext ctx{info, *topo, plan.settings};
         // The calibrated slowdown goes first, so it runs ahead of the path's own TC programs.
-        if (cfg_.inject_cost_ns > 0) cost = std::make_unique<CostInjection>(*topo, cfg_.inject_cost_ns);
+        if (cfg_.inject_cost_ns) cost = std::make_unique<CostInjection>(*topo, *cfg_.inject_cost_ns);
         if (plan.haproxy) {
           hp = std::make_unique<HaproxyTproxy>(ctx, placement(cfg_.pinning).proxy_cpu);
           inst = &hp->path();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // End-to-end tests of the pathbench binary as a user runs it, as root, on real namespaces.
 // Each one checks that the host is exactly as before (../shared/tools/host-snapshot).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -122,6 +123,47 @@ TEST(Harness, BaselineEveryWorkloadProducesASchemaCompleteRun) {
   EXPECT_EQ(text.find("Infinity"), std::string::npos);
   EXPECT_EQ(diff_lines(before, host_snapshot()), "");
   std::filesystem::remove_all(out);
+}
+
+// The calibrated slowdown that make bench-power rests on: N ns asked for is N ns measured by
+// BPF_PROG_TEST_RUN (within the calibration's 3%, plus margin), every packet through the DUT pays
+// it, and 0 attaches the same hook spinning nothing (the control a calibrated run is compared
+// with, since the hook itself costs something).
+TEST(Harness, InjectedCostIsCalibratedPaidByEveryPacketAndZeroIsTheBareHook) {
+  PB_REQUIRE_ROOT();
+  std::string before = host_snapshot();
+  for (double ns : {0.0, 800.0}) {
+    std::string out = temp_dir("inject");
+    auto r = pathbench({"run", "--paths", "baseline", "--workloads", "udp_rr", "--duration-s", "0.3", "--warmup-s",
+                        "0.1", "--repetitions", "1", "--inject-cost-ns-per-packet", fmt::format("{}", ns), "--out", out});
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto doc = load_json(out + "/run.json");
+    EXPECT_EQ(doc["options"]["inject_cost_ns_per_packet"].get<double>(), ns);
+    auto& inj = doc["path_instances"][0]["injected_cost"];
+    ASSERT_TRUE(inj.is_object()) << doc["path_instances"][0].dump();
+    auto& res = doc["results"][0];
+    ASSERT_EQ(res["status"], "ok") << res.dump();
+    uint64_t dut_rx = res["metrics"]["system_state"]["interfaces"]["dut0"]["rx_packets"].get<uint64_t>() +
+                      res["metrics"]["system_state"]["interfaces"]["dut1"]["rx_packets"].get<uint64_t>();
+    EXPECT_GE(inj["packets"].get<uint64_t>(), dut_rx) << "every packet the DUT received in the window paid";
+    if (ns == 0) {
+      EXPECT_EQ(inj["loops"], 0);
+      EXPECT_EQ(inj["measured_ns_per_packet"].get<double>(), 0.0);
+    } else {
+      EXPECT_GT(inj["loops"].get<uint32_t>(), 0u);
+      EXPECT_NEAR(inj["measured_ns_per_packet"].get<double>(), ns, 0.10 * ns) << inj.dump();
+    }
+    std::filesystem::remove_all(out);
+  }
+  auto none = temp_dir("inject-none");
+  auto r = pathbench({"run", "--paths", "baseline", "--workloads", "udp_rr", "--duration-s", "0.2", "--warmup-s", "0.1",
+                      "--repetitions", "1", "--out", none});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto doc = load_json(none + "/run.json");
+  EXPECT_TRUE(doc["options"]["inject_cost_ns_per_packet"].is_null());
+  EXPECT_FALSE(doc["path_instances"][0].contains("injected_cost")) << "no option, no hook";
+  std::filesystem::remove_all(none);
+  EXPECT_EQ(diff_lines(before, host_snapshot()), "");
 }
 
 TEST(Harness, TopologyScriptUpIsIdempotentAndDownRemovesAPartialUp) {
