@@ -9,7 +9,8 @@
 //     through the DUT (64 KB GSO batches or MTU frames: a different batching state changes the
 //     cost per byte several-fold),
 //   - a CPU speed probe: fixed integer work timed by thread CPU time before and after, which
-//     catches a host that delivers fewer cycles per CPU-second (frequency, a busy sibling).
+//     catches a host that delivers fewer cycles per CPU-second (frequency, a busy sibling),
+//   - a memory copy probe, for what the integer probe cannot see (cache and memory bandwidth).
 #pragma once
 #include <cstdint>
 #include <map>
@@ -42,5 +43,11 @@ nlohmann::json sys_between(const SysSnapshot& a, const SysSnapshot& b, const std
 // Nanoseconds per million iterations of a fixed integer loop on a thread pinned to `cpu`
 // (-1: unpinned), measured with the thread's CPU-time clock, best of 3 (about 7 ms in all).
 double cpu_speed_probe(int cpu);
+
+// Nanoseconds per MiB of memcpy between two 4 MiB buffers (larger than a core's L2, within a
+// typical shared L3) on a thread pinned to `cpu`, wall clock, best of 3 (a few ms): the integer
+// probe cannot see a neighbour that takes cache or memory bandwidth, which copy-bound workloads
+// (tcp_stream: a copy into and out of every skb) feel first.
+double memory_speed_probe(int cpu);
 
 }  // namespace pb

@@ -105,8 +105,13 @@ TEST(Harness, BaselineEveryWorkloadProducesASchemaCompleteRun) {
     EXPECT_TRUE(res["path_options"].is_object());
     auto& st = res["metrics"]["system_state"];
     ASSERT_TRUE(st.is_object()) << res["workload"];
-    for (auto k : {"steal_ns", "context_switches", "per_cpu", "other_cpus_busy_ns", "interfaces", "cpu_speed_ns_per_mop"})
+    for (auto k : {"steal_ns", "context_switches", "per_cpu", "other_cpus_busy_ns", "interfaces", "cpu_speed_ns_per_mop",
+                   "memory_copy_ns_per_mib"})
       EXPECT_TRUE(st.contains(k)) << k;
+    for (auto k : {"before", "after"}) {  // a 4 MiB copy: above 1 GB/s and below 1 TB/s (~1 ms..1 us per MiB)
+      EXPECT_GT(st["memory_copy_ns_per_mib"][k].get<double>(), 1e3) << st["memory_copy_ns_per_mib"].dump();
+      EXPECT_LT(st["memory_copy_ns_per_mib"][k].get<double>(), 1e6) << st["memory_copy_ns_per_mib"].dump();
+    }
     EXPECT_GT(st["interfaces"]["dut0"]["rx_packets"].get<uint64_t>(), 0u) << res["workload"];
     if (res["workload"] == "tcp_crr") {
       EXPECT_GT(res["metrics"]["connect_latency_ns"]["p50"].get<uint64_t>(), 0u);
