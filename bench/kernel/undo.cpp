@@ -47,9 +47,9 @@ void UndoLog::push(Step s) {
 
 void UndoLog::command(const std::string& what, std::vector<Installed> installed, const std::vector<std::string>& argv,
                       const std::vector<std::string>& undo_argv, const std::string& stdin_text,
-                      const std::string& undo_stdin) {
+                      const std::string& undo_stdin, int timeout_s) {
   try {
-    run_cmd_checked(in_netns(ns_, argv), stdin_text);
+    run_cmd_checked(in_netns(ns_, argv), stdin_text, timeout_s);
   } catch (const Error& e) {
     throw EnvError(what + " in " + (ns_.empty() ? "this namespace" : ns_) + ": " + e.what());
   }

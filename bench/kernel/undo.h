@@ -55,7 +55,7 @@ class UndoLog {
   // undo_argv for teardown.
   void command(const std::string& what, std::vector<Installed> installed, const std::vector<std::string>& argv,
                const std::vector<std::string>& undo_argv, const std::string& stdin_text = {},
-               const std::string& undo_stdin = {});
+               const std::string& undo_stdin = {}, int timeout_s = 30);
   // Registers a command for teardown only (something a tool creates implicitly, e.g. the nft
   // table iptables-nft makes on first use); counts nothing.
   void undo_command(const std::string& what, const std::vector<std::string>& undo_argv);
