@@ -661,7 +661,7 @@ def scale_section(doc: Doc, S: RunSummary, figs) -> None:
         mem = lambda r: "–" if not isinstance(r.get("memory_bytes"), Estimate) else M.fmt(r["memory_bytes"].median / 1024)
         doc.table(["path", "services", "match position", "install ms", "add p50 µs", "add p90 µs", "remove p50 µs",
                    "remove p90 µs", "memory KiB", "memory source", "instances"],
-                  [[f"`{r['path']}`", M.fmt(r["services"]) if r["services"] is not None else "–", r["match_position"] or "–",
+                  [[f"`{r['path']}`", f"{int(r['services']):,}" if M.is_num(r["services"]) else "–", r["match_position"] or "–",
                     ms(r.get("install_ns")), us(r.get("add_ns.p50")), us(r.get("add_ns.p90")), us(r.get("remove_ns.p50")),
                     us(r.get("remove_ns.p90")), mem(r), r.get("memory_source", "–"), str(r["instances"])] for r in upd])
 
