@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "measure/sysstate.h"
 
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -165,19 +166,26 @@ double memory_speed_probe(int cpu) {
   double best = 0;
   std::thread t([&] {
     pin_thread(cpu);
-    std::vector<unsigned char> src(kBytes, 0x5a), dst(kBytes);  // touched: no page faults timed
-    std::memcpy(dst.data(), src.data(), kBytes);
+    // mmap, not a vector: freed 4 MiB blocks raise glibc's mmap threshold and then stay resident
+    // in the probe thread's arena (the soak test saw RSS grow 9 MiB over 10 runs).
+    void* mem = mmap(nullptr, 2 * kBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) return;
+    auto* src = static_cast<unsigned char*>(mem);
+    auto* dst = src + kBytes;
+    std::memset(src, 0x5a, kBytes);  // touched: no page faults timed
+    std::memcpy(dst, src, kBytes);
     for (int r = 0; r < 3; ++r) {
       const auto t0 = std::chrono::steady_clock::now();
       for (int k = 0; k < 4; ++k) {
         src[k] = static_cast<unsigned char>(k);
-        std::memcpy(dst.data(), src.data(), kBytes);
-        asm volatile("" : : "r"(dst.data()) : "memory");
+        std::memcpy(dst, src, kBytes);
+        asm volatile("" : : "r"(dst) : "memory");
       }
       const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
       const double per_mib = ns / (4.0 * kBytes / (1u << 20));
       if (best == 0 || per_mib < best) best = per_mib;
     }
+    munmap(mem, 2 * kBytes);
   });
   t.join();
   return best;
