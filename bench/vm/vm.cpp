@@ -194,7 +194,7 @@ fail "switch_root"
 }
 
 std::string guest_script(const std::string& bin, const std::vector<std::string>& run_args) {
-  std::string cmd = shell_quote(bin);
+  std::string cmd = shell_quote(bin) + " run";
   for (auto& a : run_args) cmd += " " + shell_quote(a);
   return R"SH(#!/bin/sh
 # pathbench vm: the guest's second stage, after switch_root into the overlay on the host's root.

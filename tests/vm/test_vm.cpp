@@ -161,7 +161,7 @@ TEST(VmScripts, QuotingAndPowerOff) {
   EXPECT_EQ(shell_quote("a b"), "'a b'");
   EXPECT_EQ(shell_quote("it's"), "'it'\\''s'");
   auto g = guest_script("/b/pathbench", {"--paths", "baseline", "--note", "x'y"});
-  EXPECT_NE(g.find("'/b/pathbench' '--paths' 'baseline' '--note' 'x'\\''y' --out-parent /pbvm/results"), std::string::npos);
+  EXPECT_NE(g.find("'/b/pathbench' run '--paths' 'baseline' '--note' 'x'\\''y' --out-parent /pbvm/results"), std::string::npos);
   EXPECT_NE(g.find("echo o > /proc/sysrq-trigger"), std::string::npos);
   EXPECT_NE(g.find("PATHBENCH_GUEST_INFO=/pbvm/guest-info.json"), std::string::npos);
   auto i = init_script();
