@@ -161,7 +161,7 @@ double cpu_speed_probe(int cpu) {
   return best;
 }
 
-double memory_speed_probe(int cpu) {
+std::optional<double> memory_speed_probe(int cpu) {
   constexpr size_t kBytes = 4u << 20;
   double best = 0;
   std::thread t([&] {
@@ -188,6 +188,7 @@ double memory_speed_probe(int cpu) {
     munmap(mem, 2 * kBytes);
   });
   t.join();
+  if (best == 0) return std::nullopt;
   return best;
 }
 

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,7 @@ double cpu_speed_probe(int cpu);
 // typical shared L3) on a thread pinned to `cpu`, wall clock, best of 3 (a few ms): the integer
 // probe cannot see a neighbour that takes cache or memory bandwidth, which copy-bound workloads
 // (tcp_stream: a copy into and out of every skb) feel first.
-double memory_speed_probe(int cpu);
+// nullopt when the buffers cannot be mapped (recorded as null, never as a number).
+std::optional<double> memory_speed_probe(int cpu);
 
 }  // namespace pb

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fmt/format.h>
 
 #include "common/clock.h"
 
@@ -70,7 +71,9 @@ nlohmann::json time_updates(unsigned samples, const std::function<void(unsigned)
     }
   }
   return {{"add_ns", percentiles(a)}, {"remove_ns", percentiles(r)}, {"samples_requested", samples},
-          {"stopped", budget ? "time budget (15 s) after the minimum of 5 samples" : "all samples taken"}};
+          {"stopped", budget ? fmt::format("time budget ({} s) after the minimum of {} samples",
+                                           kUpdateBudgetNs / 1'000'000'000ull, kMinUpdateSamples)
+                             : "all samples taken"}};
 }
 
 nlohmann::json scale_record(const PathSettings& s, uint64_t install_ns, bool ordered) {

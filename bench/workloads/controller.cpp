@@ -30,7 +30,7 @@ std::string drive(const WorkloadContext& ctx, const WorkloadOptions& opt, const 
   for (int c : {opt.client_cpu, opt.server_cpu})
     if (c >= 0 && std::find(cpus.begin(), cpus.end(), c) == cpus.end()) cpus.push_back(c);
   const double speed_before = cpu_speed_probe(opt.client_cpu);
-  const double memory_before = memory_speed_probe(opt.client_cpu);
+  const auto memory_before = memory_speed_probe(opt.client_cpu);
 
   Phases ph;
   std::string failure;
@@ -85,8 +85,9 @@ std::string drive(const WorkloadContext& ctx, const WorkloadOptions& opt, const 
   const nlohmann::json extra = load.state();
   for (auto& [k, v] : extra.items()) win.system_state[k] = v;
   win.system_state["cpu_speed_ns_per_mop"] = {{"before", speed_before}, {"after", cpu_speed_probe(opt.client_cpu)}};
-  win.system_state["memory_copy_ns_per_mib"] = {{"before", memory_before},
-                                                {"after", memory_speed_probe(opt.client_cpu)}};
+  const auto memory_after = memory_speed_probe(opt.client_cpu);
+  auto or_null = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  win.system_state["memory_copy_ns_per_mib"] = {{"before", or_null(memory_before)}, {"after", or_null(memory_after)}};
   return failure;
 }
 
