@@ -3,7 +3,7 @@
 
 Run from the repository root as ``/usr/bin/python3 -m analysis <verb> ...`` (Debian's python3 with
 python3-matplotlib, python3-numpy and python3-scipy).  Verbs: report, compare, trend, kernels,
-power, validate.
+power, agreement, validate.
 
 Exit codes follow the rest of pathbench's named exit codes: 0 ok, 1 regression found / failed check,
 2 bad usage or bad input file, 3 environment (a Python module is missing), 77 compare refused its

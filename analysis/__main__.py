@@ -41,8 +41,23 @@ def check_modules(verb: str) -> None:
             sys.exit(EXIT_ENV)
 
 
+def percentage(text: str) -> float:
+    """A percentage target: a number > 0 (argparse turns the ValueError into "invalid percentage value", exit 2)."""
+    v = float(text)
+    if not (0 < v < 1e6):
+        raise ValueError(text)
+    return v
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line, like the harness's (argparse prints the whole usage first)."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (--help for usage)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog=PROG,
         description="Analyse pathbench results (run.json): plots and report, compare two runs, trend "
                     "over runs, validate a file. RUN is a run directory or a run.json path.",
@@ -128,6 +143,17 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--out", metavar="DIR", default=".", help="output directory (default: .)")
     k.add_argument("--exclude-flagged", action="store_true", help="leave repetitions flagged abnormal out")
 
+    ag = sub.add_parser("agreement", help="do repeated runs of one suite give the same ratios to the reference?",
+                        description="For every pair of runs: how much each path's paired primary ratio to the "
+                                    "reference path differs (max/min - 1), as median, p90 and max over the "
+                                    "configurations. Exit 0 when every pair meets --p90-pct and --max-pct, 1 "
+                                    "when one does not (the criterion of docs/noise.md).")
+    ag.add_argument("runs", metavar="RUN", nargs="+")
+    ag.add_argument("--p90-pct", type=percentage, default=5.0, help="target for the p90 disagreement (default 5)")
+    ag.add_argument("--max-pct", type=percentage, default=10.0, help="target for the worst disagreement (default 10)")
+    ag.add_argument("--exclude-flagged", action="store_true", help="leave repetitions flagged abnormal out")
+    ag.add_argument("--json", metavar="FILE", help="also write the result as JSON")
+
     v = sub.add_parser("validate", help="check that a file is a readable run.json (exit 0 or 2)")
     v.add_argument("files", metavar="FILE", nargs="+")
     return p
@@ -151,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "kernels":
             from .kernels import main as kernels_main
             return kernels_main(args)
+        if args.verb == "agreement":
+            from .agreement import main as agreement_main
+            return agreement_main(args)
         if args.verb == "power":
             from .compare import power_main
             return power_main(args)
