@@ -24,6 +24,12 @@ CPU spinner on the other vCPU: 426 repetitions with system_state in all):
   packet with bbr); repetitions 5-10% off their configuration's median lost a median 3.2% of
   throughput, those within 3% none.  Only directions with >= 1000 packets in the window count
   (request/response packet sizes are fixed; the reverse ACK stream is not a batching state).
+* receive window: the stream sender's share of its busy time spent limited by the receiver's
+  window (TCP_INFO rwnd_limited_us / busy_time_us) on the other side of 50% from its
+  configuration's median.  Through the proxy paths tcp_stream has two states (2026-12-02, 8
+  repetitions each of proxy-plain, tproxy-nft, sk-lookup, tc-sk-assign): window-limited 72-93% of
+  the time at 14-23 Gbit/s with 5-10k NET_RX softirqs and 60-63 kB packets, or 0% at 28-35 Gbit/s
+  with 40-50k softirqs and 51-54 kB packets; nothing between.
 * congestion control: `tcp_cc` different from the run's `options.tcp_cc` (or, when the run records
   none, from the value most of its repetitions used).  cubic and bbr differ 4.6x in tcp_stream
   throughput on veth (72 vs 16 Gbit/s), so a stray one is not noise but another experiment.
@@ -42,6 +48,7 @@ FOREIGN_BUSY_MAX_FRACTION = 0.20
 SPEED_SLOWER_MAX = 0.05
 BYTES_PER_PACKET_MAX_DEVIATION = 0.05
 MIN_PACKETS_FOR_BATCHING = 1000
+RWND_LIMITED_STATE = 0.5       # share of the sender's busy time limited by the receiver's window
 MIN_VALUES_FOR_MEDIAN = 3      # a configuration median of fewer repetitions is no reference
 
 DUT_INTERFACE_PREFIX = "dut"   # the topology names the DUT's veths dut0 (client side), dut1 (server side)
@@ -49,7 +56,7 @@ DUT_INTERFACE_PREFIX = "dut"   # the topology names the DUT's veths dut0 (client
 
 @dataclass(frozen=True)
 class Flag:
-    what: str       # short: "steal", "foreign load", "slow CPU", "packet batching", "congestion control"
+    what: str       # short: "steal", "foreign load", "slow CPU", "packet batching", "receive window", "congestion control"
     detail: str     # with the measured value and the threshold
 
     def __str__(self) -> str:
@@ -73,6 +80,37 @@ def probe_value(r: dict) -> float | None:
         return None
     vals = [v for v in (p.get("before"), p.get("after")) if M.is_num(v) and v > 0]
     return sum(vals) / len(vals) if vals else None
+
+
+def rwnd_limited_share(r: dict) -> float | None:
+    """Share of the stream sender's busy time limited by the receiver's window (TCP_INFO)."""
+    ti = _state(r).get("tcp_info")
+    if not isinstance(ti, dict):
+        return None
+    busy, lim = ti.get("busy_time_us"), ti.get("rwnd_limited_us")
+    return lim / busy if M.is_num(busy) and M.is_num(lim) and busy > 0 else None
+
+
+STEAL_SATURATED = 0.9          # workload CPUs busy (steal included) for >= 90% of the window
+
+
+def steal_factor(r: dict) -> float | None:
+    """How much more work a CPU-saturated repetition would have done had the hypervisor not stolen
+    time from the workload's CPUs: window x CPUs / (window x CPUs - steal on them); None when
+    nothing was stolen, the state is missing, or the CPUs were not saturated (then the rate is
+    not set by the CPU time the guest got, and stays as measured)."""
+    s, win = _state(r), _window(r)
+    cpus = s.get("per_cpu")
+    if not win or not isinstance(cpus, list):
+        return None
+    want = s.get("workload_cpus")
+    used = [c for c in cpus if isinstance(c, dict) and (not want or c.get("cpu") in want)]
+    steal = sum(c.get("steal_ns", 0) for c in used if M.is_num(c.get("steal_ns")))
+    busy = sum(c.get("busy_ns", 0) for c in used if M.is_num(c.get("busy_ns")))  # includes steal
+    avail = win * len(used)
+    if not used or steal <= 0 or busy < STEAL_SATURATED * avail or steal >= 0.9 * avail:
+        return None
+    return avail / (avail - steal)
 
 
 def _bytes_per_packet(r: dict) -> dict[tuple[str, str], float]:
@@ -144,6 +182,11 @@ class Abnormal:
                 if len(vs) >= MIN_VALUES_FOR_MEDIAN:
                     bpp_median[(key, k)] = statistics.median(vs)
         key_of = {id(r): key for key, rs in groups.items() for r in rs}
+        rwnd_median: dict = {}
+        for key, rs in groups.items():
+            vs = [v for v in map(rwnd_limited_share, rs) if v is not None]
+            if len(vs) >= MIN_VALUES_FOR_MEDIAN:
+                rwnd_median[key] = statistics.median(vs)
 
         for r in ok:
             s = _state(r)
@@ -174,6 +217,11 @@ class Abnormal:
                 self._add(r, "packet batching", f"{iface} {d} {v:,.0f} bytes/packet, {dev * 100:+.0f}% from the "
                                                 f"configuration's median {med:,.0f} (threshold "
                                                 f"±{BYTES_PER_PACKET_MAX_DEVIATION * 100:g}%)")
+            share, med = rwnd_limited_share(r), rwnd_median.get(key_of.get(id(r)))
+            if share is not None and med is not None and (share > RWND_LIMITED_STATE) != (med > RWND_LIMITED_STATE):
+                self._add(r, "receive window", f"the sender was limited by the receiver's window {share * 100:.0f}% of "
+                                               f"its busy time, the configuration's median {med * 100:.0f}% (the "
+                                               f"states are either side of {RWND_LIMITED_STATE * 100:g}%)")
             cc = s.get("tcp_cc")
             if self.expected_cc and isinstance(cc, str) and cc != self.expected_cc:
                 self._add(r, "congestion control", f"tcp_cc {cc}, expected {self.expected_cc} ({self.cc_source})")

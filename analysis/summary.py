@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from . import metrics as M
 from .load import Run
-from .state import Abnormal
+from .state import Abnormal, steal_factor
 from .stats import LEVEL_TEXT, Estimate, Ratio, median_ci, paired_ratio, split_half_movement
 
 # Rerun movement of a ratio: split-half over this run's paired per-repetition ratios
@@ -60,8 +60,10 @@ class RunSummary(dict):
     """GroupKey -> GroupSummary for one run, in catalogue order, plus the run, its catalogue and
     its abnormal-repetition flags."""
 
-    def __init__(self, run: Run, exclude_flagged: bool = False):
+    def __init__(self, run: Run, exclude_flagged: bool = False, steal_adjust: bool = True):
         super().__init__()
+        self.steal_adjust = steal_adjust
+        self.steal_adjusted = 0     # repetitions whose rates were scaled for stolen time
         self.run = run
         self.cat = run.catalogue
         self.abnormal = Abnormal(run)
@@ -90,6 +92,12 @@ class RunSummary(dict):
                     v = M.value(r, mk)
                     if v is None:
                         continue
+                    if steal_adjust and mk in M.RATE_KEYS:
+                        f = steal_factor(r)
+                        if f:
+                            v *= f
+                            if mk == g.primary:
+                                self.steal_adjusted += 1
                     vals.append(v)
                     per.setdefault(int(r.get("repetition", 0)), v)
                 if vals:
@@ -152,8 +160,10 @@ def numeric_label_key(label: str):
                  for p in re.split(r"(-?\d+(?:\.\d+)?)", label) if p)
 
 
-def summarize(run: Run, exclude_flagged: bool = False) -> RunSummary:
-    return RunSummary(run, exclude_flagged)
+def summarize(run: Run, exclude_flagged: bool = False, steal_adjust: bool = True) -> RunSummary:
+    """steal_adjust: rates of CPU-saturated repetitions are per CPU time the guest got
+    (state.steal_factor); --no-steal-adjust gives them as measured."""
+    return RunSummary(run, exclude_flagged, steal_adjust)
 
 
 def rerun_movement(r: Ratio) -> tuple[float, float] | None:

@@ -4,6 +4,7 @@ repetition in a bbr run is flagged, the two GSO/GRO batching states of tcp_strea
 slow speed probes are flagged; and flagged repetitions can be left out of the numbers."""
 
 import copy
+import statistics
 import unittest
 
 from analysis import state as ST
@@ -116,3 +117,42 @@ class Synthetic(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class StealAndReceiveWindow(unittest.TestCase):
+    def _r(self, steal_ms, busy_ms, win_ms=300, cpus=(0,)):
+        per = [{"cpu": c, "busy_ns": busy_ms * 1e6 if c in cpus else 0, "steal_ns": steal_ms * 1e6 if c in cpus else 0}
+               for c in (0, 1)]
+        return {"metrics": {"duration_ns": win_ms * 1e6, "system_state": {"per_cpu": per, "workload_cpus": list(cpus)}}}
+
+    def test_steal_factor_only_for_saturated_cpus(self):
+        self.assertAlmostEqual(ST.steal_factor(self._r(60, 300)), 300 / 240)
+        self.assertIsNone(ST.steal_factor(self._r(0, 300)), "nothing stolen")
+        self.assertIsNone(ST.steal_factor(self._r(60, 150)), "not saturated: the rate is not set by CPU time")
+        self.assertIsNone(ST.steal_factor({"metrics": {"duration_ns": 1}}), "no state")
+
+    def test_steal_adjusted_rates_in_the_summary(self):
+        run = _run(read("state-proxy-rwnd.json.gz"))
+        raw, adj = summarize(run, steal_adjust=False), summarize(run)
+        self.assertEqual(raw.steal_adjusted, 0)
+        self.assertGreater(adj.steal_adjusted, 10)  # a day with steal in most repetitions (2026-12-02)
+        for key, g in adj.items():
+            for rep, v in g.by_rep["throughput_bps"].items():
+                self.assertGreaterEqual(v, raw[key].by_rep["throughput_bps"][rep])
+            self.assertEqual(g.by_rep.get("cpu_ns_per_byte"), raw[key].by_rep.get("cpu_ns_per_byte"), "rates only")
+
+    def test_receive_window_states_through_the_proxy(self):
+        """Real tcp_stream repetitions (2026-12-02): through the proxy the sender is either limited by
+        the proxy's window ~85% of the time at ~20 Gbit/s, or not at all at ~30; the minority state
+        of each configuration is flagged, and every flagged one is the other state."""
+        run = _run(read("state-proxy-rwnd.json.gz"))
+        flagged = [(r, ST.rwnd_limited_share(r)) for r, fl in ST.Abnormal(run).flagged()
+                   if any(f.what == "receive window" for f in fl)]
+        by_path = {}
+        for r, share in flagged:
+            by_path.setdefault(r["path"], []).append(share)
+        self.assertIn("proxy-plain", by_path)   # 2 of 8 window-limited
+        self.assertIn("sk-lookup", by_path)     # 3 of 8 not
+        for r, share in flagged:
+            same = [ST.rwnd_limited_share(x) for x in run.results if x["path"] == r["path"]]
+            self.assertNotEqual(share > 0.5, statistics.median(same) > 0.5, (r["path"], share))
