@@ -70,6 +70,7 @@ struct Config {
   uint32_t upstream_mark = 0;    // SO_MARK on upstream sockets (0: none)
   bool keepalive = true;         // SO_KEEPALIVE both sides, so vanished peers are noticed
   std::string tcp_cc;            // TCP_CONGESTION of listeners (so accepted sockets) and upstream; "" = default
+  int tcp_buffer_bytes = 0;      // fixed SO_SNDBUF/SO_RCVBUF(FORCE) of listeners and upstream; 0 = autotuning
   std::function<void(LogLevel, std::string_view)> log;  // default: stderr
 };
 

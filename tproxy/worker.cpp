@@ -58,6 +58,14 @@ void set_int(int fd, int level, int opt, int v, const char* name) {
     throw sys_error(std::string("setsockopt(") + name + ")", errno);
 }
 
+// Fixed send/receive buffers (FORCE as root, past net.core.[rw]mem_max; else capped by it): turns
+// the kernel's autotuning off for the socket and for what is accepted from it.
+void set_buffers(int fd, int bytes) {
+  for (auto [force, plain] : {std::pair{SO_SNDBUFFORCE, SO_SNDBUF}, std::pair{SO_RCVBUFFORCE, SO_RCVBUF}})
+    if (setsockopt(fd, SOL_SOCKET, force, &bytes, sizeof bytes) != 0)
+      setsockopt(fd, SOL_SOCKET, plain, &bytes, sizeof bytes);
+}
+
 std::string addr_str(const sockaddr_in& a) {
   char buf[INET_ADDRSTRLEN];
   inet_ntop(AF_INET, &a.sin_addr, buf, sizeof buf);
@@ -173,6 +181,7 @@ uint16_t Proxy::Worker::open_listeners(uint16_t want_port) {
     if (!cfg.tcp_cc.empty() &&
         setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cfg.tcp_cc.data(), static_cast<socklen_t>(cfg.tcp_cc.size())) != 0)
       throw sys_error("setsockopt(TCP_CONGESTION, " + cfg.tcp_cc + ")", errno);
+    if (cfg.tcp_buffer_bytes > 0) set_buffers(fd, cfg.tcp_buffer_bytes);  // also inherited
     if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
       throw sys_error("bind " + where + " (tcp)", errno);
     if (listen(fd, cfg.backlog) != 0) throw sys_error("listen " + where, errno);
@@ -350,6 +359,7 @@ void Proxy::Worker::start_conn(int cfd, uint16_t lport, const sockaddr_in& clien
   if (cfg.keepalive) setsockopt(ufd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
   if (!cfg.tcp_cc.empty())
     setsockopt(ufd, IPPROTO_TCP, TCP_CONGESTION, cfg.tcp_cc.data(), static_cast<socklen_t>(cfg.tcp_cc.size()));
+  if (cfg.tcp_buffer_bytes > 0) set_buffers(ufd, cfg.tcp_buffer_bytes);
   if (cfg.upstream_mark) {
     int m = static_cast<int>(cfg.upstream_mark);
     setsockopt(ufd, SOL_SOCKET, SO_MARK, &m, sizeof m);

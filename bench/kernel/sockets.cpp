@@ -49,10 +49,19 @@ static int bound_socket(int type, const Endpoint& ep, const char* what) {
   return fd;
 }
 
-int tcp_listen(const Endpoint& ep, int backlog, const std::string& cc) {
+void set_buffers(int fd, int bytes) {
+  if (bytes <= 0) return;
+  for (auto [force, plain] : {std::pair{SO_SNDBUFFORCE, SO_SNDBUF}, std::pair{SO_RCVBUFFORCE, SO_RCVBUF}})
+    if (setsockopt(fd, SOL_SOCKET, force, &bytes, sizeof bytes) != 0 &&
+        setsockopt(fd, SOL_SOCKET, plain, &bytes, sizeof bytes) != 0)
+      throw_errno("setsockopt(SO_SNDBUF/SO_RCVBUF)", errno);
+}
+
+int tcp_listen(const Endpoint& ep, int backlog, const std::string& cc, int buffer_bytes) {
   int fd = bound_socket(SOCK_STREAM, ep, "tcp");
   try {
     set_congestion_control(fd, cc);
+    set_buffers(fd, buffer_bytes);  // before listen(): the window scale of accepted sockets follows it
   } catch (...) {
     close(fd);
     throw;
@@ -82,7 +91,7 @@ void set_nodelay(int fd) {
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-int tcp_connect(const Endpoint& target, int timeout_ms, std::string* err, const std::string& cc) {
+int tcp_connect(const Endpoint& target, int timeout_ms, std::string* err, const std::string& cc, int buffer_bytes) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     *err = errno_msg("socket", errno);
@@ -90,6 +99,7 @@ int tcp_connect(const Endpoint& target, int timeout_ms, std::string* err, const 
   }
   try {
     set_congestion_control(fd, cc);
+    set_buffers(fd, buffer_bytes);  // before connect(): the SYN's window scale follows it
   } catch (const std::exception& e) {
     *err = e.what();
     close(fd);

@@ -23,18 +23,23 @@ sockaddr_in ipv4_sockaddr(const Endpoint& ep);
 // its default (net.ipv4.tcp_allowed_congestion_control). "" leaves the namespace's default.
 // Throws EnvError naming the algorithm when the kernel refuses it.
 void set_congestion_control(int fd, const std::string& cc);
+// Fixed send and receive buffers of `bytes` each (SO_SNDBUFFORCE/SO_RCVBUFFORCE as root, beyond
+// net.core.[rw]mem_max without touching those globals); this turns the kernel's buffer
+// autotuning off for the socket (and for sockets accepted from it). 0 leaves autotuning on.
+void set_buffers(int fd, int bytes);
 // The algorithm a TCP socket uses ("" when it cannot be read).
 std::string congestion_control_of(int fd);
 
 // Non-blocking listener with SO_REUSEADDR (TIME_WAIT of the previous repetition must not block
 // the bind: docs/gotchas.md "TIME_WAIT on the server port"). Accepted sockets inherit `cc`.
-int tcp_listen(const Endpoint& ep, int backlog = 4096, const std::string& cc = {});
+int tcp_listen(const Endpoint& ep, int backlog = 4096, const std::string& cc = {}, int buffer_bytes = 0);
 // Non-blocking UDP socket with SO_REUSEADDR; rcvbuf > 0 forces that receive buffer
 // (SO_RCVBUFFORCE: above net.core.rmem_max without touching that global sysctl).
 int udp_bind(const Endpoint& ep, int rcvbuf = 0);
 // Blocking connect bounded by timeout_ms (SO_SNDTIMEO bounds connect() too; the timeouts stay
 // set on the socket). Returns -1 and sets *err on failure.
-int tcp_connect(const Endpoint& target, int timeout_ms, std::string* err, const std::string& cc = {});
+int tcp_connect(const Endpoint& target, int timeout_ms, std::string* err, const std::string& cc = {},
+                int buffer_bytes = 0);
 // A connected UDP socket (blocking). Returns -1 and sets *err on failure.
 int udp_connect(const Endpoint& target, std::string* err);
 

@@ -39,6 +39,7 @@ struct PathSettings {
   std::vector<int> proxy_cpus;     // --proxy-cpus, else the pinning policy's proxy CPU
   unsigned proxy_pipe_bytes = 0;   // --proxy-pipe-bytes (0: tproxy::Config's default)
   std::string tcp_cc;              // --tcp-cc: every TCP socket the path makes (the proxy's)
+  int tcp_buffer_bytes = 0;        // --tcp-buffer-bytes: the proxy's sockets too (0: autotuning)
   // --services: 0 = intercept every port of the server's address (one rule or prefix check);
   // N >= 1 = N services, the real one at `match_position`, on `service_port`.
   uint64_t services = 0;

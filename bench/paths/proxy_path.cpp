@@ -60,6 +60,7 @@ ProxyPath::ProxyPath(const PathContext& ctx, tproxy::Config cfg) : PathInstance(
   if (settings_.proxy_pipe_bytes) cfg.pipe_bytes = settings_.proxy_pipe_bytes;
   cfg.cpus = settings_.proxy_cpus;
   cfg.tcp_cc = settings_.tcp_cc;
+  cfg.tcp_buffer_bytes = settings_.tcp_buffer_bytes;
   cfg.log = [](tproxy::LogLevel l, std::string_view m) {
     switch (l) {
       case tproxy::LogLevel::kDebug: log::debug("{}", m); break;
@@ -104,6 +105,7 @@ nlohmann::json ProxyPath::end(const WorkloadOptions& w, const WorkloadTotals& t)
   p["proxy_pipe_bytes"] = proxy_->config().pipe_bytes;
   p["proxy_port"] = proxy_->config().port;
   p["proxy_tcp_cc"] = proxy_->config().tcp_cc;
+  p["proxy_tcp_buffer_bytes"] = proxy_->config().tcp_buffer_bytes;
   p["full_transparency"] = proxy_->config().keep_client_source;
   std::string reason;
   if (is_tcp) {

@@ -168,6 +168,9 @@ po::options_description run_options_description() {
        "TCP congestion control of every TCP socket pathbench makes (set per socket), or 'default' for the "
        "namespaces' default (inherited from the host: often bbr, which paces and makes tcp_stream depend on its "
        "own rate estimate; docs/noise.md)")
+      ("tcp-buffer-bytes", po::value<std::string>()->default_value("autotuning"),
+       "fixed send and receive buffer of every TCP socket pathbench makes (generator, responder, proxy), which "
+       "turns the kernel's buffer autotuning off, or 'autotuning' (docs/noise.md)")
       ("order", po::value<std::string>()->default_value("interleaved"),
        "order of the paths within each repetition: interleaved (catalogue order every time) | shuffled (a new "
        "random order each repetition, from --seed)")
@@ -291,6 +294,9 @@ RunConfig parse_run_options(const std::vector<std::string>& args) {
   c.tcp_cc = str("tcp-cc");
   if (c.tcp_cc == "default") c.tcp_cc.clear();
   else check_tcp_cc(c.tcp_cc);
+  c.tcp_buffer_bytes = str("tcp-buffer-bytes") == "autotuning"
+                           ? 0
+                           : static_cast<int>(parse_uint("tcp-buffer-bytes", str("tcp-buffer-bytes"), 4096, 1u << 30));
   c.order = one_of("order", str("order"), {"interleaved", "shuffled"});
   c.seed = vm.count("seed") ? parse_uint("seed", str("seed"), 0, UINT64_MAX) : std::random_device{}();
   c.proxy_workers = static_cast<unsigned>(parse_uint("proxy-workers", str("proxy-workers"), 1, 64));

@@ -63,6 +63,7 @@ WorkloadOptions workload_options(const RunConfig& cfg, const WorkloadInfo& w, ui
   o.client_cpu = pl.generator_cpu;
   o.server_cpu = pl.responder_cpu;
   o.tcp_cc = cfg.tcp_cc;
+  o.tcp_buffer_bytes = cfg.tcp_buffer_bytes;
   return o;
 }
 
@@ -109,6 +110,7 @@ std::vector<InstancePlan> schedule_repetition(const RunConfig& cfg, unsigned rep
   if (base.proxy_cpus.empty() && placement(cfg.pinning).proxy_cpu >= 0) base.proxy_cpus = {placement(cfg.pinning).proxy_cpu};
   base.proxy_pipe_bytes = cfg.proxy_pipe_bytes;
   base.tcp_cc = cfg.tcp_cc;
+  base.tcp_buffer_bytes = cfg.tcp_buffer_bytes;
   base.match_position = match_position(cfg.match_position);
   base.service_port = kBasePort;
   base.update_samples = cfg.update_samples;

@@ -32,7 +32,8 @@ nlohmann::json WorkloadOptions::to_json() const {
           {"warmup_s", warmup_s},           {"cooldown_s", cooldown_s},
           {"rate_pps", rate_pps},           {"port", port},
           {"stall_timeout_s", stall_timeout_s}, {"client_cpu", client_cpu},
-          {"server_cpu", server_cpu},       {"tcp_cc", tcp_cc}};
+          {"server_cpu", server_cpu},       {"tcp_cc", tcp_cc},
+          {"tcp_buffer_bytes", tcp_buffer_bytes}};
 }
 
 nlohmann::json WorkloadTotals::to_json() const {

@@ -68,7 +68,7 @@ Responder::Responder(const std::string& ns, const WorkloadInfo& info, const Work
   const bool tcp = info.protocol == Protocol::kTcp;
   {
     ScopedNetns in(ns);
-    listen_fd_ = tcp ? tcp_listen(bind, 4096, opt.tcp_cc) : udp_bind(bind, 32 << 20);
+    listen_fd_ = tcp ? tcp_listen(bind, 4096, opt.tcp_cc, opt.tcp_buffer_bytes) : udp_bind(bind, 32 << 20);
   }
   stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   thread_ = std::thread([this, tcp, ns] {

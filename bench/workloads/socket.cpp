@@ -43,6 +43,7 @@ struct alignas(64) FlowStats {
   std::string error;                    // first error, set before the flow exits
   std::atomic<bool> exited{false};      // error may be read once this is set
   std::string tcp_cc;                   // the congestion control its socket got
+  int sndbuf = -1, rcvbuf = -1;         // SO_SNDBUF/SO_RCVBUF as the kernel reports them (2x what was set)
   nlohmann::json tcp_info;              // tcp_stream: the sender's TCP_INFO at the end
 };
 
@@ -76,15 +77,25 @@ nlohmann::json sender_tcp_info(int fd) {
           {"busy_time_us", ti.tcpi_busy_time}};
 }
 
+// The buffers the generator's socket got: with --tcp-buffer-bytes N the kernel reports 2N and
+// autotuning is off; under autotuning, what it had at connect time.
+void record_buffers(int fd, FlowStats& st) {
+  socklen_t l = sizeof st.sndbuf;
+  if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &st.sndbuf, &l) != 0) st.sndbuf = -1;
+  l = sizeof st.rcvbuf;
+  if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &st.rcvbuf, &l) != 0) st.rcvbuf = -1;
+}
+
 // A flow's one long-lived connection (stream, rr); -1 with the flow's error set on failure.
 int connect_flow(const FlowArgs& a) {
   std::string err;
-  int fd = tcp_connect(a.ctx.target, 1000, &err, a.opt.tcp_cc);
+  int fd = tcp_connect(a.ctx.target, 1000, &err, a.opt.tcp_cc, a.opt.tcp_buffer_bytes);
   if (fd < 0) {
     a.st.error = err;
     return -1;
   }
   a.st.tcp_cc = congestion_control_of(fd);
+  record_buffers(fd, a.st);
   a.st.connections.fetch_add(1);
   set_timeouts(fd, 200);
   return fd;
@@ -130,7 +141,7 @@ void tcp_crr_flow(const FlowArgs& a) {
   std::vector<char> req(a.opt.payload_bytes, 'q'), resp(a.opt.response_bytes);
   while (!a.ph.stopping()) {
     uint64_t t0 = mono_ns();
-    int fd = tcp_connect(a.ctx.target, 1000, &err, a.opt.tcp_cc);
+    int fd = tcp_connect(a.ctx.target, 1000, &err, a.opt.tcp_cc, a.opt.tcp_buffer_bytes);
     if (fd < 0) {
       // One refused/timed-out connect is an error of the path; the watchdog and the proof see it.
       if (!a.ph.stopping()) a.st.error = err;
@@ -140,7 +151,10 @@ void tcp_crr_flow(const FlowArgs& a) {
     // path, where an interception's per-connection lookup (rules, set, map) is paid.
     const uint64_t t_conn = mono_ns();
     if (a.ph.measuring()) a.st.connect_hist.record(t_conn - t0);
-    if (a.st.tcp_cc.empty()) a.st.tcp_cc = congestion_control_of(fd);
+    if (a.st.tcp_cc.empty()) {
+      a.st.tcp_cc = congestion_control_of(fd);
+      record_buffers(fd, a.st);
+    }
     a.st.connections.fetch_add(1, std::memory_order_relaxed);
     set_nodelay(fd);
     bool ok = workload::write_full(fd, req.data(), req.size(), a.ph, &err) &&
@@ -301,6 +315,9 @@ class SocketLoad : public workload::Load {
   nlohmann::json state() const override {
     nlohmann::json s = nlohmann::json::object();
     if (!flows_.empty() && !flows_[0]->tcp_cc.empty()) s["tcp_cc"] = flows_[0]->tcp_cc;
+    if (!flows_.empty() && flows_[0]->sndbuf >= 0)
+      s["tcp_buffers"] = {{"sndbuf", flows_[0]->sndbuf}, {"rcvbuf", flows_[0]->rcvbuf},
+                          {"autotuning", opt_.tcp_buffer_bytes == 0}};
     if (!flows_.empty() && !flows_[0]->tcp_info.is_null()) s["tcp_info"] = flows_[0]->tcp_info;
     return s;
   }

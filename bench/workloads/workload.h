@@ -44,6 +44,7 @@ struct WorkloadOptions {
   int client_cpu = -1;            // pinning (-1: none)
   int server_cpu = -1;
   std::string tcp_cc;             // congestion control of every TCP socket the workload makes
+  int tcp_buffer_bytes = 0;       // fixed SO_SNDBUF/SO_RCVBUF of every TCP socket (0: autotuning)
   nlohmann::json to_json() const;
 };
 

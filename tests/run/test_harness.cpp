@@ -171,6 +171,40 @@ TEST(Harness, InjectedCostIsCalibratedPaidByEveryPacketAndZeroIsTheBareHook) {
   EXPECT_EQ(diff_lines(before, host_snapshot()), "");
 }
 
+// --tcp-buffer-bytes fixes the buffers of every TCP socket (the generator's is read back: the kernel
+// reports twice what was set) and of the proxy's; without it the kernel autotunes.
+TEST(Harness, FixedTcpBuffersReachTheGeneratorAndTheProxy) {
+  PB_REQUIRE_ROOT();
+  std::string before = host_snapshot();
+  for (int bytes : {0, 1 << 20}) {
+    std::string out = temp_dir("tcpbuf");
+    std::vector<std::string> args = {"run", "--paths", "proxy-plain", "--workloads", "tcp_stream,tcp_rr", "--duration-s",
+                                     "0.2", "--warmup-s", "0.1", "--repetitions", "1", "--out", out};
+    if (bytes) args.insert(args.end(), {"--tcp-buffer-bytes", std::to_string(bytes)});
+    auto r = pathbench(args);
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto doc = load_json(out + "/run.json");
+    EXPECT_EQ(doc["options"]["tcp_buffer_bytes"], bytes ? nlohmann::json(bytes) : nlohmann::json("autotuning"));
+    ASSERT_EQ(doc["results"].size(), 2u);
+    for (auto& res : doc["results"]) {
+      ASSERT_EQ(res["status"], "ok") << res.dump();
+      EXPECT_EQ(res["workload_options"]["tcp_buffer_bytes"], bytes);
+      auto& b = res["metrics"]["system_state"]["tcp_buffers"];
+      ASSERT_TRUE(b.is_object()) << res["metrics"]["system_state"].dump();
+      EXPECT_EQ(b["autotuning"], bytes == 0);
+      if (bytes) {
+        EXPECT_EQ(b["sndbuf"], 2 * bytes);
+        EXPECT_EQ(b["rcvbuf"], 2 * bytes);
+      } else {
+        EXPECT_LT(b["sndbuf"].get<int>(), 2 * (1 << 20)) << "autotuning starts from tcp_wmem[1], not 1 MiB";
+      }
+      EXPECT_EQ(res["proof"]["proxy_tcp_buffer_bytes"], bytes) << res["proof"].dump();
+    }
+    std::filesystem::remove_all(out);
+  }
+  EXPECT_EQ(diff_lines(before, host_snapshot()), "");
+}
+
 TEST(Harness, TopologyScriptUpIsIdempotentAndDownRemovesAPartialUp) {
   PB_REQUIRE_ROOT();
   std::string before = host_snapshot();

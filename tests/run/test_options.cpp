@@ -123,7 +123,7 @@ TEST(Options, EveryNumericOptionRejectsNegativeJunkAndOutOfRange) {
       "--repetitions", "--duration-s",   "--warmup-s",      "--cooldown-s",      "--stall-timeout-s",
       "--payload-bytes", "--response-bytes", "--flows",     "--rate-pps",        "--services",
       "--update-samples", "--proxy-workers", "--proxy-pipe-bytes", "--seed",     "--until-ci-pct",
-      "--inject-cost-ns-per-packet", "--proxy-cpus"};
+      "--inject-cost-ns-per-packet", "--proxy-cpus", "--tcp-buffer-bytes"};
   for (const auto& opt : numeric)
     for (const std::string bad : {"-1", "abc", "1e99999", "12x", "", "99999999999999999999999"}) {
       std::vector<std::string> args = {opt, bad};
@@ -161,6 +161,14 @@ TEST(Options, TcpCongestionControlIsCheckedAndDefaultsToCubic) {
   EXPECT_EQ(parse_run_options({"--tcp-cc", "default"}).tcp_cc, "");
   EXPECT_NE(usage_error({"--tcp-cc", "warp"}).find("--tcp-cc 'warp'"), std::string::npos);
   EXPECT_NE(usage_error({"--tcp-cc", "../x"}).find("not a congestion control"), std::string::npos);
+}
+
+TEST(Options, TcpBuffersAreAutotunedUnlessFixed) {
+  EXPECT_EQ(parse_run_options({}).tcp_buffer_bytes, 0) << "default: the kernel's autotuning";
+  EXPECT_EQ(parse_run_options({"--tcp-buffer-bytes", "autotuning"}).tcp_buffer_bytes, 0);
+  EXPECT_EQ(parse_run_options({"--tcp-buffer-bytes", "4194304"}).tcp_buffer_bytes, 4194304);
+  EXPECT_NE(usage_error({"--tcp-buffer-bytes", "100"}).find("--tcp-buffer-bytes"), std::string::npos) << "below a page";
+  EXPECT_NE(usage_error({"--tcp-buffer-bytes", "4294967296"}).find("--tcp-buffer-bytes"), std::string::npos);
 }
 
 TEST(Options, AdaptiveNeedsAConsistentMinimum) {
