@@ -46,7 +46,8 @@ bench: build
 #   make kernel-bench KERNEL=linux-image-6.1.0-50-amd64-unsigned
 #   make kernel-bench KERNELS="host linux-image-6.1.0-50-amd64-unsigned"   (+ kernels.html)
 #   make kernel-bench KERNEL_IMAGE=~/linux/arch/x86/boot/bzImage KERNEL_MODULES=/tmp/mods/lib/modules/6.19.0
-# "host" is this machine's kernel, bare. Each kernel gets a results directory with its report and
+# "host" is this machine's kernel, bare. Each kernel whose run.json came back (whatever the exit
+# code: a failed result or a guest killed mid-run still brings it) gets a results directory with its report and
 # (guests) console.log; results/latest points at the last; the cross-kernel report goes to
 # results/kernels-<time>/. VM_ARGS go to `pathbench vm` (e.g. --memory-mib 3072 --accel tcg).
 KERNEL ?=
@@ -68,10 +69,11 @@ kernel-bench: build
 	        $(VM_ARGS) --out-parent results --latest-link results/latest -- $$suite || r=$$?;; \
 	    *) $(BUILD)/pathbench vm --kernel $$k $(VM_ARGS) --out-parent results --latest-link results/latest -- $$suite || r=$$?;; \
 	    esac; \
-	    if [ $$r -le 1 ] && [ -f results/latest/run.json ]; then \
+	    if [ -f results/latest/run.json ]; then \
 	        d=$$(readlink -f results/latest); dirs="$$dirs $$d"; \
 	        $(PYTHON) -m analysis report $$d && echo "report ($$k): $$d/report.html"; \
-	    else echo "kernel-bench: $$k failed (exit $$r)"; fi; \
+	        [ $$r -le 1 ] || echo "kernel-bench: $$k exited $$r (its results came back: see the report)"; \
+	    else echo "kernel-bench: $$k failed (exit $$r), no results"; fi; \
 	    [ $$r -gt $$rc ] && rc=$$r; \
 	done; \
 	if [ $$(echo $$dirs | wc -w) -gt 1 ]; then \

@@ -44,7 +44,8 @@ commands:
 `pathbench <command> --help` shows the command's options. Needs root for run/doctor/cleanup.
 Exit codes: 0 ok, 1 a result or check failed, 2 bad usage or input, 3 environment/setup,
 4 BPF load/attach; vm: 5 unknown package, 6 not a kernel, 7 kernel lacks 9p/virtio/veth/BPF,
-8 qemu/busybox-static missing, 9 too little memory, 10 guest did not boot, 11 guest hung; 130/143 interrupted by SIGINT/SIGTERM (results so far are saved).
+8 qemu/busybox-static missing, 9 too little memory, 10 guest did not boot, 11 guest hung/died,
+12 pathbench did not start in the guest; 130/143 interrupted by SIGINT/SIGTERM (results so far are saved).
 )";
 
 void start_signal_thread() {

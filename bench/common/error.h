@@ -22,6 +22,7 @@ enum ExitCode : int {
   kExitVmMemory = 9,          // too little memory for the guest
   kExitVmNoBoot = 10,         // the guest did not reach user space (console tail shown)
   kExitVmHung = 11,           // the guest hung or died during the run (killed at the timeout)
+  kExitVmNoStart = 12,        // the guest booted but pathbench did not start in it
   kExitSkipped = 77,     // test skipped (automake/ctest convention)
   kExitSigint = 130,
   kExitSigterm = 143,

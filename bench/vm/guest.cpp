@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/core.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -42,8 +44,9 @@ into --out-parent (default results), with the guest's console log as console.log
   --accel               auto (default): KVM when a bounded probe boot works, else TCG.
                         Under TCG results are functional truth, not performance truth.
 Exit codes: 5 unknown package, 6 not a kernel, 7 kernel lacks 9p/virtio/overlay/veth/BPF,
-8 qemu or busybox-static missing, 9 too little memory, 10 guest did not boot, 11 guest hung;
-otherwise the guest's `pathbench run` exit code.
+8 qemu or busybox-static missing, 9 too little memory, 10 guest did not boot, 11 guest hung or
+died during the run, 12 guest booted but pathbench did not start in it; otherwise the guest's
+`pathbench run` exit code (its results and console.log come back either way).
 )";
 
 std::string cache_root() {
@@ -212,25 +215,14 @@ void build_initramfs(const Kernel& k, const std::string& dir, const std::string&
   sh("cd \"$1\" && find . | cpio -o -H newc --quiet | gzip -1 > \"$2\"", {dir, out}, 120, "cpio");
 }
 
-enum class Outcome { kDone, kProbeOk, kFailed, kNoBoot, kHung, kExited, kInterrupted };
-
 struct Watch {
-  Outcome outcome = Outcome::kExited;
-  double userspace_s = -1, start_s = -1;  // guest uptime at the markers
+  WatchEnd end = WatchEnd::kPoweredOff;
+  ConsoleMarks marks;
   double wall_s = 0;
 };
 
-double marker_value(const std::string& log, const std::string& marker) {
-  auto p = log.find(marker);
-  if (p == std::string::npos) return -1;
-  try {
-    return std::stod(log.substr(p + marker.size()));
-  } catch (...) {
-    return 0;
-  }
-}
-
-// Runs qemu until the guest powers off, a marker says it failed, or a bound passes.
+// Runs qemu until the guest powers off, a marker says it failed, or a bound passes: the boot
+// bound until pathbench starts, the run bound after (a hung guest is killed, never waited for).
 Watch boot(const GuestSpec& spec, OwnedResources& owned, int boot_timeout_s, int timeout_s, bool probe) {
   std::vector<std::string> argv = {"setpriv", "--pdeathsig", "KILL", "--"};  // qemu dies with pathbench
   for (auto& a : qemu_argv(spec)) argv.push_back(a);
@@ -240,24 +232,29 @@ Watch boot(const GuestSpec& spec, OwnedResources& owned, int boot_timeout_s, int
   const int pid = qemu.pid();
   owned.add_pid(pid);
   Watch w;
+  double exit_seen = -1;
   for (;;) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     std::string log = read_file(spec.console_log).value_or("");
-    if (w.userspace_s < 0) w.userspace_s = marker_value(log, "pathbench-vm: user space ");
-    if (w.start_s < 0) w.start_s = marker_value(log, "pathbench-vm: pathbench start ");
+    w.marks = read_marks(log);
     bool running = qemu.running();
-    if (probe && log.find("pathbench-vm: probe ok") != std::string::npos) { w.outcome = Outcome::kProbeOk; break; }
-    if (log.find("pathbench-vm: FAILED") != std::string::npos || log.find("Kernel panic") != std::string::npos) {
-      w.outcome = Outcome::kFailed;
+    if (probe && log.find("pathbench-vm: probe ok") != std::string::npos) break;
+    if (!running) { w.end = WatchEnd::kPoweredOff; break; }
+    if (w.marks.exit_rc) {  // pathbench is done: the guest syncs and powers off; bounded
+      if (exit_seen < 0) exit_seen = elapsed();
+      if (elapsed() - exit_seen > 20) { w.end = WatchEnd::kPoweredOff; break; }
+      continue;
+    }
+    if (!w.marks.failed.empty()) {
+      // A panic prints a screenful more; give the console a moment to catch up.
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      w.marks = read_marks(read_file(spec.console_log).value_or(""));
+      w.end = WatchEnd::kFailedMarker;
       break;
     }
-    if (!running) {
-      w.outcome = log.find("pathbench-vm: pathbench exit") != std::string::npos ? Outcome::kDone : Outcome::kExited;
-      break;
-    }
-    if (g_interrupted.load()) { w.outcome = Outcome::kInterrupted; break; }
-    if (w.start_s < 0 && elapsed() > boot_timeout_s) { w.outcome = Outcome::kNoBoot; break; }
-    if (elapsed() > timeout_s) { w.outcome = Outcome::kHung; break; }
+    if (g_interrupted.load()) { w.end = WatchEnd::kInterrupted; break; }
+    if (w.marks.start_s < 0 && elapsed() > boot_timeout_s) { w.end = WatchEnd::kBootTimeout; break; }
+    if (elapsed() > timeout_s) { w.end = WatchEnd::kRunTimeout; break; }
   }
   w.wall_s = elapsed();
   qemu.stop();
@@ -364,9 +361,9 @@ int command(const std::vector<std::string>& args) {
     p.console_log = tmp + "/kvm-probe.log";
     p.append_extra += " pathbench.probe";
     Watch w = boot(p, owned, 8, 8, true);
-    probe_ok = w.outcome == Outcome::kProbeOk;
+    probe_ok = read_file(p.console_log).value_or("").find("pathbench-vm: probe ok") != std::string::npos;
     log::info("vm: KVM probe {} ({:.1f} s)", probe_ok ? "reached user space: using KVM" : "did not reach user space: using TCG", w.wall_s);
-    if (w.outcome == Outcome::kInterrupted) return g_interrupted.load() == 2 ? kExitSigint : kExitSigterm;
+    if (w.end == WatchEnd::kInterrupted) return g_interrupted.load() == 2 ? kExitSigint : kExitSigterm;
   }
   if (accel_req == "kvm" && !dev_kvm) throw EnvError("--accel kvm: /dev/kvm does not exist (use --accel tcg)");
   spec.accel = decide_accel(accel_req, dev_kvm, probe_ok);
@@ -404,28 +401,40 @@ int command(const std::vector<std::string>& args) {
   }
   sh("cp -- \"$1\" \"$2\"", {spec.console_log, console_dst}, 60, "copying the console log");
   std::string tail = tail_of(spec.console_log, 15);
-  switch (w.outcome) {
-    case Outcome::kInterrupted:
+  std::optional<int> status_rc;
+  if (auto t = read_file(tmp + "/share/exit-status")) {
+    try {
+      status_rc = std::stoi(trim(*t));
+    } catch (...) {
+    }
+  }
+  Classified c = classify(w.marks, w.end, status_rc);
+  const std::string where = "guest kernel " + k.release + " under " + accel_name(spec.accel);
+  const std::string console = "; console " + console_dst + " ends:\n" + tail;
+  switch (c.verdict) {
+    case GuestVerdict::kInterrupted:
       return g_interrupted.load() == 2 ? kExitSigint : kExitSigterm;
-    case Outcome::kFailed:
-    case Outcome::kNoBoot:
-      throw Error(kExitVmNoBoot, "guest kernel " + k.release + " did not boot to pathbench (" +
-                                     (w.outcome == Outcome::kNoBoot ? "killed after " + std::to_string(boot_timeout) + " s" : "failed") +
-                                     "); console " + console_dst + " ends:\n" + tail);
-    case Outcome::kHung:
-      throw Error(kExitVmHung, "guest hung: killed after " + std::to_string(timeout) + " s (--timeout-s); console " +
-                                   console_dst + " ends:\n" + tail);
-    case Outcome::kExited:
-      throw Error(w.start_s < 0 ? kExitVmNoBoot : kExitVmHung,
-                  "guest stopped before pathbench finished; console " + console_dst + " ends:\n" + tail);
-    default:
+    case GuestVerdict::kNoBoot:
+      throw Error(kExitVmNoBoot, where + " did not boot: it " + c.what +
+                                     (w.end == WatchEnd::kBootTimeout ? ", killed after " + std::to_string(boot_timeout) +
+                                                                            " s (--boot-timeout-s)" : "") + console);
+    case GuestVerdict::kNoStart:
+      throw Error(kExitVmNoStart, where + " booted, but " + c.what + console);
+    case GuestVerdict::kHung:
+      throw Error(kExitVmHung, where + ": " + c.what + ", killed after " + std::to_string(timeout) +
+                                   " s (--timeout-s)" + (result_dir.empty() ? "" : "; partial results in " + out_parent + "/" + result_dir) + console);
+    case GuestVerdict::kDied:
+      throw Error(kExitVmHung, where + ": " + c.what + (result_dir.empty() ? "" : "; partial results in " + out_parent + "/" + result_dir) + console);
+    case GuestVerdict::kRan:
       break;
   }
-  int rc = std::atoi(trim(read_file(tmp + "/share/exit-status").value_or("3")).c_str());
-  log::info("vm: guest {} under {}: user space at {:.1f} s, pathbench started at {:.1f} s (guest uptime), {:.1f} s in all; "
-            "results {}", k.release, accel_name(spec.accel), w.userspace_s, w.start_s, w.wall_s,
-            result_dir.empty() ? std::string("none") : out_parent + "/" + result_dir);
-  return rc;
+  auto t = [](double v) { return v < 0 ? std::string("-") : fmt::format("{:.1f} s", v); };
+  log::info("vm: {}: initramfs at {}, user space at {}, pathbench started at {} (guest uptime), {:.1f} s in all; "
+            "pathbench returned {}; results {}", where, t(w.marks.initramfs_s), t(w.marks.userspace_s), t(w.marks.start_s),
+            w.wall_s, c.rc, result_dir.empty() ? std::string("none came back") : out_parent + "/" + result_dir);
+  if (result_dir.empty() && c.rc <= 1)
+    throw Error(kExitVmHung, where + ": pathbench returned " + std::to_string(c.rc) + " but left no results directory" + console);
+  return c.rc;
 }
 
 }  // namespace pb::vm

@@ -223,4 +223,60 @@ sleep 30
 )SH";
 }
 
+static double uptime_after(const std::string& log, const std::string& marker) {
+  auto p = log.find(marker);
+  if (p == std::string::npos) return -1;
+  try {
+    return std::stod(log.substr(p + marker.size()));
+  } catch (...) {
+    return 0;  // seen, time unreadable
+  }
+}
+
+ConsoleMarks read_marks(const std::string& log) {
+  ConsoleMarks m;
+  m.initramfs_s = uptime_after(log, "pathbench-vm: initramfs ");
+  m.userspace_s = uptime_after(log, "pathbench-vm: user space ");
+  m.start_s = uptime_after(log, "pathbench-vm: pathbench start ");
+  const std::string ex = "pathbench-vm: pathbench exit ";
+  if (auto p = log.find(ex); p != std::string::npos) {
+    std::istringstream in(log.substr(p + ex.size()));
+    int rc = 0;
+    double t = 0;
+    if (in >> rc) {
+      m.exit_rc = rc;
+      m.exit_s = (in >> t) ? t : 0;
+    }
+  }
+  auto line_at = [&](size_t p) {
+    auto e = log.find('\n', p);
+    return trim(log.substr(p, e == std::string::npos ? std::string::npos : e - p));
+  };
+  if (auto p = log.find("pathbench-vm: FAILED "); p != std::string::npos) m.failed = line_at(p + 21);
+  else if (auto k = log.find("Kernel panic"); k != std::string::npos) m.failed = line_at(k);
+  return m;
+}
+
+Classified classify(const ConsoleMarks& m, WatchEnd end, std::optional<int> status_rc) {
+  if (end == WatchEnd::kInterrupted) return {GuestVerdict::kInterrupted, 0, "interrupted"};
+  std::optional<int> rc = status_rc ? status_rc : m.exit_rc;
+  if (rc) {
+    // The shell's "command not found" / "cannot execute": pathbench never ran.
+    if (*rc == 126 || *rc == 127)
+      return {GuestVerdict::kNoStart, *rc, "the guest's shell could not execute pathbench (exit " + std::to_string(*rc) + ")"};
+    return {GuestVerdict::kRan, *rc, "pathbench ran and returned " + std::to_string(*rc)};
+  }
+  const std::string failed = m.failed.empty() ? "" : " (" + m.failed + ")";
+  if (m.userspace_s < 0) {
+    if (end == WatchEnd::kBootTimeout || end == WatchEnd::kRunTimeout)
+      return {GuestVerdict::kNoBoot, 0, "did not reach user space before the boot timeout" + failed};
+    return {GuestVerdict::kNoBoot, 0, "stopped before reaching user space" + failed};
+  }
+  if (m.start_s < 0)
+    return {GuestVerdict::kNoStart, 0, "reached user space but pathbench did not start" + failed};
+  if (end == WatchEnd::kRunTimeout)
+    return {GuestVerdict::kHung, 0, "pathbench started but the run outlived the timeout" + failed};
+  return {GuestVerdict::kDied, 0, "pathbench started but the guest stopped without its exit status" + failed};
+}
+
 }  // namespace pb::vm

@@ -68,5 +68,32 @@ std::string guest_script(const std::string& pathbench_binary, const std::vector<
 std::string init_script();  // the initramfs /init
 std::string shell_quote(const std::string& s);
 
+// What the guest's console says about how far it got (the markers the two scripts print).
+struct ConsoleMarks {
+  double initramfs_s = -1, userspace_s = -1, start_s = -1, exit_s = -1;  // guest uptime; -1 = not seen
+  std::optional<int> exit_rc;  // "pathbench-vm: pathbench exit N"
+  std::string failed;          // "pathbench-vm: FAILED <what>" (initramfs) or the kernel panic line
+};
+ConsoleMarks read_marks(const std::string& console);
+
+// How the watch over qemu ended, and what that makes of the guest. Decided from the markers and
+// the exit status the guest wrote into its share (preferred over the console marker), so a guest
+// whose pathbench returned 1 is "ran, rc 1", never "did not boot".
+enum class WatchEnd { kPoweredOff, kBootTimeout, kRunTimeout, kFailedMarker, kInterrupted };
+enum class GuestVerdict {
+  kRan,          // pathbench ran and returned rc (its results come back, the report is made)
+  kNoBoot,       // never reached the guest's user space (exit 10)
+  kNoStart,      // user space, but pathbench did not start (exit 12)
+  kHung,         // pathbench started and the run outlived --timeout-s (exit 11)
+  kDied,         // pathbench started and the guest stopped without its exit status (exit 11)
+  kInterrupted,  // SIGINT/SIGTERM on the host
+};
+struct Classified {
+  GuestVerdict verdict;
+  int rc = 0;          // kRan: pathbench's exit status
+  std::string what;    // one phrase for the error line
+};
+Classified classify(const ConsoleMarks& m, WatchEnd end, std::optional<int> status_file_rc);
+
 // Exit codes of `pathbench vm` (common/error.h holds the numbers).
 }  // namespace pb::vm

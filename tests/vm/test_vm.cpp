@@ -4,6 +4,8 @@
 #include <algorithm>
 
 #include "common/strings.h"
+#include "kernel/bpf/attach.h"
+#include "kernel/host.h"
 #include "vm/vm.h"
 
 using namespace pb::vm;
@@ -167,4 +169,71 @@ TEST(VmScripts, QuotingAndPowerOff) {
   auto i = init_script();
   EXPECT_NE(i.find("exec switch_root"), std::string::npos);  // not chroot: module autoload
   EXPECT_NE(i.find("lowerdir=/mnt/lower"), std::string::npos);
+}
+
+// How far the guest got, from its console and its exit-status file.
+static const char* kBooted =
+    "[    0.0] Linux version 6.1.0\npathbench-vm: initramfs 3.10\npathbench-vm: user space 5.20\n"
+    "pathbench-vm: pathbench start 6.60\n";
+
+TEST(VmOutcome, MarkersAreRead) {
+  auto m = read_marks(std::string(kBooted) + "... results ...\npathbench-vm: pathbench exit 1 140.25\n");
+  EXPECT_DOUBLE_EQ(m.initramfs_s, 3.1);
+  EXPECT_DOUBLE_EQ(m.userspace_s, 5.2);
+  EXPECT_DOUBLE_EQ(m.start_s, 6.6);
+  ASSERT_TRUE(m.exit_rc.has_value());
+  EXPECT_EQ(*m.exit_rc, 1);
+  EXPECT_DOUBLE_EQ(m.exit_s, 140.25);
+  EXPECT_TRUE(m.failed.empty());
+  auto f = read_marks("pathbench-vm: initramfs 1.0\npathbench-vm: FAILED insmod 3.ko\n");
+  EXPECT_EQ(f.failed, "insmod 3.ko");
+  EXPECT_LT(f.userspace_s, 0);
+}
+
+TEST(VmOutcome, AFailedResultIsARunNotABootFailure) {
+  // The regression: a guest whose pathbench returned 1 was reported as "did not boot".
+  auto m = read_marks(std::string(kBooted) + "pathbench-vm: pathbench exit 1 140.0\n");
+  for (WatchEnd e : {WatchEnd::kPoweredOff, WatchEnd::kFailedMarker, WatchEnd::kRunTimeout}) {
+    Classified c = classify(m, e, 1);
+    EXPECT_EQ(c.verdict, GuestVerdict::kRan);
+    EXPECT_EQ(c.rc, 1);
+  }
+  // The exit-status file wins over the console; the console serves when the file is missing.
+  EXPECT_EQ(classify(m, WatchEnd::kPoweredOff, 3).rc, 3);
+  EXPECT_EQ(classify(m, WatchEnd::kPoweredOff, std::nullopt).rc, 1);
+  // A panic after pathbench's exit (init ended) does not undo the run.
+  auto p = read_marks(std::string(kBooted) + "pathbench-vm: pathbench exit 0 9.0\nKernel panic - not syncing: Attempted to kill init!\n");
+  EXPECT_EQ(classify(p, WatchEnd::kFailedMarker, std::nullopt).verdict, GuestVerdict::kRan);
+}
+
+TEST(VmOutcome, HowFarTheGuestGot) {
+  auto none = read_marks("SeaBIOS\n");
+  EXPECT_EQ(classify(none, WatchEnd::kBootTimeout, std::nullopt).verdict, GuestVerdict::kNoBoot);
+  auto panic = read_marks("pathbench-vm: initramfs 1.0\nKernel panic - not syncing: VFS: Unable to mount root fs\n");
+  Classified c = classify(panic, WatchEnd::kFailedMarker, std::nullopt);
+  EXPECT_EQ(c.verdict, GuestVerdict::kNoBoot);
+  EXPECT_NE(c.what.find("Unable to mount root fs"), std::string::npos) << c.what;
+  auto us = read_marks("pathbench-vm: initramfs 1.0\npathbench-vm: user space 2.0\n");
+  EXPECT_EQ(classify(us, WatchEnd::kPoweredOff, std::nullopt).verdict, GuestVerdict::kNoStart);
+  auto started = read_marks(kBooted);
+  EXPECT_EQ(classify(started, WatchEnd::kRunTimeout, std::nullopt).verdict, GuestVerdict::kHung);
+  EXPECT_EQ(classify(started, WatchEnd::kPoweredOff, std::nullopt).verdict, GuestVerdict::kDied);
+  EXPECT_EQ(classify(started, WatchEnd::kInterrupted, std::nullopt).verdict, GuestVerdict::kInterrupted);
+  // The shell could not execute the binary: it did not start.
+  EXPECT_EQ(classify(started, WatchEnd::kPoweredOff, 127).verdict, GuestVerdict::kNoStart);
+}
+
+// tc-sk-assign's kernel check (docs/gotchas.md "bpf_sk_assign and SO_REUSEPORT before 6.5").
+TEST(KernelRelease, AtLeast) {
+  EXPECT_TRUE(pb::release_at_least("6.18.44-fc-v1045", 6, 5));
+  EXPECT_TRUE(pb::release_at_least("6.5.0", 6, 5));
+  EXPECT_TRUE(pb::release_at_least("7.0-rc1", 6, 5));
+  EXPECT_FALSE(pb::release_at_least("6.1.0-57-amd64", 6, 5));
+  EXPECT_FALSE(pb::release_at_least("5.19.17", 6, 5));
+  EXPECT_FALSE(pb::release_at_least("garbage", 6, 5));
+  auto why = pb::bpf::sk_assign_reuseport_missing("6.1.0-57-amd64");
+  ASSERT_TRUE(why.has_value());
+  EXPECT_NE(why->find("6.5"), std::string::npos);
+  EXPECT_NE(why->find("6.1.0-57-amd64"), std::string::npos);
+  EXPECT_FALSE(pb::bpf::sk_assign_reuseport_missing("6.6.9").has_value());
 }
