@@ -385,12 +385,16 @@ int command(const std::vector<std::string>& args) {
   make_dirs(out_parent, "results directory");
   std::string result_dir;
   for (auto& d : list_dir(tmp + "/share/results")) result_dir = d;
-  std::string console_dst = result_dir.empty() ? out_parent + "/" + id + "-console.log"
-                                               : out_parent + "/" + result_dir + "/console.log";
+  std::string dst;  // where the results directory lands: its own name, or with the VM run's id
+                    // appended when another run (two VM runs at once) took that name the same second
   if (!result_dir.empty()) {
-    std::string dst = out_parent + "/" + result_dir;
-    if (exists(dst)) throw UsageError(dst + " already exists; earlier results are never overwritten");
-    sh("mv -- \"$1\" \"$2\"", {tmp + "/share/results/" + result_dir, dst}, 120, "moving results");
+    dst = out_parent + "/" + result_dir;
+    if (mkdir(dst.c_str(), 0755) != 0) {  // mkdir reserves the name: never overwrites, never races
+      if (errno != EEXIST) throw_errno("mkdir " + dst, errno);
+      dst += "-" + id;
+      if (mkdir(dst.c_str(), 0755) != 0) throw_errno("mkdir " + dst, errno);
+    }
+    sh("cp -a -- \"$1/.\" \"$2/\"", {tmp + "/share/results/" + result_dir, dst}, 120, "copying results");
     if (!latest.empty()) {
       unlink(latest.c_str());
       auto slash = latest.rfind('/');
@@ -399,6 +403,7 @@ int command(const std::vector<std::string>& args) {
       if (symlink(target.c_str(), latest.c_str()) != 0) log::warn("{}", errno_msg("symlink " + latest, errno));
     }
   }
+  std::string console_dst = dst.empty() ? out_parent + "/" + id + "-console.log" : dst + "/console.log";
   sh("cp -- \"$1\" \"$2\"", {spec.console_log, console_dst}, 60, "copying the console log");
   std::string tail = tail_of(spec.console_log, 15);
   std::optional<int> status_rc;
@@ -422,17 +427,17 @@ int command(const std::vector<std::string>& args) {
       throw Error(kExitVmNoStart, where + " booted, but " + c.what + console);
     case GuestVerdict::kHung:
       throw Error(kExitVmHung, where + ": " + c.what + ", killed after " + std::to_string(timeout) +
-                                   " s (--timeout-s)" + (result_dir.empty() ? "" : "; partial results in " + out_parent + "/" + result_dir) + console);
+                                   " s (--timeout-s)" + (dst.empty() ? "" : "; partial results in " + dst) + console);
     case GuestVerdict::kDied:
-      throw Error(kExitVmHung, where + ": " + c.what + (result_dir.empty() ? "" : "; partial results in " + out_parent + "/" + result_dir) + console);
+      throw Error(kExitVmHung, where + ": " + c.what + (dst.empty() ? "" : "; partial results in " + dst) + console);
     case GuestVerdict::kRan:
       break;
   }
   auto t = [](double v) { return v < 0 ? std::string("-") : fmt::format("{:.1f} s", v); };
   log::info("vm: {}: initramfs at {}, user space at {}, pathbench started at {} (guest uptime), {:.1f} s in all; "
             "pathbench returned {}; results {}", where, t(w.marks.initramfs_s), t(w.marks.userspace_s), t(w.marks.start_s),
-            w.wall_s, c.rc, result_dir.empty() ? std::string("none came back") : out_parent + "/" + result_dir);
-  if (result_dir.empty() && c.rc <= 1)
+            w.wall_s, c.rc, dst.empty() ? std::string("none came back") : dst);
+  if (dst.empty() && c.rc <= 1)
     throw Error(kExitVmHung, where + ": pathbench returned " + std::to_string(c.rc) + " but left no results directory" + console);
   return c.rc;
 }
