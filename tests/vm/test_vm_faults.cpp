@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -90,7 +91,8 @@ std::string id_of(const std::string& tmpdir) { return tmpdir.substr(tmpdir.rfind
 
 bool state_record_exists(const std::string& id) {
   struct stat st {};
-  return stat(("/run/pathbench/vm/" + id + ".json").c_str(), &st) == 0;
+  const char* e = std::getenv("PATHBENCH_STATE_DIR");
+  return stat((std::string(e ? e : "/run/pathbench") + "/vm/" + id + ".json").c_str(), &st) == 0;
 }
 
 struct VmFaults : ::testing::Test {
