@@ -414,6 +414,23 @@ int command(const std::vector<std::string>& args) {
     }
   }
   Classified c = classify(w.marks, w.end, status_rc);
+  // A guest stopped from outside (SIGINT/SIGTERM here, the timeout, a crash) could not finish its
+  // run.json: it still says "running". Say what happened, so the report does not read it as whole.
+  if (!dst.empty() && c.verdict != GuestVerdict::kRan) {
+    try {
+      auto text = read_file(dst + "/run.json");
+      if (text) {
+        auto doc = nlohmann::json::parse(*text);
+        if (doc.value("status", std::string()) == "running") {
+          doc["status"] = c.verdict == GuestVerdict::kInterrupted ? "interrupted" : "failed";
+          doc["vm_outcome"] = c.what;
+          write_json_atomic(dst + "/run.json", doc);
+        }
+      }
+    } catch (const std::exception& e) {
+      log::warn("vm: {}/run.json: {}", dst, e.what());
+    }
+  }
   const std::string where = "guest kernel " + k.release + " under " + accel_name(spec.accel);
   const std::string console = "; console " + console_dst + " ends:\n" + tail;
   switch (c.verdict) {
