@@ -16,7 +16,7 @@ PATHS ?= default
 WORKLOADS ?= default
 RUN_ARGS ?=
 
-.PHONY: all build test test-unprivileged bench bench-scale bench-power report compare clean
+.PHONY: all build test test-unprivileged bench bench-scale bench-power kernel-bench report compare clean
 
 all: build
 
@@ -40,6 +40,45 @@ bench: build
 	if [ -f results/latest/run.json ] && [ $$rc -le 1 ]; then \
 	    $(PYTHON) -m analysis report results/latest && \
 	    echo "report: $$(readlink -f results/latest)/report.html"; \
+	fi; exit $$rc
+
+# The suite on other kernels in a qemu guest (`pathbench vm`; README "Other kernels in a VM"):
+#   make kernel-bench KERNEL=linux-image-6.1.0-50-amd64-unsigned
+#   make kernel-bench KERNELS="host linux-image-6.1.0-50-amd64-unsigned"   (+ kernels.html)
+#   make kernel-bench KERNEL_IMAGE=~/linux/arch/x86/boot/bzImage KERNEL_MODULES=/tmp/mods/lib/modules/6.19.0
+# "host" is this machine's kernel, bare. Each kernel whose run.json came back (whatever the exit
+# code: a failed result or a guest killed mid-run still brings it) gets a results directory with its report and
+# (guests) console.log; results/latest points at the last; the cross-kernel report goes to
+# results/kernels-<time>/. VM_ARGS go to `pathbench vm` (e.g. --memory-mib 3072 --accel tcg).
+KERNEL ?=
+KERNELS ?= $(KERNEL)
+KERNEL_IMAGE ?=
+KERNEL_MODULES ?=
+VM_ARGS ?=
+kernel-bench: build
+	@suite="--paths $(PATHS) --workloads $(WORKLOADS) --duration-s $(DURATION) --warmup-s $(WARMUP) \
+	    --cooldown-s $(COOLDOWN) --repetitions $(REPS) $(RUN_ARGS)"; \
+	ks="$(KERNELS)"; [ -n "$(KERNEL_IMAGE)" ] && ks="$$ks image"; \
+	[ -n "$$ks" ] || { echo "make kernel-bench: set KERNEL=<package>, KERNELS=\"host <package> ...\" or KERNEL_IMAGE=<bzImage>"; exit 2; }; \
+	rc=0; dirs=""; mkdir -p results; \
+	for k in $$ks; do \
+	    r=0; rm -f results/latest; \
+	    case $$k in \
+	    host) $(BUILD)/pathbench run $$suite --out-parent results --latest-link results/latest || r=$$?;; \
+	    image) $(BUILD)/pathbench vm --kernel-image $(KERNEL_IMAGE) $(if $(KERNEL_MODULES),--modules $(KERNEL_MODULES)) \
+	        $(VM_ARGS) --out-parent results --latest-link results/latest -- $$suite || r=$$?;; \
+	    *) $(BUILD)/pathbench vm --kernel $$k $(VM_ARGS) --out-parent results --latest-link results/latest -- $$suite || r=$$?;; \
+	    esac; \
+	    if [ -f results/latest/run.json ]; then \
+	        d=$$(readlink -f results/latest); dirs="$$dirs $$d"; \
+	        $(PYTHON) -m analysis report $$d && echo "report ($$k): $$d/report.html"; \
+	        [ $$r -le 1 ] || echo "kernel-bench: $$k exited $$r (its results came back: see the report)"; \
+	    else echo "kernel-bench: $$k failed (exit $$r), no results"; fi; \
+	    [ $$r -gt $$rc ] && rc=$$r; \
+	done; \
+	if [ $$(echo $$dirs | wc -w) -gt 1 ]; then \
+	    out=results/kernels-$$(date -u +%Y%m%dT%H%M%SZ); \
+	    $(PYTHON) -m analysis kernels --out $$out $$dirs && echo "cross-kernel report: $$out/kernels.html"; \
 	fi; exit $$rc
 
 # The scale suite (about 10 minutes on 2 cores): every intercepting path at 1, 100, 1000 and

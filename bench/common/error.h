@@ -14,6 +14,15 @@ enum ExitCode : int {
   kExitUsage = 2,        // bad option or input file
   kExitEnv = 3,          // environment / setup (not root, tool missing, kernel feature absent)
   kExitBpf = 4,          // BPF load or attach
+  // pathbench vm (another kernel in a qemu guest); each bad input its own code
+  kExitVmUnknownPackage = 5,  // apt knows no such package
+  kExitVmNotKernel = 6,       // the package (or file) is not a kernel
+  kExitVmKernelConfig = 7,    // the kernel lacks 9p/virtio/overlay/veth/BPF (listed)
+  kExitVmNoQemu = 8,          // qemu-system-x86 (or busybox-static) not installed
+  kExitVmMemory = 9,          // too little memory for the guest
+  kExitVmNoBoot = 10,         // the guest did not reach user space (console tail shown)
+  kExitVmHung = 11,           // the guest hung or died during the run (killed at the timeout)
+  kExitVmNoStart = 12,        // the guest booted but pathbench did not start in it
   kExitSkipped = 77,     // test skipped (automake/ctest convention)
   kExitSigint = 130,
   kExitSigterm = 143,

@@ -6,12 +6,20 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cstdio>
+
 namespace pb {
 
 std::string kernel_release() {
   utsname u{};
   uname(&u);
   return u.release;
+}
+
+bool release_at_least(const std::string& release, int major, int minor) {
+  int ma = 0, mi = 0;
+  if (std::sscanf(release.c_str(), "%d.%d", &ma, &mi) != 2) return false;
+  return ma > major || (ma == major && mi >= minor);
 }
 
 bool is_root() { return geteuid() == 0; }

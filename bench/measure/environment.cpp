@@ -70,6 +70,9 @@ nlohmann::json kernel_features() {
   bool tcx = bpf::tcx_available();
   f["tcx"] = {{"available", tcx}};
   if (!tcx) f["tcx"]["reason"] = "no TCX link on tc ingress (Linux 6.6+): TC programs attach through clsact";
+  auto why = bpf::sk_assign_reuseport_missing(kernel_release());
+  f["sk_assign_reuseport"] = {{"available", !why}};
+  if (why) f["sk_assign_reuseport"]["reason"] = *why + " (tc-sk-assign is skipped)";
   return f;
 }
 

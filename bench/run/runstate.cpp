@@ -61,6 +61,82 @@ RunState::~RunState() { unlink(file_.c_str()); }
 
 void RunState::save() { write_json_atomic(file_, doc_); }
 
+static std::string vm_state_dir() { return state_dir() + "/vm"; }
+
+OwnedResources::OwnedResources(std::string id) : id_(std::move(id)) {
+  make_dirs(vm_state_dir(), "state directory");
+  file_ = vm_state_dir() + "/" + id_ + ".json";
+  doc_ = {{"id", id_},
+          {"pid", getpid()},
+          {"starttime", proc_starttime(getpid())},
+          {"started_utc", utc_now_iso8601()},
+          {"pids", nlohmann::json::array()},
+          {"dirs", nlohmann::json::array()}};
+  save();
+}
+OwnedResources::~OwnedResources() { unlink(file_.c_str()); }
+void OwnedResources::save() { write_json_atomic(file_, doc_); }
+void OwnedResources::add_dir(const std::string& p) {
+  doc_["dirs"].push_back(p);
+  save();
+}
+void OwnedResources::drop_dir(const std::string& p) {
+  auto& d = doc_["dirs"];
+  for (auto it = d.begin(); it != d.end();)
+    it = (*it == p) ? d.erase(it) : it + 1;
+  save();
+}
+void OwnedResources::add_pid(int pid) {
+  doc_["pids"].push_back({{"pid", pid}, {"starttime", proc_starttime(pid)}});
+  save();
+}
+void OwnedResources::drop_pid(int pid) {
+  auto& d = doc_["pids"];
+  for (auto it = d.begin(); it != d.end();)
+    it = ((*it).value("pid", 0) == pid) ? d.erase(it) : it + 1;
+  save();
+}
+
+void remove_tree(const std::string& path) {
+  if (path.empty() || path == "/") return;
+  run_cmd({"rm", "-rf", "--one-file-system", "--", path}, {}, 60);
+}
+
+std::vector<std::string> cleanup_owned_resources(std::vector<std::string>* busy) {
+  std::vector<std::string> cleaned;
+  DIR* d = opendir(vm_state_dir().c_str());
+  if (!d) return cleaned;
+  std::vector<std::string> files;
+  while (dirent* e = readdir(d)) {
+    std::string n = e->d_name;
+    if (n.size() > 5 && n.substr(n.size() - 5) == ".json") files.push_back(n);
+  }
+  closedir(d);
+  for (auto& n : files) {
+    std::string f = vm_state_dir() + "/" + n, id = n.substr(0, n.size() - 5);
+    nlohmann::json st = nlohmann::json::object();
+    try {
+      st = nlohmann::json::parse(*read_file(f));
+    } catch (...) {
+    }
+    if (owner_alive(st)) {
+      if (busy) busy->push_back(id);
+      continue;
+    }
+    for (auto& p : st.value("pids", nlohmann::json::array())) {
+      pid_t pid = p.value("pid", 0);
+      if (pid > 0 && kill(pid, 0) == 0 && proc_starttime(pid) == p.value("starttime", std::string())) {
+        kill(pid, SIGKILL);
+        for (int i = 0; i < 50 && kill(pid, 0) == 0; ++i) usleep(20000);
+      }
+    }
+    for (auto& dir : st.value("dirs", nlohmann::json::array())) remove_tree(dir.get<std::string>());
+    unlink(f.c_str());
+    cleaned.push_back(id);
+  }
+  return cleaned;
+}
+
 bool owner_alive(const nlohmann::json& st) {
   pid_t pid = st.value("pid", 0);
   if (pid <= 0 || kill(pid, 0) != 0) return false;
@@ -69,6 +145,7 @@ bool owner_alive(const nlohmann::json& st) {
 
 CleanupReport cleanup_leftovers(bool orphans) {
   CleanupReport rep;
+  for (auto& id : cleanup_owned_resources(&rep.busy)) rep.removed.push_back(id);
   std::set<std::string> ids;
   std::map<std::string, nlohmann::json> states;
   if (DIR* d = opendir(state_dir().c_str())) {

@@ -27,6 +27,31 @@ class RunState {
   nlohmann::json doc_;
 };
 
+// What a `pathbench vm` run owns besides namespaces: processes (qemu) and directories (the
+// guest's initramfs, its results share, a kernel being unpacked into the cache). Written down
+// before each is created, in <state_dir>/vm/<id>.json; `pathbench cleanup` kills the processes
+// (pid + start time, so a recycled pid is spared) and removes the directories of a dead owner.
+class OwnedResources {
+ public:
+  explicit OwnedResources(std::string id);
+  ~OwnedResources();  // removes the record (the owner cleaned up itself)
+  OwnedResources(const OwnedResources&) = delete;
+  OwnedResources& operator=(const OwnedResources&) = delete;
+  void add_dir(const std::string& path);
+  void drop_dir(const std::string& path);
+  void add_pid(int pid);
+  void drop_pid(int pid);
+  const std::string& id() const { return id_; }
+
+ private:
+  void save();
+  std::string id_, file_;
+  nlohmann::json doc_;
+};
+// Kills and removes what dead owners' records name; returns the ids cleaned.
+std::vector<std::string> cleanup_owned_resources(std::vector<std::string>* busy = nullptr);
+void remove_tree(const std::string& path);  // rm -rf, refusing "/" and ""
+
 std::string new_run_id();
 bool owner_alive(const nlohmann::json& state);
 

@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "kernel/bpf/skeleton.h"
+#include "kernel/host.h"
 #include "kernel/netns.h"
 
 namespace pb::bpf {
@@ -225,6 +226,13 @@ TcIngress::~TcIngress() {
 }  // namespace pb::bpf
 
 namespace pb::bpf {
+
+std::optional<std::string> sk_assign_reuseport_missing(const std::string& release) {
+  if (release_at_least(release, 6, 5)) return std::nullopt;
+  return "bpf_sk_assign refuses SO_REUSEPORT sockets before Linux 6.5 (-ESOCKTNOSUPPORT; upstream \"bpf, net: "
+         "Support SO_REUSEPORT sockets with bpf_sk_assign\"), and the proxy's listeners are a reuseport group; "
+         "this kernel is " + release;
+}
 
 bool tcx_available() {
   static const bool avail = [] {

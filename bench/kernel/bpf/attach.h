@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace pb::bpf {
@@ -67,6 +68,14 @@ TcAttachMode tc_attach_mode();
 
 // Does this kernel have TCX (bpf_link on tc ingress)? Probed once, in a throwaway namespace.
 bool tcx_available();
+
+// Does this kernel's bpf_sk_assign (at TC ingress) take a socket of a SO_REUSEPORT group? Before
+// Linux 6.5 it returns -ESOCKTNOSUPPORT for one (upstream "bpf, net: Support SO_REUSEPORT sockets
+// with bpf_sk_assign", Lorenz Bauer, 2023), so the SYN is not delivered to the proxy. Decided by
+// the kernel release: a functional probe needs a TC program with a socket map and a connection,
+// and the release is exact for upstream and Debian kernels (no backport of the change to 6.1).
+// nullopt: it does; otherwise why not.
+std::optional<std::string> sk_assign_reuseport_missing(const std::string& release);
 
 // A TC ingress attachment on ns/dev: a TCX link (Linux 6.6+) when the kernel has it, else the
 // classic clsact qdisc + cls_bpf filter (direct-action). The qdisc is removed on destruction

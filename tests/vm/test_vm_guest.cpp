@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+// Debian's current 6.1 generic kernel (resolved through the linux-image-amd64 metapackage: old
+// ABI names leave the archive) booted under TCG, every default path with tcp_rr once; then
+// nothing of the guest may be left (qemu, temp dirs, state records).
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <fstream>
+
+#include "common/fs.h"
+#include "common/strings.h"
+#include "kernel/process.h"
+#include "vm_test_support.h"
+
+using namespace pb;
+
+static int count_pbv_dirs() { return static_cast<int>(vmtest::pbv_dirs().size()); }
+
+TEST(VmGuest, Debian61UnderTcgRunsEveryDefaultPath) {
+  if (auto why = vmtest::cannot_boot()) GTEST_SKIP() << *why;
+  std::string pkg = vmtest::debian_61_package();
+  if (pkg.empty()) GTEST_SKIP() << "apt knows no linux-image-amd64 dependency (not Debian, or apt-get update needed)";
+  char tmpl[] = "/tmp/pbv-test-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string out = tmpl;
+  int before = count_pbv_dirs();
+  auto t0 = std::chrono::steady_clock::now();
+  CmdResult r = run_cmd({PATHBENCH_BINARY, "vm", "--kernel", pkg, "--accel", "tcg", "--boot-timeout-s", "90", "--timeout-s",
+                         "420", "--out-parent", out, "--", "--workloads", "tcp_rr", "--duration-s", "0.2", "--warmup-s",
+                         "0.1", "--cooldown-s", "0.05", "--repetitions", "1"},
+                        {}, 480);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::cout << "pathbench vm took " << secs << " s\n" << r.err.substr(r.err.size() > 3000 ? r.err.size() - 3000 : 0);
+  EXPECT_LE(r.status, 1) << r.err;
+  std::string dir;
+  if (DIR* d = opendir(out.c_str())) {
+    while (dirent* e = readdir(d))
+      if (e->d_name[0] != '.' && access((out + "/" + e->d_name + "/run.json").c_str(), F_OK) == 0) dir = out + "/" + e->d_name;
+    closedir(d);
+  }
+  ASSERT_FALSE(dir.empty()) << "no run.json came back";
+  EXPECT_EQ(access((dir + "/console.log").c_str(), F_OK), 0);
+  auto j = nlohmann::json::parse(*read_file(dir + "/run.json"));
+  auto& v = j["environment"]["virtualization"];
+  EXPECT_EQ(v["pathbench_guest"], true);
+  EXPECT_EQ(v["accelerator"], "tcg");
+  EXPECT_EQ(v["guest_kernel"].get<std::string>().rfind("6.1.", 0), 0u) << v.dump();
+  ASSERT_TRUE(j["results"].is_array());
+  EXPECT_FALSE(j["results"].empty());
+  int ok = 0;
+  bool sk_assign_seen = false;
+  for (auto& res : j["results"]) {
+    std::string what = res.value("path", std::string("?")) + " " + res.value("workload", std::string("?"));
+    std::string st = res.value("status", std::string());
+    if (res.value("path", std::string()) == "tc-sk-assign") {
+      // 6.1's bpf_sk_assign refuses the proxy's SO_REUSEPORT listener: skipped, saying so.
+      sk_assign_seen = true;
+      EXPECT_EQ(st, "skipped") << what;
+      EXPECT_NE(res.value("reason", std::string()).find("SO_REUSEPORT"), std::string::npos) << res.dump();
+    }
+    if (st == "skipped") {
+      EXPECT_TRUE(res.contains("reason") && res["reason"].is_string() && !res["reason"].get<std::string>().empty()) << what;
+      continue;
+    }
+    EXPECT_EQ(st, "ok") << what << ": " << res.value("reason", nlohmann::json()).dump();
+    if (res.contains("proof")) EXPECT_EQ(res["proof"].value("ok", false), true) << what << ": " << res["proof"].dump();
+    ++ok;
+  }
+  EXPECT_GT(ok, 0);
+  EXPECT_TRUE(sk_assign_seen) << "tc-sk-assign is a default path and must be in the results";
+  EXPECT_EQ(j["environment"]["features"]["sk_assign_reuseport"]["available"], false);
+  EXPECT_EQ(j["environment"]["features"]["tcx"]["available"], false) << "6.1 has no TCX";
+  EXPECT_EQ(count_pbv_dirs(), before) << "a pbv-v* temp dir was left";
+  EXPECT_TRUE(vmtest::qemu_pids_for("/pbv-v").empty()) << "a qemu was left";
+  run_cmd({"rm", "-rf", out});
+}
