@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "git_sha.h"
+#include "hosts/agent.h"
 #include "run/commands.h"
 #include "run/runner.h"
 
@@ -35,12 +36,13 @@ commands:
             e.g.  pathbench run --paths baseline --workloads tcp_rr,udp_rr --duration-s 2 --repetitions 3
   list      every path and workload, and whether this machine can run it (reason when not)
   doctor    check root, kernel features and tools; says what to install or enable
-  cleanup   remove what a killed run left behind (its namespaces and state)
+  cleanup   remove what a killed run left behind (its namespaces and state; --hosts FILE: on the hosts)
+  agent     (started over ssh by `run --hosts`: one host's roles, driven on stdin/stdout)
   version   print version and git sha
 
 `pathbench <command> --help` shows the command's options. Needs root for run/doctor/cleanup.
 Exit codes: 0 ok, 1 a result or check failed, 2 bad usage or input, 3 environment/setup,
-4 BPF load/attach, 130/143 interrupted by SIGINT/SIGTERM (results so far are saved).
+4 BPF load/attach, 20-28 --hosts problems (docs/hosts.md), 130/143 interrupted by SIGINT/SIGTERM (results so far are saved).
 )";
 
 void start_signal_thread() {
@@ -81,6 +83,7 @@ int main(int argc, char** argv) {
     if (cmd == "list") return cmd_list(args);
     if (cmd == "doctor") return cmd_doctor(args);
     if (cmd == "cleanup") return cmd_cleanup(args);
+    if (cmd == "agent") return cmd_agent(args);
     if (cmd == "version" || cmd == "--version") {
       std::printf("pathbench %s (git %s)\n", PATHBENCH_VERSION, PATHBENCH_GIT_SHA);
       return kExitOk;

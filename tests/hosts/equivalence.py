@@ -1,0 +1,83 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""equivalence.py NS1 NS2 HOSTS [--tolerance-factor F] [--floor-pct P]: is the --hosts run the
+same measurement as the namespace mode?
+
+* every result of HOSTS is ok, every proof and every pcap probe passed;
+* per (path, workload): the median primary metric of HOSTS against the namespace runs' pooled
+  median, |hosts / ns - 1|, within the A/A spread: F times the larger of this row's |ns1 / ns2 - 1|
+  and the median A/A spread over all rows, but at least P percent (short windows on a shared
+  2-CPU machine move by a few percent run to run whatever the mode).
+Prints the table (both modes side by side with the spreads); exit 1 when a row is outside.
+"""
+import json
+import statistics
+import sys
+
+
+def load(p):
+    with open(p) as f:
+        return json.load(f)
+
+
+def medians(doc):
+    prim = {w["name"]: w["primary_metric"] for w in doc["catalogue"]["workloads"]}
+    vals = {}
+    for r in doc["results"]:
+        if r.get("status") != "ok":
+            continue
+        v = (r.get("metrics") or {}).get(prim[r["workload"]])
+        if v is not None:
+            vals.setdefault((r["path"], r["workload"]), []).append(v)
+    return {k: statistics.median(v) for k, v in vals.items()}, vals
+
+
+def main():
+    args = sys.argv[1:]
+    factor, floor = 2.0, 10.0
+    if "--tolerance-factor" in args:
+        i = args.index("--tolerance-factor"); factor = float(args[i + 1]); del args[i:i + 2]
+    if "--floor-pct" in args:
+        i = args.index("--floor-pct"); floor = float(args[i + 1]); del args[i:i + 2]
+    ns1, ns2, hosts = (load(p) for p in args[:3])
+    bad = 0
+    for r in hosts["results"]:
+        if r.get("status") != "ok":
+            print(f"FAIL hosts result {r['path']} {r['workload']}: {r.get('status')}: {r.get('reason')}")
+            bad += 1
+        elif not (r.get("proof") or {}).get("ok", True):
+            print(f"FAIL proof {r['path']} {r['workload']}: {r['proof'].get('reason')}")
+            bad += 1
+    for p in hosts["probes"]:
+        if not p.get("ok"):
+            print(f"FAIL pcap probe {p.get('path')}: {p.get('reason')}")
+            bad += 1
+    if not hosts["probes"]:
+        print("FAIL: the hosts run has no pcap probe")
+        bad += 1
+    m1, _ = medians(ns1)
+    m2, _ = medians(ns2)
+    mh, vh = medians(hosts)
+    rows = sorted(set(m1) & set(m2))
+    aa = {k: abs(m1[k] / m2[k] - 1) * 100 for k in rows if m2[k]}
+    aa_med = statistics.median(aa.values()) if aa else 0
+    print(f"{'path':<14} {'workload':<11} {'ns run 1':>12} {'ns run 2':>12} {'A/A %':>6} {'hosts':>12} "
+          f"{'hosts/ns %':>10} {'allowed %':>9}")
+    for k in rows:
+        if k not in mh:
+            print(f"FAIL {k}: no ok result in the hosts run")
+            bad += 1
+            continue
+        ns = statistics.median([m1[k], m2[k]])
+        d = (mh[k] / ns - 1) * 100
+        allowed = max(floor, factor * max(aa.get(k, 0), aa_med))
+        verdict = "" if abs(d) <= allowed else "  <- outside"
+        bad += bool(verdict)
+        print(f"{k[0]:<14} {k[1]:<11} {m1[k]:>12.4g} {m2[k]:>12.4g} {aa.get(k, 0):>6.1f} {mh[k]:>12.4g} "
+              f"{d:>+10.1f} {allowed:>9.1f}{verdict}")
+    print(f"median A/A spread {aa_med:.1f}%; {'equivalent' if not bad else f'{bad} problem(s)'}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
