@@ -25,11 +25,11 @@ std::string good() {
      "data": [{"dev": "srv0", "address": "198.18.2.2/24"}]}]})";
 }
 
-std::string write(const std::string& text) {
+std::string write_tmp(const std::string& text) {
   char t[] = "/tmp/pb-hosts-test-XXXXXX";
   int fd = mkstemp(t);
   EXPECT_GE(fd, 0);
-  if (write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) ADD_FAILURE() << "write";
+  if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) ADD_FAILURE() << "write";
   close(fd);
   return t;
 }
@@ -42,7 +42,7 @@ std::pair<int, std::string> load(const std::string& from = "", const std::string
     EXPECT_NE(at, std::string::npos) << from;
     text.replace(at, from.size(), to);
   }
-  std::string f = write(text);
+  std::string f = write_tmp(text);
   std::pair<int, std::string> r{0, ""};
   try {
     load_hosts_file(f);
@@ -56,7 +56,7 @@ std::pair<int, std::string> load(const std::string& from = "", const std::string
 }  // namespace
 
 TEST(HostsFile, GoodFileGivesTheWiring) {
-  std::string f = write(good());
+  std::string f = write_tmp(good());
   HostsConfig h = load_hosts_file(f);
   unlink(f.c_str());
   Wiring w = h.wiring();
