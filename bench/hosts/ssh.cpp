@@ -195,7 +195,7 @@ AgentConn::~AgentConn() {
 
 std::string AgentConn::stderr_tail() const { return tail_lines(read_file(err_log_).value_or(""), 2); }
 
-std::string AgentConn::read_line(double timeout_s) {
+std::optional<std::string> AgentConn::read_line(double timeout_s) {
   const uint64_t until = mono_ns() + static_cast<uint64_t>(timeout_s * 1e9);
   for (;;) {
     auto nl = buf_.find('\n');
@@ -205,8 +205,7 @@ std::string AgentConn::read_line(double timeout_s) {
       return line;
     }
     if (out_ < 0) throw Error(kExitHostLost, where_ + ": agent connection lost");
-    if (mono_ns() > until)
-      throw Error(kExitHostLost, fmt::format("{}: no answer from the agent in {:.0f} s", where_, timeout_s));
+    if (mono_ns() > until) return std::nullopt;
     pollfd p{out_, POLLIN, 0};
     int r = poll(&p, 1, 100);
     if (r < 0 && errno == EINTR) continue;
@@ -221,8 +220,9 @@ std::string AgentConn::read_line(double timeout_s) {
       std::string why = stderr_tail();
       auto [code, what] = classify_ssh_failure(why);
       // ssh's own failure (connection) is told as such; otherwise the agent ended.
-      if (wait_for(pid_, 1) == 255 && code != kExitHostUnreachable) throw Error(code, where_ + ": " + what);
+      const int st = wait_for(pid_, 1);
       pid_ = -1;
+      if (st == 255 && code != kExitHostUnreachable) throw Error(code, where_ + ": " + what);
       throw Error(kExitHostLost, where_ + ": agent connection lost" + (why.empty() ? "" : ": " + why));
     }
     buf_.append(b, static_cast<size_t>(n));
@@ -254,18 +254,18 @@ nlohmann::json AgentConn::call(nlohmann::json req, double timeout_s, const AskFn
       interrupt_sent = true;
     }
     double left = static_cast<double>(until > mono_ns() ? until - mono_ns() : 0) / 1e9;
-    std::string line;
-    try {
-      line = read_line(std::min(left, 0.2));
-    } catch (const Error& e) {
-      if (mono_ns() < until && out_ >= 0 && std::string(e.what()).find("no answer") != std::string::npos) continue;
-      throw;
+    std::optional<std::string> line = read_line(std::min(left, 0.2));
+    if (!line) {
+      if (mono_ns() >= until)
+        throw Error(kExitHostLost, fmt::format("{}: no answer from the agent to '{}' in {:.0f} s", where_,
+                                               req.value("op", std::string("?")), timeout_s));
+      continue;
     }
     nlohmann::json j;
     try {
-      j = nlohmann::json::parse(line);
+      j = nlohmann::json::parse(*line);
     } catch (const std::exception&) {
-      log::debug("{}: not a protocol line: {}", where_, line);
+      log::debug("{}: not a protocol line: {}", where_, *line);
       continue;
     }
     if (j.contains("ask")) {

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,7 +66,7 @@ class AgentConn {
   const std::string& where() const { return where_; }
 
  private:
-  std::string read_line(double timeout_s);
+  std::optional<std::string> read_line(double timeout_s);  // nullopt: nothing within timeout_s
   std::string where_;
   pid_t pid_ = -1;
   int in_ = -1, out_ = -1;
