@@ -144,8 +144,10 @@ void SshHost::connect(int timeout_s) {
     throw Error(kExitHostUnreachable, spec_.where() + ": unreachable: ssh did not connect within " +
                                           std::to_string(timeout_s) + " s");
   }
+  const std::string text = read_file(log_).value_or("");
+  unlink(log_.c_str());
   if (st != 0) {
-    auto [code, why] = classify_ssh_failure(read_file(log_).value_or(""));
+    auto [code, why] = classify_ssh_failure(text);
     throw Error(code, spec_.where() + ": " + why);
   }
   connected_ = true;
@@ -175,25 +177,33 @@ AgentConn::AgentConn(SshHost& host, const std::vector<std::string>& agent_args) 
   remote.insert(remote.end(), agent_args.begin(), agent_args.end());
   int pin[2], pout[2];
   if (pipe2(pin, O_CLOEXEC) != 0 || pipe2(pout, O_CLOEXEC) != 0) throw_errno("pipe", errno);
-  err_log_ = host.spec().role + ".agent.log";
+  // The agent's stderr (its log, ssh's messages) goes to an unlinked temp file read back through
+  // its descriptor: nothing is left in /tmp even when the orchestrator is SIGKILLed.
   char tmpl[] = "/tmp/pathbench-agent-XXXXXX";
   int errfd = mkostemp(tmpl, O_CLOEXEC);
   if (errfd < 0) throw_errno("mkostemp", errno);
-  err_log_ = tmpl;
+  unlink(tmpl);
   pid_ = spawn(host.argv(remote), pin[0], pout[1], errfd);
   ::close(pin[0]);
   ::close(pout[1]);
-  ::close(errfd);
+  err_fd_ = errfd;
   in_ = pin[1];
   out_ = pout[0];
 }
 
 AgentConn::~AgentConn() {
   close();
-  if (!err_log_.empty()) unlink(err_log_.c_str());
+  if (err_fd_ >= 0) ::close(err_fd_);
 }
 
-std::string AgentConn::stderr_tail() const { return tail_lines(read_file(err_log_).value_or(""), 2); }
+std::string AgentConn::stderr_tail() const {
+  std::string text;
+  char b[65536];
+  off_t off = 0;
+  for (ssize_t n; (n = pread(err_fd_, b, sizeof b, off)) > 0; off += n) text.append(b, static_cast<size_t>(n));
+  if (text.size() > 8192) text = text.substr(text.size() - 8192);
+  return tail_lines(text, 2);
+}
 
 std::optional<std::string> AgentConn::read_line(double timeout_s) {
   const uint64_t until = mono_ns() + static_cast<uint64_t>(timeout_s * 1e9);

@@ -70,7 +70,8 @@ class AgentConn {
   std::string where_;
   pid_t pid_ = -1;
   int in_ = -1, out_ = -1;
-  std::string buf_, err_log_;
+  int err_fd_ = -1;
+  std::string buf_;
   uint64_t next_id_ = 1;
 };
 
