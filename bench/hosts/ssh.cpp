@@ -129,6 +129,23 @@ std::vector<std::string> SshHost::argv(const std::vector<std::string>& remote) c
 }
 
 void SshHost::connect(int timeout_s) {
+  // A connection reset before the key exchange (sshd's MaxStartups throttle, a listener being
+  // restarted) is worth one more try; every other failure is final.
+  for (int attempt = 0;; ++attempt) {
+    try {
+      connect_once(timeout_s);
+      return;
+    } catch (const Error& e) {
+      const std::string w = e.what();
+      if (attempt > 0 || e.code() != kExitHostUnreachable || w.find("kex_exchange_identification") == std::string::npos)
+        throw;
+      log::debug("{}: {}; trying once more", spec_.where(), w);
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+  }
+}
+
+void SshHost::connect_once(int timeout_s) {
   std::vector<std::string> a = base(true);
   a.insert(a.end(), {spec_.ssh, "--", "true"});
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);

@@ -38,6 +38,7 @@ class SshHost {
 
  private:
   std::vector<std::string> base(bool master) const;
+  void connect_once(int timeout_s);
   HostSpec spec_;
   std::string control_path_, log_;
   bool connected_ = false;
