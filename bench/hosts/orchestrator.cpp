@@ -175,7 +175,15 @@ class HostsRunner {
         entry["path_options"] = plan.settings.options_json();
         entry["instance"] = index;
       } else {
-        g.unavailable = find_workload(t.workload)->unsupported;
+        const WorkloadInfo& wi = *find_workload(t.workload);
+        g.unavailable = [&wi]() -> std::optional<std::string> {
+          // Live frames are injected with the DUT's and the server's XDP programs in the
+          // generator's own process: one process, one machine.
+          if (wi.transport == Transport::kFrames)
+            return std::string("injected frames need the DUT's and server's interfaces in the generator's process: "
+                               "not available with --hosts");
+          return wi.unsupported ? wi.unsupported() : std::nullopt;
+        };
         TrialContext tc{roles_, *path, rec["path_options"], static_cast<unsigned>(index),
                         cfg_.proof_capture ? &probe : nullptr, &g_interrupted, &g};
         entry = run_trial(tc, t, plan.path, order_++);
