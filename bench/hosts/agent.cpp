@@ -149,13 +149,7 @@ class Agent {
 
   int run() {
     state_file_ = state_dir() + "/agent-" + run_id_ + "-" + role_ + ".json";
-    try {
-      make_dirs(state_dir());
-      write_json_atomic(state_file_, {{"pid", getpid()}, {"starttime", self_starttime()}, {"role", role_},
-                                      {"run_id", run_id_}, {"started_utc", utc_now_iso8601()}});
-    } catch (const std::exception& e) {
-      log::debug("agent state file {}: {}", state_file_, e.what());
-    }
+    save_state();
     for (;;) {
       bool eof = false;
       auto line = in_.next(0.2, &eof);
@@ -213,6 +207,22 @@ class Agent {
   }
 
  private:
+  // The agent's record on its host: owner (pid, start time) and the path's pending undo commands,
+  // so `pathbench agent --cleanup` can finish an agent that died without tearing down.
+  void save_state() {
+    try {
+      make_dirs(state_dir());
+      write_json_atomic(state_file_, {{"pid", getpid()},
+                                      {"starttime", self_starttime()},
+                                      {"role", role_},
+                                      {"run_id", run_id_},
+                                      {"started_utc", utc_now_iso8601()},
+                                      {"undo", path_ ? path_->pending_undo_commands() : nlohmann::json::array()}});
+    } catch (const std::exception& e) {
+      log::debug("agent state file {}: {}", state_file_, e.what());
+    }
+  }
+
   const HostRoles& roles() const {
     if (!roles_) throw UsageError("protocol: 'roles' must come before " + role_ + " operations");
     return *roles_;
@@ -250,6 +260,7 @@ class Agent {
         path_->teardown();
         r = {{"configuration", path_->configuration()}, {"scale", path_->scale()}};
         path_.reset();
+        save_state();
       }
       return r;
     }
@@ -398,6 +409,7 @@ class Agent {
       path_.reset();
       throw EnvError(std::string("path setup failed: ") + e.what());
     }
+    save_state();
     return {{"routes", path_->routes()}, {"expected_server_src", path_->expected_server_src()}};
   }
 
@@ -527,8 +539,14 @@ int agent_cleanup() {
         live.push_back({st.value("pid", 0), f});
         out["stopped"].push_back(n);
       } else {
+        // Its owner died without tearing down: run the undo commands it journaled.
+        unsigned undone = 0;
+        for (auto& c : st.value("undo", nlohmann::json::array())) {
+          CmdResult r = run_cmd(c["argv"].get<std::vector<std::string>>(), c.value("stdin", std::string()), 30);
+          undone += r.status == 0;
+        }
         unlink(f.c_str());
-        out["stale"].push_back(n);
+        out["stale"].push_back({{"file", n}, {"undo_commands_run", undone}});
       }
     }
     closedir(d);

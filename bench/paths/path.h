@@ -81,6 +81,7 @@ class PathInstance {
   void teardown() { undo_.undo_all(); }
   // What the instance installed (undo log), with setup and teardown time.
   nlohmann::json configuration() const { return undo_.configuration(); }
+  nlohmann::json pending_undo_commands() const { return undo_.pending_commands(); }
   // Paths with services: {"services", "install_ns", "update": {...}, "memory_bytes"}; else null.
   nlohmann::json scale() const { return scale_; }
   void setup_done() { undo_.setup_done(); }
