@@ -288,7 +288,24 @@ interrupt_case() {
 }
 interrupt_case INT 130
 interrupt_case KILL ""
-# After a SIGKILL, `pathbench cleanup --hosts` finds nothing left to stop.
+# An agent SIGKILLed itself cannot tear down: the orchestrator ends with 28 (agent lost), the
+# path's state stays on the DUT, and `pathbench cleanup --hosts` runs the undo commands the agent
+# journaled.
+ip netns exec $MG "$PB" run --hosts "$T/hosts.json" --paths tproxy-nft --workloads tcp_rr --duration-s 2 --warmup-s 0.2 \
+  --cooldown-s 0.05 --repetitions 1 --no-proof-capture --out "$T/agentkill" > "$T/agentkill.log" 2>&1 &
+pid=$!
+for _ in $(seq 150); do grep -q "rep 1/1 tproxy-nft tcp_rr" "$T/agentkill.log" && break; sleep 0.1; done
+sleep 0.5
+for p in $(ip netns pids $DUT); do grep -q -- "--role.dut" /proc/$p/cmdline 2>/dev/null && kill -KILL $p; done
+wait $pid; rc=$?
+[ $rc = 28 ] && ok "DUT agent SIGKILLed: orchestrator exit 28: $(grep 'error:' "$T/agentkill.log" | head -1)" ||
+  fail "DUT agent SIGKILLed: orchestrator exited $rc, want 28: $(tail -3 "$T/agentkill.log")"
+settled "$T/state.ak" && fail "DUT agent SIGKILLed: nothing was left to clean (test is void)"
+out=$(timeout 60 ip netns exec $MG "$PB" cleanup --hosts "$T/hosts.json" 2>&1); rc=$?
+if [ $rc = 0 ] && settled "$T/state.ak2"; then ok "cleanup --hosts after a dead agent: every namespace clean: $(echo "$out" | grep dut | cut -c1-200)"
+else fail "cleanup --hosts after a dead agent: exit $rc, left: $(diff "$T/state.0" "$T/state.ak2" | head -6) ($out)"; fi
+
+# After the orchestrator's SIGKILL and the dead agent's cleanup, `pathbench cleanup --hosts` finds nothing left to stop.
 out=$(timeout 60 ip netns exec $MG "$PB" cleanup --hosts "$T/hosts.json" 2>&1); rc=$?
 [ $rc = 0 ] && ok "cleanup --hosts: $(echo "$out" | tr '\n' ' ' | cut -c1-200)" || fail "cleanup --hosts exited $rc: $out"
 # No ssh master of the killed orchestrator outlives ControlPersist.
