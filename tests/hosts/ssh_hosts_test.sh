@@ -296,7 +296,7 @@ ip netns exec $MG "$PB" run --hosts "$T/hosts.json" --paths tproxy-nft --workloa
 pid=$!
 for _ in $(seq 150); do grep -q "rep 1/1 tproxy-nft tcp_rr" "$T/agentkill.log" && break; sleep 0.1; done
 sleep 0.5
-for p in $(ip netns pids $DUT); do grep -q -- "--role.dut" /proc/$p/cmdline 2>/dev/null && kill -KILL $p; done
+for p in $(ip netns pids $DUT); do tr "\0" " " < /proc/$p/cmdline 2>/dev/null | grep -q -- "agent --role dut" && kill -KILL $p; done
 wait $pid; rc=$?
 [ $rc = 28 ] && ok "DUT agent SIGKILLed: orchestrator exit 28: $(grep 'error:' "$T/agentkill.log" | head -1)" ||
   fail "DUT agent SIGKILLed: orchestrator exited $rc, want 28: $(tail -3 "$T/agentkill.log")"
