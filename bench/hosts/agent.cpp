@@ -117,6 +117,14 @@ std::string self_starttime() {
   return f.size() > 19 ? f[19] : std::string();
 }
 
+// This process's network namespace ("net:[4026531840]"): a host's records are its own only when
+// they name it (hosts sharing a /run, as the test's namespaces do, never act on each other's).
+std::string own_netns() {
+  char b[64] = {};
+  ssize_t n = readlink("/proc/self/ns/net", b, sizeof b - 1);
+  return n > 0 ? std::string(b, static_cast<size_t>(n)) : std::string();
+}
+
 std::string dev_mac(const std::string& dev) {
   return trim(read_file("/sys/class/net/" + dev + "/address").value_or(""));
 }
@@ -216,6 +224,7 @@ class Agent {
                                       {"starttime", self_starttime()},
                                       {"role", role_},
                                       {"run_id", run_id_},
+                                      {"netns", own_netns()},
                                       {"started_utc", utc_now_iso8601()},
                                       {"undo", path_ ? path_->pending_undo_commands() : nlohmann::json::array()}});
     } catch (const std::exception& e) {
@@ -534,6 +543,7 @@ int agent_cleanup() {
         st = nlohmann::json::parse(text.value_or("{}"));
       } catch (const std::exception&) {
       }
+      if (st.value("netns", std::string()) != own_netns()) continue;  // another host's (shared /run)
       if (st.value("pid", 0) != getppid() && owner_alive(st) && st.value("pid", 0) != getpid()) {
         kill(st.value("pid", 0), SIGTERM);
         live.push_back({st.value("pid", 0), f});
