@@ -411,6 +411,9 @@ class Agent {
       path_ = info->make(ctx);
       path_->setup_done();
       if (s.services && s.update_samples) path_->measure_updates();
+    } catch (const PathUnsupportedHere& e) {
+      path_.reset();
+      return {{"skipped", e.what()}};
     } catch (const Error& e) {
       path_.reset();
       throw Error(e.code(), std::string("path setup failed: ") + e.what());

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "common/registry.h"
 #include "kernel/undo.h"
 #include "roles/roles.h"
@@ -49,6 +50,12 @@ struct PathSettings {
 };
 
 struct PathInfo;
+
+// Thrown by a path's constructor when it cannot run on these roles at all (a reason, not a
+// failure: hosts mode's agent records the instance as skipped). Nothing is installed by then.
+struct PathUnsupportedHere : EnvError {
+  using EnvError::EnvError;
+};
 
 struct PathContext {
   const PathInfo& info;

@@ -34,7 +34,7 @@ class XdpRedirect : public ForwardingPath {
     if (!peers_) {
       for (const std::string* dev : {&w.dut_client_dev, &w.dut_server_dev})
         if (ethtool_driver_json(dut_, *dev).value("driver", nlohmann::json("")) == "veth")
-          throw EnvError("xdp-redirect into veth " + *dev + " needs xdp_pass on its peer, which is on another host "
+          throw PathUnsupportedHere("xdp-redirect into veth " + *dev + " needs xdp_pass on its peer, which is on another host "
                          "here: not available with --hosts over veth");
       redirect_only();
       return;
