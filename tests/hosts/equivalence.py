@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """equivalence.py NS1 NS2 HOSTS [--tolerance-factor F] [--floor-pct P]: is the --hosts run the
 same measurement as the namespace mode?
+equivalence.py --proofs HOSTS: every result ok (or skipped, with its reason, printed), every proof
+and pcap probe passed.
 
 * every result of HOSTS is ok, every proof and every pcap probe passed;
 * per (path, workload): the median primary metric of HOSTS against the namespace runs' pooled
@@ -18,6 +20,31 @@ import sys
 def load(p):
     with open(p) as f:
         return json.load(f)
+
+
+def check_proofs(hosts):
+    bad = 0
+    for r in hosts["results"]:
+        if r.get("status") == "skipped" and r.get("reason"):
+            print(f"skipped {r['path']} {r['workload']}: {r['reason']}")
+        elif r.get("status") != "ok":
+            print(f"FAIL hosts result {r['path']} {r['workload']}: {r.get('status')}: {r.get('reason')}")
+            bad += 1
+        elif not (r.get("proof") or {}).get("ok", True):
+            print(f"FAIL proof {r['path']} {r['workload']}: {r['proof'].get('reason')}")
+            bad += 1
+    for p in hosts["probes"]:
+        if not p.get("ok"):
+            print(f"FAIL pcap probe {p.get('path')}: {p.get('reason')}")
+            bad += 1
+    if not hosts["probes"]:
+        print("FAIL: the hosts run has no pcap probe")
+        bad += 1
+    ok = sum(r.get("status") == "ok" for r in hosts["results"])
+    paths = sorted({r["path"] for r in hosts["results"] if r.get("status") == "ok"})
+    print(f"{ok} results ok on {len(paths)} paths ({', '.join(paths)}), {len(hosts['probes'])} pcap probes, "
+          f"{bad} problem(s)")
+    return bad
 
 
 def medians(doc):
@@ -39,22 +66,10 @@ def main():
         i = args.index("--tolerance-factor"); factor = float(args[i + 1]); del args[i:i + 2]
     if "--floor-pct" in args:
         i = args.index("--floor-pct"); floor = float(args[i + 1]); del args[i:i + 2]
+    if args and args[0] == "--proofs":
+        return 1 if check_proofs(load(args[1])) else 0
     ns1, ns2, hosts = (load(p) for p in args[:3])
-    bad = 0
-    for r in hosts["results"]:
-        if r.get("status") != "ok":
-            print(f"FAIL hosts result {r['path']} {r['workload']}: {r.get('status')}: {r.get('reason')}")
-            bad += 1
-        elif not (r.get("proof") or {}).get("ok", True):
-            print(f"FAIL proof {r['path']} {r['workload']}: {r['proof'].get('reason')}")
-            bad += 1
-    for p in hosts["probes"]:
-        if not p.get("ok"):
-            print(f"FAIL pcap probe {p.get('path')}: {p.get('reason')}")
-            bad += 1
-    if not hosts["probes"]:
-        print("FAIL: the hosts run has no pcap probe")
-        bad += 1
+    bad = check_proofs(hosts)
     m1, _ = medians(ns1)
     m2, _ = medians(ns2)
     mh, vh = medians(hosts)
