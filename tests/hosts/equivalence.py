@@ -72,25 +72,43 @@ def main():
     bad = check_proofs(hosts)
     m1, _ = medians(ns1)
     m2, _ = medians(ns2)
-    mh, vh = medians(hosts)
+    mh, _ = medians(hosts)
     rows = sorted(set(m1) & set(m2))
-    aa = {k: abs(m1[k] / m2[k] - 1) * 100 for k in rows if m2[k]}
-    aa_med = statistics.median(aa.values()) if aa else 0
-    print(f"{'path':<14} {'workload':<11} {'ns run 1':>12} {'ns run 2':>12} {'A/A %':>6} {'hosts':>12} "
-          f"{'hosts/ns %':>10} {'allowed %':>9}")
-    for k in rows:
-        if k not in mh:
-            print(f"FAIL {k}: no ok result in the hosts run")
-            bad += 1
-            continue
-        ns = statistics.median([m1[k], m2[k]])
-        d = (mh[k] / ns - 1) * 100
-        allowed = max(floor, factor * max(aa.get(k, 0), aa_med))
-        verdict = "" if abs(d) <= allowed else "  <- outside"
-        bad += bool(verdict)
-        print(f"{k[0]:<14} {k[1]:<11} {m1[k]:>12.4g} {m2[k]:>12.4g} {aa.get(k, 0):>6.1f} {mh[k]:>12.4g} "
-              f"{d:>+10.1f} {allowed:>9.1f}{verdict}")
-    print(f"median A/A spread {aa_med:.1f}%; {'equivalent' if not bad else f'{bad} problem(s)'}")
+
+    def table(title, v1, v2, vh, gated):
+        nonlocal bad
+        keys = sorted(set(v1) & set(v2))
+        aa = {k: abs(v1[k] / v2[k] - 1) * 100 for k in keys if v2[k]}
+        aa_med = statistics.median(aa.values()) if aa else 0
+        print(f"{title}\n{'path':<14} {'workload':<11} {'ns run 1':>11} {'ns run 2':>11} {'A/A %':>6} {'hosts':>11} "
+              f"{'hosts/ns %':>10} {'allowed %':>9}")
+        for k in keys:
+            if k not in vh:
+                print(f"FAIL {k}: no ok result in the hosts run")
+                bad += gated
+                continue
+            ns = statistics.median([v1[k], v2[k]])
+            d = (vh[k] / ns - 1) * 100
+            allowed = max(floor, factor * max(aa.get(k, 0), aa_med))
+            out = abs(d) > allowed
+            mark = ("  <- outside" if gated else "  (outside, not gated)") if out else ""
+            bad += bool(out and gated)
+            print(f"{k[0]:<14} {k[1]:<11} {v1[k]:>11.4g} {v2[k]:>11.4g} {aa.get(k, 0):>6.1f} {vh[k]:>11.4g} "
+                  f"{d:>+10.1f} {allowed:>9.1f}{mark}")
+        print(f"median A/A spread {aa_med:.1f}%")
+
+    # What pathbench reports as a path's cost: its ratio to baseline (the path every other is a ratio
+    # to), per run. This is gated.
+    def ratios(m):
+        return {k: m[k] / m[("baseline", k[1])] for k in m
+                if k[0] != "baseline" and m.get(("baseline", k[1]))}
+    table("ratio to baseline (gated):", ratios(m1), ratios(m2), ratios(mh), True)
+    # Absolute rates, shown: with one-cpu pinning the generator and the responder share a CPU, as
+    # threads of one process in namespace mode and as two processes in hosts mode (an address-space
+    # switch per round trip on one machine, which three real hosts do not have): a per-transaction
+    # offset common to every path, which the ratios cancel.
+    table("absolute primary metric (shown, not gated):", m1, m2, mh, False)
+    print("equivalent" if not bad else f"{bad} problem(s)")
     return 1 if bad else 0
 
 

@@ -151,7 +151,7 @@ hosts_file "$T/hosts.json"
 # What must be as it was in every namespace: links, addresses, rules, routes, qdiscs and filters,
 # nft, iptables, BPF attachments, and processes other than sshd.
 ns_state() {
-  for ns in $MG $CLI $DUT $SRV; do
+  for ns in ${NSLIST:-$MG $CLI $DUT $SRV}; do
     echo "## $ns"
     ip netns exec $ns sh -c '
       ip -o link | awk -F": " "{print \$2}" | sort
@@ -188,6 +188,7 @@ settled() {
   return 1
 }
 ns_state > "$T/state.0"
+NSLIST="$CLI $DUT $SRV" ns_state > "$T/state.0r"
 in_mg() { ip netns exec $MG "$@"; }
 
 # --- 1. bad input ----------------------------------------------------------------------------------
@@ -288,9 +289,10 @@ interrupt_case() {
   local t0=$(date +%s%N)
   kill -$sig $pid
   local clean_ms=
+  # The three hosts (role namespaces); the orchestrator's side (its ssh masters, ControlPersist) apart.
   for _ in $(seq 300); do
-    ns_state > "$T/state.after"
-    if [ "$(agents_alive)" = 0 ] && diff -q "$T/state.0" "$T/state.after" >/dev/null; then
+    NSLIST="$CLI $DUT $SRV" ns_state > "$T/state.after"
+    if [ "$(agents_alive)" = 0 ] && diff -q "$T/state.0r" "$T/state.after" >/dev/null; then
       clean_ms=$(( ($(date +%s%N) - t0) / 1000000 )); break
     fi
     sleep 0.05
@@ -298,7 +300,7 @@ interrupt_case() {
   wait $pid; local rc=$?
   [ -n "$want" ] && [ $rc != "$want" ] && fail "$sig: orchestrator exited $rc, want $want"
   if [ -n "$clean_ms" ]; then ok "$sig of the orchestrator: agents gone and every namespace clean ${clean_ms} ms after the signal"
-  else fail "$sig: still there after 15 s: $(diff "$T/state.0" "$T/state.after" | head -8)"; fi
+  else fail "$sig: still there after 15 s: $(diff "$T/state.0r" "$T/state.after" | head -8)"; fi
   echo "$sig ${clean_ms:-none}" >> "$T/cleanup-times"
 }
 interrupt_case INT 130
