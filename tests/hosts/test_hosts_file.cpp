@@ -70,8 +70,11 @@ TEST(HostsFile, GoodFileGivesTheWiring) {
 }
 
 TEST(HostsFile, RoleMissingOrDoubled) {
-  auto [c1, m1] = load(R"(    {"role": "server", "ssh": "root@198.18.200.13", "management": "mgmt0",
-     "data": [{"dev": "srv0", "address": "198.18.2.2/24"}]}]})", "]}");
+  // The server's entry removed.
+  nlohmann::json doc = nlohmann::json::parse(good());
+  doc["hosts"].erase(2);
+  std::string g = good(), missing = doc.dump();
+  auto [c1, m1] = load(g, missing);
   EXPECT_EQ(c1, kExitHostsFile);
   EXPECT_NE(m1.find("role server is missing"), std::string::npos) << m1;
   auto [c2, m2] = load(R"("role": "server")", R"("role": "client")");
