@@ -164,7 +164,11 @@ ns_state() {
       bpftool net show 2>/dev/null | grep -v "^$"
       for d in $(ls /sys/class/net); do ethtool -k $d 2>/dev/null | grep -E "^(tx-checksumming|generic-receive-offload|tcp-segmentation-offload):"; done'
     for p in $(ip netns pids $ns); do
-      case "$SSHD_PIDS" in *" $p "*) ;; *) echo "process $p: $(tr '\0' ' ' < /proc/$p/cmdline 2>/dev/null | cut -c1-80)";; esac
+      case "$SSHD_PIDS" in *" $p "*) continue;; esac
+      # sshd's per-connection process lives as long as the orchestrator's master connection
+      # (ControlPersist): with NO_SSHD_SESSIONS the agents are judged alone.
+      [ -n "${NO_SSHD_SESSIONS:-}" ] && [ "$(cat /proc/$p/comm 2>/dev/null)" = sshd ] && continue
+      echo "process $p: $(tr '\0' ' ' < /proc/$p/cmdline 2>/dev/null | cut -c1-80)"
     done
   done
 }
@@ -188,7 +192,7 @@ settled() {
   return 1
 }
 ns_state > "$T/state.0"
-NSLIST="$CLI $DUT $SRV" ns_state > "$T/state.0r"
+NO_SSHD_SESSIONS=1 NSLIST="$CLI $DUT $SRV" ns_state > "$T/state.0r"
 in_mg() { ip netns exec $MG "$@"; }
 
 # --- 1. bad input ----------------------------------------------------------------------------------
@@ -291,7 +295,7 @@ interrupt_case() {
   local clean_ms=
   # The three hosts (role namespaces); the orchestrator's side (its ssh masters, ControlPersist) apart.
   for _ in $(seq 300); do
-    NSLIST="$CLI $DUT $SRV" ns_state > "$T/state.after"
+    NO_SSHD_SESSIONS=1 NSLIST="$CLI $DUT $SRV" ns_state > "$T/state.after"
     if [ "$(agents_alive)" = 0 ] && diff -q "$T/state.0r" "$T/state.after" >/dev/null; then
       clean_ms=$(( ($(date +%s%N) - t0) / 1000000 )); break
     fi
