@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "git_sha.h"
+#include "hosts/agent.h"
 #include "run/commands.h"
 #include "run/runner.h"
 #include "vm/guest.h"
@@ -36,16 +37,19 @@ commands:
             e.g.  pathbench run --paths baseline --workloads tcp_rr,udp_rr --duration-s 2 --repetitions 3
   list      every path and workload, and whether this machine can run it (reason when not)
   doctor    check root, kernel features and tools; says what to install or enable
-  cleanup   remove what a killed run left behind (its namespaces and state, a guest's qemu and temp dirs)
+  cleanup   remove what a killed run left behind (its namespaces and state, a guest's qemu and temp dirs;
+            --hosts FILE: on the hosts)
   vm        run the suite on another kernel in a qemu guest (a Debian package or your bzImage)
             e.g.  pathbench vm --kernel linux-image-6.1.0-50-amd64-unsigned -- --paths baseline --workloads tcp_rr
+  agent     (started over ssh by `run --hosts`: one host's roles, driven on stdin/stdout)
   version   print version and git sha
 
 `pathbench <command> --help` shows the command's options. Needs root for run/doctor/cleanup.
 Exit codes: 0 ok, 1 a result or check failed, 2 bad usage or input, 3 environment/setup,
 4 BPF load/attach; vm: 5 unknown package, 6 not a kernel, 7 kernel lacks 9p/virtio/veth/BPF,
 8 qemu/busybox-static missing, 9 too little memory, 10 guest did not boot, 11 guest hung/died,
-12 pathbench did not start in the guest; 130/143 interrupted by SIGINT/SIGTERM (results so far are saved).
+12 pathbench did not start in the guest; 20-28 --hosts problems (docs/hosts.md);
+130/143 interrupted by SIGINT/SIGTERM (results so far are saved).
 )";
 
 void start_signal_thread() {
@@ -87,11 +91,12 @@ int main(int argc, char** argv) {
     if (cmd == "doctor") return cmd_doctor(args);
     if (cmd == "cleanup") return cmd_cleanup(args);
     if (cmd == "vm") return vm::command(args);
+    if (cmd == "agent") return cmd_agent(args);
     if (cmd == "version" || cmd == "--version") {
       std::printf("pathbench %s (git %s)\n", PATHBENCH_VERSION, PATHBENCH_GIT_SHA);
       return kExitOk;
     }
-    throw UsageError("unknown command '" + cmd + "' (commands: run, list, doctor, cleanup, vm, version)");
+    throw UsageError("unknown command '" + cmd + "' (commands: run, list, doctor, cleanup, vm, agent, version)");
   } catch (const Error& e) {
     log::error("{}", e.what());
     return e.code();

@@ -24,3 +24,21 @@ PKGS=(
 )
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${PKGS[@]}"
+
+# `pathbench run --hosts`: OpenSSH to the three hosts; the SSH test runs its own sshd instances
+# inside namespaces it creates. Installing openssh-server must not start an sshd in the host
+# namespace: a policy-rc.d answering 101 ("action forbidden") stops the package's service start
+# (invoke-rc.d and deb-systemd-invoke both ask it); one that exists already is left as it is.
+policy=/usr/sbin/policy-rc.d
+own_policy=
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\n# pathbench install-deps.sh: no service starts while openssh-server installs\nexit 101\n' > "$policy"
+  chmod 755 "$policy"
+  own_policy=1
+fi
+rc=0
+apt-get install -y -qq --no-install-recommends openssh-client openssh-server || rc=$?
+if [ -n "$own_policy" ]; then rm -f "$policy"; fi
+[ "$rc" = 0 ] || exit "$rc"
+# Under systemd the unit may still be enabled for the next boot; pathbench needs no host sshd,
+# but an administrator's existing one is theirs: leave the enablement as the package set it.

@@ -26,6 +26,17 @@ enum ExitCode : int {
   kExitSkipped = 77,     // test skipped (automake/ctest convention)
   kExitSigint = 130,
   kExitSigterm = 143,
+  // `pathbench run --hosts` (hosts/): one code per kind of bad input, nothing changed on any host.
+  kExitHostsFile = 20,      // hosts file unreadable, malformed, a role missing or doubled
+  kExitHostsUnsafe = 21,    // a data interface is the management interface, carries the default
+                            // route or the SSH session's own address
+  kExitHostUnreachable = 22,  // ssh could not connect (no route, refused, timed out, bad name)
+  kExitHostKey = 23,        // host key unknown or changed (strict host-key checking)
+  kExitHostAuth = 24,       // ssh authentication refused (key not accepted; never a password)
+  kExitHostInterface = 25,  // a named data interface or its address is not on that host
+  kExitHostVersion = 26,    // pathbench version or BPF objects differ from the orchestrator's
+  kExitHostPrivilege = 27,  // the agent is not root on that host
+  kExitHostLost = 28,       // an agent's connection dropped during the run
 };
 
 class Error : public std::runtime_error {

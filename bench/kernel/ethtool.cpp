@@ -36,6 +36,55 @@ nlohmann::json ethtool_features_json(const std::string& ns, const std::string& d
   return j;
 }
 
+nlohmann::json ethtool_driver_json(const std::string& ns, const std::string& dev) {
+  nlohmann::json j = {{"driver", nullptr}, {"version", nullptr}, {"firmware_version", nullptr}, {"bus_info", nullptr}};
+  auto kv = [](const std::string& text) {
+    std::map<std::string, std::string> m;
+    for (auto& line : split(text, '\n')) {
+      auto c = line.find(':');
+      if (c != std::string::npos) m[trim(line.substr(0, c))] = trim(line.substr(c + 1));
+    }
+    return m;
+  };
+  try {
+    CmdResult r = run_cmd(in_netns(ns, {"ethtool", "-i", dev}), {}, 10);
+    if (r.status == 0) {
+      auto m = kv(r.out);
+      for (auto [key, shown] : {std::pair<const char*, const char*>{"driver", "driver"}, {"version", "version"},
+                                {"firmware_version", "firmware-version"}, {"bus_info", "bus-info"}})
+        if (m.count(shown) && !m[shown].empty()) j[key] = m[shown];
+    }
+    // Channels: the "Current hardware settings" block (the second one of each name).
+    nlohmann::json q = nullptr;
+    r = run_cmd(in_netns(ns, {"ethtool", "-l", dev}), {}, 10);
+    if (r.status == 0) {
+      auto cur = r.out.find("Current hardware settings:");
+      if (cur != std::string::npos) {
+        q = nlohmann::json::object();
+        for (auto& [k, v] : kv(r.out.substr(cur)))
+          if (k == "RX") q["rx"] = v;
+          else if (k == "TX") q["tx"] = v;
+          else if (k == "Combined") q["combined"] = v;
+      }
+    }
+    if (q.is_null()) {
+      // No channel API (veth on older kernels): count the queue directories.
+      r = run_cmd(in_netns(ns, {"ls", "/sys/class/net/" + dev + "/queues"}), {}, 10);
+      if (r.status == 0) {
+        unsigned rx = 0, tx = 0;
+        for (auto& name : split(r.out, '\n')) {
+          if (name.rfind("rx-", 0) == 0) ++rx;
+          if (name.rfind("tx-", 0) == 0) ++tx;
+        }
+        q = {{"rx", rx}, {"tx", tx}, {"source", "sysfs"}};
+      }
+    }
+    j["queues"] = q;
+  } catch (const std::exception&) {
+  }
+  return j;
+}
+
 EthtoolFeature::EthtoolFeature(std::string ns, std::string dev, std::string feature, std::string want,
                                std::string shown_as)
     : ns_(std::move(ns)), dev_(std::move(dev)), feature_(std::move(feature)), shown_as_(std::move(shown_as)) {

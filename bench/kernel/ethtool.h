@@ -17,6 +17,10 @@ std::map<std::string, std::string> ethtool_features(const std::string& ns, const
 nlohmann::json ethtool_features_json(const std::string& ns, const std::string& dev,
                                      const std::vector<std::string>& names);
 
+// Driver, firmware and bus of `ethtool -i dev`, and queue counts: `ethtool -l` (channels) where the
+// driver has them, else /sys/class/net/<dev>/queues (rx-N, tx-N). Unknown values are null.
+nlohmann::json ethtool_driver_json(const std::string& ns, const std::string& dev);
+
 // `ethtool -K dev <feature> <value>` inside a namespace, restored on destruction when changed.
 // `shown_as` is how `ethtool -k` names it ("tx" is shown as "tx-checksumming").
 class EthtoolFeature {

@@ -16,7 +16,8 @@
 namespace pb {
 
 NetnsFd::NetnsFd(const std::string& name) : name_(name) {
-  std::string p = "/run/netns/" + name;
+  // "" is the namespace this thread is in (kernel/netns.h), as on a real host.
+  std::string p = name.empty() ? std::string("/proc/thread-self/ns/net") : "/run/netns/" + name;
   fd_ = open(p.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) throw_errno("open " + p, errno);
 }

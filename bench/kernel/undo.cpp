@@ -66,6 +66,14 @@ void UndoLog::note(const std::string& what, std::vector<Installed> installed, ui
   push({what, std::move(installed), calls, false, {}, {}, std::move(undo)});
 }
 
+nlohmann::json UndoLog::pending_commands() const {
+  nlohmann::json out = nlohmann::json::array();
+  for (size_t i = steps_.size() - undone_; i-- > 0;)
+    if (!steps_[i].undo_argv.empty())
+      out.push_back({{"argv", in_netns(ns_, steps_[i].undo_argv)}, {"stdin", steps_[i].undo_stdin}});
+  return out;
+}
+
 void UndoLog::setup_done() { setup_ns_ = mono_ns() - t0_; }
 
 void UndoLog::undo_all() noexcept {

@@ -85,6 +85,10 @@ class UndoLog {
   void setup_done();        // ends the setup clock (the runner calls it after the path is built)
   void undo_all() noexcept; // idempotent; logs failures, never throws; ends the teardown clock
   const std::string& netns() const { return ns_; }
+  // The external undo commands not yet run, in the order teardown runs them:
+  // [{"argv": [...], "stdin": "..."}]. A journal that outlives the process (hosts mode's agent
+  // writes it for `pathbench cleanup --hosts`); objects (BPF links, threads) die with the process.
+  nlohmann::json pending_commands() const;
   // {"counts": {...}, "commands": n, "calls": n, "setup_ns", "teardown_ns"|null, "steps": [...]}
   nlohmann::json configuration() const;
 

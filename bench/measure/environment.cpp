@@ -136,15 +136,21 @@ nlohmann::json collect_environment(const Roles* roles) {
     nlohmann::json nss;
     for (auto [key, role] : {std::pair<const char*, const Role*>{"cli", &roles->client()},
                              {"dut", &roles->dut()}, {"srv", &roles->server()}}) {
+      if (!role->local) continue;  // hosts mode: that host's agent reports it
       nlohmann::json j;
       run_in_netns(role->netns, [&] { j = read_sysctls(ns_keys); });
       nss[key] = j;
     }
     e["netns_sysctls"] = nss;
-    e["offloads"] = {{w.client_dev, offloads(roles->client().netns, w.client_dev)},
-                     {w.dut_client_dev, offloads(roles->dut().netns, w.dut_client_dev)},
-                     {w.dut_server_dev, offloads(roles->dut().netns, w.dut_server_dev)},
-                     {w.server_dev, offloads(roles->server().netns, w.server_dev)}};
+    e["offloads"] = nlohmann::json::object();
+    e["interfaces"] = nlohmann::json::object();
+    for (auto [role, dev] : {std::pair<const Role*, const std::string*>{&roles->client(), &w.client_dev},
+                             {&roles->dut(), &w.dut_client_dev}, {&roles->dut(), &w.dut_server_dev},
+                             {&roles->server(), &w.server_dev}}) {
+      if (!role->local) continue;
+      e["offloads"][*dev] = offloads(role->netns, *dev);
+      e["interfaces"][*dev] = ethtool_driver_json(role->netns, *dev);
+    }
     e["topology"] = roles->describe();
   }
   return e;

@@ -87,9 +87,10 @@ SysSnapshot SysSnapshot::take(const Roles* roles) {
   read_softirqs(s.net_rx, s.net_tx);
   if (roles) {
     const Wiring& w = roles->wiring();
-    run_in_netns(roles->client().netns, [&] { read_netdev({w.client_dev}, s.ifs); });
-    run_in_netns(roles->dut().netns, [&] { read_netdev({w.dut_client_dev, w.dut_server_dev}, s.ifs); });
-    run_in_netns(roles->server().netns, [&] { read_netdev({w.server_dev}, s.ifs); });
+    if (roles->client().local) run_in_netns(roles->client().netns, [&] { read_netdev({w.client_dev}, s.ifs); });
+    if (roles->dut().local)
+      run_in_netns(roles->dut().netns, [&] { read_netdev({w.dut_client_dev, w.dut_server_dev}, s.ifs); });
+    if (roles->server().local) run_in_netns(roles->server().netns, [&] { read_netdev({w.server_dev}, s.ifs); });
   }
   return s;
 }

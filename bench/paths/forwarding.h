@@ -60,6 +60,7 @@ class ForwardingPath : public PathInstance {
   bpf::StatsSampler stats_;
   std::vector<Hook> hooks_;
   std::string attach_mode_;
+  std::map<std::string, std::string> xdp_modes_;  // dev -> native | generic (attach_xdp)
   nlohmann::json extra_ = nlohmann::json::object();
   std::map<std::string, uint64_t> snmp0_;
 };

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "common/registry.h"
 #include "kernel/undo.h"
 #include "roles/roles.h"
@@ -51,6 +52,12 @@ struct PathSettings {
 
 struct PathInfo;
 
+// Thrown by a path's constructor when it cannot run on these roles at all (a reason, not a
+// failure: hosts mode's agent records the instance as skipped). Nothing is installed by then.
+struct PathUnsupportedHere : EnvError {
+  using EnvError::EnvError;
+};
+
 struct PathContext {
   const PathInfo& info;
   const Roles& roles;
@@ -82,6 +89,7 @@ class PathInstance {
   void teardown() { undo_.undo_all(); }
   // What the instance installed (undo log), with setup and teardown time.
   nlohmann::json configuration() const { return undo_.configuration(); }
+  nlohmann::json pending_undo_commands() const { return undo_.pending_commands(); }
   // Paths with services: {"services", "install_ns", "update": {...}, "memory_bytes"}; else null.
   nlohmann::json scale() const { return scale_; }
   void setup_done() { undo_.setup_done(); }

@@ -27,6 +27,18 @@ class XdpRedirect : public ForwardingPath {
  public:
   explicit XdpRedirect(const PathContext& c) : ForwardingPath(c) {
     const Wiring& w = wiring_;
+    // Hosts mode: the client and server are other hosts. A veth delivers redirected frames only
+    // when its peer runs XDP (the xdp_pass below), which is another host's interface then; a NIC
+    // driver's ndo_xdp_xmit needs nothing from the far end.
+    peers_ = c.roles.client().local && c.roles.server().local;
+    if (!peers_) {
+      for (const std::string* dev : {&w.dut_client_dev, &w.dut_server_dev})
+        if (ethtool_driver_json(dut_, *dev).value("driver", nlohmann::json("")) == "veth")
+          throw PathUnsupportedHere("xdp-redirect into veth " + *dev + " needs xdp_pass on its peer, which is on another host "
+                         "here: not available with --hosts over veth");
+      redirect_only();
+      return;
+    }
     nlohmann::json csum_cli = change_offload(undo_, cli_, w.client_dev, "tx", "off", "tx-checksumming");
     nlohmann::json csum_srv = change_offload(undo_, srv_, w.server_dev, "tx", "off", "tx-checksumming");
     xdp_pass* pass_cli = bpf::load_into<xdp_pass>(undo_, "xdp_pass (" + w.client_dev + ")");
@@ -63,6 +75,31 @@ class XdpRedirect : public ForwardingPath {
     log::debug("xdp-redirect: xdp_fwd on {}/{} (native), xdp_pass on {}/{}", w.dut_client_dev, w.dut_server_dev,
                w.client_dev, w.server_dev);
   }
+
+ private:
+  // The DUT's two programs alone (hosts mode, NIC drivers).
+  void redirect_only() {
+    const Wiring& w = wiring_;
+    xdp_fwd* p0 = load_forwarder<xdp_fwd>("xdp_fwd (" + w.dut_client_dev + ")");
+    xdp_fwd* p1 = load_forwarder<xdp_fwd>("xdp_fwd (" + w.dut_server_dev + ")");
+    run_in_netns(dut_, [&] {
+      for (auto* s : {p0, p1})
+        for (unsigned idx : {if0_, if1_}) {
+          __u32 k = idx, v = idx;
+          if (bpf_map_update_elem(bpf_map__fd(s->maps.tx_ports), &k, &v, 0))
+            throw BpfError(errno_msg(fmt::format("devmap tx_ports: add ifindex {}", idx), errno));
+        }
+    });
+    undo_.note("devmap entries (both DUT interfaces, both programs)", {{Item::kBpfMapEntry, 4}}, 4);
+    int fd0 = bpf_program__fd(p0->progs.xdp_fwd), fd1 = bpf_program__fd(p1->progs.xdp_fwd);
+    attach_xdp(dut_, w.dut_client_dev, fd0);
+    attach_xdp(dut_, w.dut_server_dev, fd1);
+    attach_mode_ = "xdp-drv-link";
+    hooks_.push_back({"xdp_fwd", w.dut_client_dev + "/xdp", fd0, bpf_map__fd(p0->maps.counters), true, false, {}, {}});
+    hooks_.push_back({"xdp_fwd", w.dut_server_dev + "/xdp", fd1, bpf_map__fd(p1->maps.counters), false, true, {}, {}});
+    extra_["peers"] = "not touched (client and server are other hosts)";
+  }
+  bool peers_ = true;
 };
 
 PB_REGISTER_PATH([] {

@@ -174,6 +174,25 @@ uint64_t CaptureSummary::count_flow(const std::string& src, const std::string& d
   return n;
 }
 
+CaptureSummary CaptureSummary::from_json(const nlohmann::json& j) {
+  CaptureSummary s;
+  s.ns = j.value("netns", "");
+  s.dev = j.value("dev", "");
+  s.filter = j.value("filter", "");
+  s.packets = j.value("packets", uint64_t{0});
+  s.pcap_received = j.value("pcap_received", uint64_t{0});
+  s.pcap_dropped = j.value("pcap_dropped", uint64_t{0});
+  s.syn = j.value("tcp_syn", uint64_t{0});
+  if (j.contains("flows")) s.flows = j["flows"].get<std::map<std::string, uint64_t>>();
+  if (j.contains("ttl"))
+    for (auto& [t, c] : j["ttl"].items()) s.ttls[std::stoi(t)] = c.get<uint64_t>();
+  if (j.contains("first_packets"))
+    for (auto& p : j["first_packets"])
+      s.first.push_back({p.value("src", ""), p.value("dst", ""), p.value("proto", uint8_t{0}), p.value("sport", uint16_t{0}),
+                         p.value("dport", uint16_t{0}), p.value("ttl", uint8_t{0}), p.value("ip_len", uint32_t{0}), 0});
+  return s;
+}
+
 nlohmann::json CaptureSummary::to_json() const {
   nlohmann::json first_j = nlohmann::json::array();
   for (auto& p : first)

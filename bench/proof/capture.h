@@ -34,6 +34,7 @@ struct CaptureSummary {
   uint64_t syn = 0;               // TCP SYN without ACK
   std::vector<PacketInfo> first;  // first few packets, for the record
   nlohmann::json to_json() const;
+  static CaptureSummary from_json(const nlohmann::json& j);  // what to_json wrote (hosts mode)
   uint64_t count_flow(const std::string& src, const std::string& dst) const;
 };
 

@@ -8,11 +8,44 @@
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <string>
+
+#include "kernel/sockets.h"
+#include "proof/capture.h"
 
 namespace pb {
 
 class Roles;
 class PathInstance;
+struct Wiring;
+
+// The probe in its three parts, so each runs where its role is (hosts mode: the server's part on
+// the server host, the client's on the client host, the verdict at the orchestrator):
+// the server's echo responders and capture, from construction to stop() ...
+class ProbeServer {
+ public:
+  ProbeServer(const Roles& roles, uint16_t udp_port, uint16_t tcp_port);
+  ~ProbeServer();
+  ProbeServer(const ProbeServer&) = delete;
+  ProbeServer& operator=(const ProbeServer&) = delete;
+  CaptureSummary stop();  // the server-side capture; idempotent
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
+// ... the client's exchange (20 UDP request/replies, 5 TCP connections) under its own capture ...
+struct ProbeClientResult {
+  int udp_ok = 0, tcp_ok = 0;
+  std::string error;
+  CaptureSummary capture;
+};
+ProbeClientResult probe_client(const Roles& roles, const Endpoint& udp_target, const Endpoint& tcp_target);
+// ... and the verdict over both.
+nlohmann::json probe_verdict(const Wiring& w, const CaptureSummary& server, const ProbeClientResult& client,
+                             const std::string& expected_server_src, bool routes);
+
+// All three in this process (namespace mode).
 
 nlohmann::json pcap_probe(const Roles& roles, const PathInstance& path, uint16_t udp_port, uint16_t tcp_port);
 

@@ -19,6 +19,9 @@ struct Role {
   std::string name;   // "client" | "dut" | "server"
   std::string netns;  // network namespace the role's sockets, programs and rules live in; "" = ours
   std::string where;  // for messages: "pb-3f9a1c-dut", "lab-dut-01"
+  // false: the role runs on another host (hosts mode, seen from one host's agent): nothing of it
+  // (namespace, interfaces, counters) is reachable from this process.
+  bool local = true;
 };
 
 // Addresses and interface names of the data path (IPv4).

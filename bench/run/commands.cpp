@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "hosts/orchestrator.h"
 #include "kernel/host.h"
 #include "kernel/process.h"
 #include "measure/environment.h"
@@ -44,9 +45,14 @@ int cmd_run(const std::vector<std::string>& args) {
     return kExitOk;
   }
   log::set_verbose(cfg.verbose);
-  if (!is_root())
+  // --hosts: the file is checked before anything is made, here or on a host; the orchestrator
+  // itself needs no root (the agents do, on their hosts).
+  std::optional<HostsConfig> hosts;
+  if (!cfg.hosts_file.empty()) hosts = load_hosts_file(cfg.hosts_file);
+  if (!hosts && !is_root())
     throw EnvError("pathbench run needs root (network namespaces, BPF, nft): run it as root or with sudo");
-  if (!find_program("ip")) throw EnvError("'ip' not found: apt-get install iproute2");
+  if (!hosts && !find_program("ip")) throw EnvError("'ip' not found: apt-get install iproute2");
+  if (hosts && !find_program("ssh")) throw EnvError("'ssh' not found: apt-get install openssh-client");
   prepare_output_dir(cfg);
   if (!cfg.latest_link.empty()) {
     unlink(cfg.latest_link.c_str());
@@ -58,6 +64,7 @@ int cmd_run(const std::vector<std::string>& args) {
     if (symlink(target.c_str(), cfg.latest_link.c_str()) != 0)
       log::warn("{}", errno_msg("symlink " + cfg.latest_link, errno));
   }
+  if (hosts) return run_hosts_benchmark(cfg, *hosts);
   return run_benchmark(cfg);
 }
 
@@ -140,15 +147,19 @@ int cmd_doctor(const std::vector<std::string>& args) {
 
 int cmd_cleanup(const std::vector<std::string>& args) {
   if (wants_help(args)) {
-    std::cout << "usage: pathbench cleanup [--orphans]\n\nRemoves what killed runs left: namespaces pb-<id>-{cli,dut,srv} "
+    std::cout << "usage: pathbench cleanup [--orphans] [--hosts FILE]\n\nRemoves what killed runs left: namespaces pb-<id>-{cli,dut,srv} "
                  "(and everything in them: links, programs, nft tables, processes) and their state files under "
               << state_dir() << ". Runs whose process is alive are left alone.\n"
                  "--orphans also removes pb-<id>-* namespaces that have no owner record (made by hand with "
-                 "netns/topology.sh).\n";
+                 "netns/topology.sh).\n"
+                 "--hosts FILE: on each host of the hosts file, over ssh, ends the agents of earlier runs still "
+                 "alive there (each removes what it installed) and removes their state files.\n";
     return kExitOk;
   }
   bool orphans = false;
-  for (auto& a : args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--hosts" && i + 1 < args.size()) return cleanup_hosts(load_hosts_file(args[i + 1]));
     if (a == "--orphans") orphans = true;
     else throw UsageError("cleanup: unknown option '" + a + "' (see `pathbench cleanup --help`)");
   }

@@ -32,6 +32,7 @@ nlohmann::json RunConfig::to_json() const {
                       {"run_id", run_id},
                       {"proof_capture", proof_capture},
                       {"peers", peers},
+                      {"hosts_file", hosts_file.empty() ? nlohmann::json(nullptr) : nlohmann::json(hosts_file)},
                       {"fresh_topology_per_path", true},
                       {"verbose", verbose},
                       // Where pathbench found its pieces and left its state: PATHBENCH_TOPOLOGY_SCRIPT,

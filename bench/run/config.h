@@ -53,6 +53,7 @@ struct RunConfig {
   std::string run_id;                      // also in namespace names
   bool proof_capture = true;               // libpcap proof probe per path instance
   bool peers = false;                      // also measure with iperf3 / sockperf / wrk (reference rows)
+  std::string hosts_file;                  // --hosts: roles on three hosts over ssh (hosts/)
   bool verbose = false;
   nlohmann::json to_json() const;
 };

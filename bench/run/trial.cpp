@@ -46,7 +46,7 @@ Generator generator_for(const Trial& t, const WorkloadInfo& w) {
 
 nlohmann::json run_trial(const TrialContext& ctx, const Trial& t, const std::string& path_name, unsigned order) {
   const WorkloadInfo& w = *find_workload(t.workload);
-  const Generator g = generator_for(t, w);
+  const Generator g = ctx.generator ? *ctx.generator : generator_for(t, w);
   nlohmann::json entry = result_entry(path_name, w.name, t.repetition, order, "ok", "");
   if (!g.tool.empty()) entry["reference"] = {{"tool", g.tool}};
   entry["path_options"] = ctx.path_options;
@@ -62,7 +62,7 @@ nlohmann::json run_trial(const TrialContext& ctx, const Trial& t, const std::str
     return entry;
   }
   entry["workload_options"] = t.options.to_json();
-  WorkloadContext wctx{ctx.roles, {}, {ctx.roles.wiring().server_ip, t.options.port}, ctx.interrupted};
+  WorkloadContext wctx{ctx.roles, {}, {ctx.roles.wiring().server_ip, t.options.port}, ctx.interrupted, {}};
   PeerRun pr;
   nlohmann::json proof;
   try {

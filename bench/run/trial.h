@@ -38,6 +38,9 @@ struct TrialContext {
   unsigned instance_index;
   const nlohmann::json* probe;           // the instance's pcap verdict, or null without capture
   const std::atomic<int>* interrupted;
+  // Hosts mode: the generator on the client host's agent (hosts/orchestrator.cpp); null: the
+  // trial's own (generator_for).
+  const Generator* generator = nullptr;
 };
 
 // Runs one trial through a built path instance; returns its row (status ok | skipped | failed).

@@ -19,7 +19,8 @@ std::string Load::stall_reason(double seconds) const {
 
 static uint64_t retransmits(const Roles& roles) {
   uint64_t n = 0;
-  for (const Role* r : {&roles.client(), &roles.server()}) n += read_snmp(r->netns)["Tcp.RetransSegs"];
+  for (const Role* r : {&roles.client(), &roles.server()})
+    if (r->local) n += read_snmp(r->netns)["Tcp.RetransSegs"];
   return n;
 }
 

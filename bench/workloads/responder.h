@@ -18,19 +18,33 @@
 
 namespace pb::workload {
 
-class Responder {
+// The server side as a load sees it: a Responder in the server role (the same process), or in
+// hosts mode a Responder on the server host's agent (hosts/agent.h), whose counters are fetched
+// by sync() at the measured window's edges and at stop; between them they are the last fetched.
+class ServerSide {
+ public:
+  virtual ~ServerSide() = default;
+  virtual void sync() {}
+  virtual uint64_t bytes_received() const = 0;
+  virtual uint64_t packets_received() const = 0;
+  virtual std::string error() const = 0;
+  virtual void stall() = 0;
+  virtual void stop() = 0;  // final counters are readable after it
+};
+
+class Responder : public ServerSide {
  public:
   Responder(const std::string& ns, const WorkloadInfo& info, const WorkloadOptions& opt, const Endpoint& bind,
             Phases& ph);
-  ~Responder();
+  ~Responder() override;
   Responder(const Responder&) = delete;
   Responder& operator=(const Responder&) = delete;
-  void stop();
-  void stall() { stalled_ = true; }  // stop serving (fault injection)
-  uint64_t bytes_received() const { return bytes_.load(std::memory_order_relaxed); }
-  uint64_t packets_received() const { return packets_.load(std::memory_order_relaxed); }
+  void stop() override;
+  void stall() override { stalled_ = true; }  // stop serving (fault injection)
+  uint64_t bytes_received() const override { return bytes_.load(std::memory_order_relaxed); }
+  uint64_t packets_received() const override { return packets_.load(std::memory_order_relaxed); }
   uint64_t accepted() const { return accepted_.load(std::memory_order_relaxed); }
-  std::string error() const;
+  std::string error() const override;
 
  private:
   void loop_tcp();

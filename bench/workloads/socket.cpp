@@ -273,7 +273,8 @@ class SocketLoad : public workload::Load {
 
   void start(Phases& ph) override {
     ph_ = &ph;
-    resp_ = std::make_unique<workload::Responder>(ctx_.roles.server().netns, info_, opt_, ctx_.server_bind, ph);
+    if (ctx_.server_side) resp_ = ctx_.server_side(info_, opt_, ctx_.server_bind, ph);
+    else resp_ = std::make_unique<workload::Responder>(ctx_.roles.server().netns, info_, opt_, ctx_.server_bind, ph);
     for (unsigned i = 0; i < flows_.size(); ++i)
       threads_.emplace_back([this, i] {
         FlowStats& st = *flows_[i];
@@ -328,8 +329,9 @@ class SocketLoad : public workload::Load {
   struct Snap {
     uint64_t tx = 0, bytes = 0, packets = 0, lost = 0, srv_bytes = 0, srv_packets = 0;
   };
-  void snap(Snap& s) const {
+  void snap(Snap& s) {
     s = Snap{};
+    resp_->sync();
     for (auto& f : flows_) {
       s.tx += f->transactions.load();
       s.bytes += f->bytes.load();
@@ -344,7 +346,7 @@ class SocketLoad : public workload::Load {
   const WorkloadOptions& opt_;
   FlowFn fn_;
   Phases* ph_ = nullptr;
-  std::unique_ptr<workload::Responder> resp_;
+  std::unique_ptr<workload::ServerSide> resp_;
   std::vector<std::unique_ptr<FlowStats>> flows_;
   std::vector<std::thread> threads_;
   bool stopped_ = false;

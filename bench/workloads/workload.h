@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -22,6 +23,11 @@
 namespace pb {
 
 class Roles;
+struct WorkloadInfo;
+namespace workload {
+class ServerSide;
+struct Phases;
+}  // namespace workload
 
 enum class Protocol { kTcp, kUdp };
 enum class Transport { kSocket, kFrames };  // frames: raw frames injected below the socket layer
@@ -71,6 +77,11 @@ struct WorkloadContext {
   Endpoint target;                 // where the client sends (the path may redirect)
   Endpoint server_bind;            // where the responder listens (in the server role)
   const std::atomic<int>* interrupted = nullptr;  // non-zero: stop now (signal number)
+  // Where the server side runs; unset: a Responder in the server role, in this process. Hosts
+  // mode sets it on the client host's agent to the server host's responder.
+  std::function<std::unique_ptr<workload::ServerSide>(const WorkloadInfo&, const WorkloadOptions&, const Endpoint&,
+                                                      workload::Phases&)>
+      server_side;
 };
 
 struct WorkloadInfo {

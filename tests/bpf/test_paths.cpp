@@ -116,7 +116,7 @@ TEST_P(ForwardingPath, ForwardsUdpAndLeavesNothing) {
     ASSERT_NE(wi, nullptr);
     if (!wi->unsupported()) {
       auto x = short_xdp_pps(9001);
-      WorkloadContext wc{topo, {Addr::kServer, x.port}, {Addr::kServer, x.port}, nullptr};
+      WorkloadContext wc{topo, {Addr::kServer, x.port}, {Addr::kServer, x.port}, nullptr, {}};
       inst->begin(x);
       WorkloadResult res = wi->run(wc, x);
       auto pr = inst->end(x, res.totals);
@@ -188,7 +188,7 @@ TEST(XdpPps, KernelForwardingAndCleanup) {
   if (auto why = wi->unsupported()) GTEST_SKIP() << *why;
   Topology topo(test::topo_id("bq"));
   auto x = short_xdp_pps(9003);
-  WorkloadContext wc{topo, {Addr::kServer, x.port}, {Addr::kServer, x.port}, nullptr};
+  WorkloadContext wc{topo, {Addr::kServer, x.port}, {Addr::kServer, x.port}, nullptr, {}};
   WorkloadResult res = wi->run(wc, x);
   EXPECT_TRUE(res.ok) << res.reason;
   EXPECT_GT(res.metrics.value("packets_per_s", 0.0), 0.0);
