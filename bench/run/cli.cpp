@@ -168,9 +168,10 @@ po::options_description run_options_description() {
        "TCP congestion control of every TCP socket pathbench makes (set per socket), or 'default' for the "
        "namespaces' default (inherited from the host: often bbr, which paces and makes tcp_stream depend on its "
        "own rate estimate; docs/noise.md)")
-      ("tcp-buffer-bytes", po::value<std::string>()->default_value("autotuning"),
+      ("tcp-buffer-bytes", po::value<std::string>()->default_value("1048576"),
        "fixed send and receive buffer of every TCP socket pathbench makes (generator, responder, proxy), which "
-       "turns the kernel's buffer autotuning off, or 'autotuning' (docs/noise.md)")
+       "turns the kernel's buffer autotuning off, or 'autotuning' (the kernel's, from the host's tcp_rmem/tcp_wmem: "
+       "through the proxy tcp_stream then lands in one of two receive-window states per instance; docs/noise.md)")
       ("order", po::value<std::string>()->default_value("interleaved"),
        "order of the paths within each repetition: interleaved (catalogue order every time) | shuffled (a new "
        "random order each repetition, from --seed)")

@@ -172,7 +172,7 @@ TEST(Harness, InjectedCostIsCalibratedPaidByEveryPacketAndZeroIsTheBareHook) {
 }
 
 // --tcp-buffer-bytes fixes the buffers of every TCP socket (the generator's is read back: the kernel
-// reports twice what was set) and of the proxy's; without it the kernel autotunes.
+// reports twice what was set) and of the proxy's; with "autotuning" the kernel sizes them.
 TEST(Harness, FixedTcpBuffersReachTheGeneratorAndTheProxy) {
   PB_REQUIRE_ROOT();
   std::string before = host_snapshot();
@@ -180,7 +180,7 @@ TEST(Harness, FixedTcpBuffersReachTheGeneratorAndTheProxy) {
     std::string out = temp_dir("tcpbuf");
     std::vector<std::string> args = {"run", "--paths", "proxy-plain", "--workloads", "tcp_stream,tcp_rr", "--duration-s",
                                      "0.2", "--warmup-s", "0.1", "--repetitions", "1", "--out", out};
-    if (bytes) args.insert(args.end(), {"--tcp-buffer-bytes", std::to_string(bytes)});
+    args.insert(args.end(), {"--tcp-buffer-bytes", bytes ? std::to_string(bytes) : "autotuning"});
     auto r = pathbench(args);
     ASSERT_EQ(r.status, 0) << r.err;
     auto doc = load_json(out + "/run.json");

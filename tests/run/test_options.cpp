@@ -163,8 +163,8 @@ TEST(Options, TcpCongestionControlIsCheckedAndDefaultsToCubic) {
   EXPECT_NE(usage_error({"--tcp-cc", "../x"}).find("not a congestion control"), std::string::npos);
 }
 
-TEST(Options, TcpBuffersAreAutotunedUnlessFixed) {
-  EXPECT_EQ(parse_run_options({}).tcp_buffer_bytes, 0) << "default: the kernel's autotuning";
+TEST(Options, TcpBuffersAreFixedUnlessAutotuningIsAskedFor) {
+  EXPECT_EQ(parse_run_options({}).tcp_buffer_bytes, 1 << 20) << "default: fixed 1 MiB (docs/noise.md)";
   EXPECT_EQ(parse_run_options({"--tcp-buffer-bytes", "autotuning"}).tcp_buffer_bytes, 0);
   EXPECT_EQ(parse_run_options({"--tcp-buffer-bytes", "4194304"}).tcp_buffer_bytes, 4194304);
   EXPECT_NE(usage_error({"--tcp-buffer-bytes", "100"}).find("--tcp-buffer-bytes"), std::string::npos) << "below a page";
