@@ -152,8 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     ag.add_argument("--p90-pct", type=percentage, default=5.0, help="target for the p90 disagreement (default 5)")
     ag.add_argument("--max-pct", type=percentage, default=10.0, help="target for the worst disagreement (default 10)")
     ag.add_argument("--exclude-flagged", action="store_true", help="leave repetitions flagged abnormal out")
-    ag.add_argument("--no-steal-adjust", action="store_true",
-                    help="rates as measured, not per CPU time the guest got (docs/noise.md)")
+    ag.add_argument("--steal-adjust", action="store_true",
+                    help="rates of CPU-saturated repetitions per CPU time the guest got, not as measured (docs/noise.md)")
     ag.add_argument("--json", metavar="FILE", help="also write the result as JSON")
 
     v = sub.add_parser("validate", help="check that a file is a readable run.json (exit 0 or 2)")

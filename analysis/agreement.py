@@ -27,7 +27,7 @@ from .summary import summarize
 EXIT_NOT_MET = EXIT_FAIL
 
 
-def ratios(run, exclude_flagged: bool = False, steal_adjust: bool = True) -> dict[str, float]:
+def ratios(run, exclude_flagged: bool = False, steal_adjust: bool = False) -> dict[str, float]:
     """configuration name -> median paired ratio of its primary metric to the reference path."""
     S = summarize(run, exclude_flagged, steal_adjust)
     out = {}
@@ -63,7 +63,7 @@ def main(args) -> int:
     if len(args.runs) < 2:
         raise InputError("agreement", "needs at least two runs of the same suite")
     runs = [load_run(p) for p in args.runs]
-    rs = [ratios(r, args.exclude_flagged, not args.no_steal_adjust) for r in runs]
+    rs = [ratios(r, args.exclude_flagged, args.steal_adjust) for r in runs]
     for run, r in zip(runs, rs):
         if not r:
             raise InputError(run.directory, "no ratio to a reference path (a run of one path?)")
@@ -93,6 +93,6 @@ def main(args) -> int:
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"p90_target": p90_t, "max_target": max_t, "exclude_flagged": args.exclude_flagged,
-                       "steal_adjust": not args.no_steal_adjust,
+                       "steal_adjust": args.steal_adjust,
                        "met": met, "pairs": pairs}, f, indent=1)
     return EXIT_OK if met else EXIT_NOT_MET

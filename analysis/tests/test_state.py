@@ -133,7 +133,7 @@ class StealAndReceiveWindow(unittest.TestCase):
 
     def test_steal_adjusted_rates_in_the_summary(self):
         run = _run(read("state-proxy-rwnd.json.gz"))
-        raw, adj = summarize(run, steal_adjust=False), summarize(run)
+        raw, adj = summarize(run), summarize(run, steal_adjust=True)
         self.assertEqual(raw.steal_adjusted, 0)
         self.assertGreater(adj.steal_adjusted, 10)  # a day with steal in most repetitions (2026-12-02)
         for key, g in adj.items():
