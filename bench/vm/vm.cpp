@@ -201,7 +201,8 @@ std::string guest_script(const std::string& bin, const std::vector<std::string>&
 up() { cut -d' ' -f1 /proc/uptime; }
 echo "pathbench-vm: user space $(up)"
 mount -t tmpfs -o mode=0755 tmpfs /run
-mount -t tmpfs -o mode=1777 tmpfs /tmp
+# No tmpfs over /tmp: the overlay's upper layer is a tmpfs already, and a fresh one would hide a
+# pathbench built under /tmp (a CI clone in /tmp: the guest's shell got exit 127 and init died).
 mkdir -p /dev/shm /dev/pts && mount -t tmpfs tmpfs /dev/shm && mount -t devpts devpts /dev/pts
 mount -t bpf bpf /sys/fs/bpf
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
