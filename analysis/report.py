@@ -426,10 +426,6 @@ def header(doc: Doc, run: Run, S: RunSummary) -> None:
           f"{_ns_text(S)} repetitions{f' of {dur} s' if dur is not None else ''}, interleaved · status **{run.status}** · "
           f"{tool.get('name', 'pathbench')} {tool.get('version', '?')} (git {tool.get('git_sha', '?')})"
           + (" · numbers without flagged repetitions (--exclude-flagged)" if S.exclude_flagged else ""), cls="lead")
-    if S.steal_adjusted:
-        doc.p(f"The hypervisor stole CPU time during {S.steal_adjusted} repetitions: their rates are per CPU time "
-              f"the guest got (measured rate × window ÷ (window − stolen time) on the workload's saturated CPUs; "
-              f"docs/noise.md \"Hypervisor steal\"). Steal is also flagged per repetition below.", cls="warn")
     if run.accelerator == "tcg":
         doc.p("**Warning**: " + TCG_NOTE, cls="warn")
     if run.status != "complete":
