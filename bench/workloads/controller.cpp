@@ -37,11 +37,21 @@ std::string drive(const WorkloadContext& ctx, const WorkloadOptions& opt, const 
   std::string failure;
   load.start(ph);
   uint64_t last_progress = load.progress(), last_change = mono_ns();
+  // The measured window's progress, sampled every kSliceNs: where in the window the work was done
+  // (a host stall shows as a slice with little progress). Recorded as metrics.system_state.slices.
+  constexpr uint64_t kSliceNs = 20000000;
+  std::vector<uint64_t> slice_t, slice_p;
+  uint64_t slice_t0 = 0, slice_p0 = 0;
+  bool slicing = false;
   auto wait_phase = [&](double seconds) {
     const uint64_t until = mono_ns() + static_cast<uint64_t>(seconds * 1e9);
     while (failure.empty() && mono_ns() < until) {
       uint64_t left = until - mono_ns();
-      std::this_thread::sleep_for(std::chrono::nanoseconds(std::min<uint64_t>(left, 50000000)));
+      std::this_thread::sleep_for(std::chrono::nanoseconds(std::min<uint64_t>(left, slicing ? kSliceNs : 50000000)));
+      if (slicing) {
+        slice_t.push_back(mono_ns() - slice_t0);
+        slice_p.push_back(load.progress() - slice_p0);
+      }
       if (ctx.interrupted && ctx.interrupted->load()) {
         failure = "interrupted by signal " + std::to_string(ctx.interrupted->load());
         break;
@@ -67,9 +77,13 @@ std::string drive(const WorkloadContext& ctx, const WorkloadOptions& opt, const 
     win.start_ns = mono_ns();
     ph.phase = kMeasure;
     load.window_start();
+    slice_p0 = load.progress();
+    slice_t0 = mono_ns();
+    slicing = true;
     if (fault_injected("stall-responder")) load.stall_server();
     wait_phase(opt.duration_s);
     load.window_end();
+    slicing = false;
     ph.phase = kCooldown;
     win.end_ns = mono_ns();
     CpuTimes c1 = CpuTimes::now();
@@ -83,6 +97,7 @@ std::string drive(const WorkloadContext& ctx, const WorkloadOptions& opt, const 
   if (failure.empty()) failure = load.error();
   if (!win.system_state.is_object()) win.system_state = nlohmann::json::object();
   win.system_state["tcp_cc"] = nullptr;
+  win.system_state["slices"] = {{"t_ns", slice_t}, {"progress", slice_p}};
   const nlohmann::json extra = load.state();
   for (auto& [k, v] : extra.items()) win.system_state[k] = v;
   win.system_state["cpu_speed_ns_per_mop"] = {{"before", speed_before}, {"after", cpu_speed_probe(opt.client_cpu)}};
