@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave repetitions flagged abnormal (steal, foreign load, slow CPU, packet batching, "
                         "congestion control) out of every number; by default they are kept and shown")
 
-    from .compare import DEFAULT_STREAM_THRESHOLD_PCT, DEFAULT_TAIL_THRESHOLD_PCT, DEFAULT_THRESHOLD_PCT
+    from .compare import DEFAULT_FDR, DEFAULT_STREAM_THRESHOLD_PCT, DEFAULT_TAIL_THRESHOLD_PCT, DEFAULT_THRESHOLD_PCT
 
     def compare_options(c):
         c.add_argument("--threshold-pct", type=float, default=DEFAULT_THRESHOLD_PCT, metavar="PCT",
@@ -89,6 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
         c.add_argument("--gate", default="rate,cpu", metavar="KINDS",
                        help="which metric kinds can fail the gate: rate, cpu, latency (default rate,cpu; latency "
                             "percentiles move with the host on shared VMs)")
+        c.add_argument("--fdr", type=float, default=DEFAULT_FDR, metavar="Q",
+                       help=f"false discovery rate over all gated rows of the compare (Benjamini-Hochberg; default "
+                            f"{DEFAULT_FDR:g}): a row is flagged only if significant among them all, so an A/A pair "
+                            f"flags anything in at most this share of pairs")
+        c.add_argument("--per-row", action="store_true",
+                       help="judge every row on its own 95%% interval, with no control over the family (an A/A default "
+                            "suite then flags a few rows by chance)")
         c.add_argument("--no-speed-adjust", action="store_true",
                        help="compare raw numbers, not per cycle of the machine's measured CPU speed")
         c.add_argument("--exclude-flagged", action="store_true",

@@ -13,6 +13,25 @@ unit of work, latency percentiles, connect latency):
   side.  A significant change within the threshold is reported as such, never flagged.  A
   configuration ok in A and failed in B is a regression too.
 
+* **among all rows**: a verdict is drawn from many rows at once (a default suite compares 98 gated
+  configuration rows), and at 95% each an A/A pair "finds" about five by chance.  So a row is only
+  flagged when it is also significant with the false discovery rate over all gated rows held at
+  --fdr (5%, Benjamini-Hochberg over the rows' exact Mann-Whitney p-values); under no change at all
+  that is the chance that the pair flags anything.  A row significant alone but not among all is
+  "not significant among all rows", with its p and q.  On three back-to-back default suites of a
+  noisy host day (tests/data/aa-noisy-*, docs/noise.md) the per-row rule flagged A/A "regressions"
+  in two of three pairs (baseline tcp_crr -17.0% [-32.9, -1.8]); with the rate held, none.
+  --per-row restores the per-row rule;
+* **all paths**: per workload and gated metric, one more row pools every configuration (every path,
+  every path option) of the workload: the stratified Mann-Whitney test over all their repetitions,
+  differences only ever taken within a configuration (stats.stratified_shift).  A change shared by
+  every path — what a kernel or a driver does to the stack under all of them — is seen there far
+  smaller than on any one path: on the noisy pair a 10% drop of udp_pps on every path is flagged,
+  where no single path's row can flag less than about 50%;
+* **detectable**: compare prints, per workload, the smallest change of the primary metric it would
+  flag with 80% power at these two runs' own repetition-to-repetition noise, alone in one row and
+  shared by all paths (stats.detectable_change, detectable_shared_change): what a pass means.
+
 Why a threshold at all, and why 8% by default: two back-to-back default suites on the development
 VM (tests/data/aa-suite-1/2, an A/A pair: same binary, same machine, minutes apart) moved the
 medians of rate and CPU metrics by a median 1.7%, 95th percentile 4.8%, at most 6.2% (97 rows); at
@@ -60,10 +79,17 @@ from dataclasses import asdict, dataclass, field
 from . import EXIT_FAIL, EXIT_NOT_COMPARED, EXIT_OK
 from . import metrics as M
 from .load import Run, load_run
-from .stats import LEVEL_TEXT, min_reps_for_shift, shift
+from .stats import (LEVEL_TEXT, bh_adjust, detectable_change, detectable_shared_change, min_reps_for_shift, shift, shift_p_value,
+                    stratified_shift)
 from .summary import GroupSummary, RunSummary, summarize
 
 DEFAULT_THRESHOLD_PCT = 8.0
+# The false discovery rate over the gated rows of one compare (Benjamini-Hochberg).  Each row's own
+# 95% interval is shown, but a verdict is drawn among many: a default suite compares 86 gated rows,
+# and at 5% each an A/A pair "finds" about four.  On three back-to-back default suites of a noisy
+# host day (docs/noise.md) per-row 95% plus the threshold flagged A/A regressions in two of three
+# pairs; with the rate controlled over the family, none.
+DEFAULT_FDR = 0.05
 GATED_DEFAULT = ("rate", "cpu")
 NOT_GATED = "changed (not gated)"
 DEFAULT_TAIL_THRESHOLD_PCT = 30.0
@@ -72,6 +98,10 @@ DEFAULT_TAIL_THRESHOLD_PCT = 30.0
 # moved up to 9.2% where every other workload stayed within 5.5% (docs/noise.md).
 DEFAULT_STREAM_THRESHOLD_PCT = 12.0
 TAIL_METRICS = ("latency_ns.p999",)
+# The row that pools every configuration of a workload (all paths, all path options) for one metric:
+# a change they share (a kernel slowing the stack under every path) is tested over all their
+# repetitions at once (stats.stratified_shift), where each path's own row is too noisy to see it.
+POOLED_PATH = "all paths"
 
 # Statuses, in the order rows are sorted when printed (worst first).
 REGRESSION = "REGRESSION"
@@ -81,12 +111,14 @@ UNTESTABLE = "untestable"
 NOW_SKIPPED = "not measured in B"
 IMPROVEMENT = "improvement"
 SMALL = "significant but within threshold"
+NOT_SIG_FAMILY = "not significant among all rows"
 NOT_SIG = "no significant change"
 NEW_IN_B = "new in B"
 ONLY_A = "only in A"
 ONLY_B = "only in B"
 NO_DATA = "no data"
-STATUS_ORDER = [REGRESSION, NOW_FAILING, NOT_GATED, NOT_COMPARED, UNTESTABLE, NOW_SKIPPED, IMPROVEMENT, SMALL, NOT_SIG,
+STATUS_ORDER = [REGRESSION, NOW_FAILING, NOT_GATED, NOT_COMPARED, UNTESTABLE, NOW_SKIPPED, IMPROVEMENT, SMALL,
+                NOT_SIG_FAMILY, NOT_SIG,
                 NEW_IN_B, ONLY_A, ONLY_B, NO_DATA]
 REGRESSIONS = (REGRESSION, NOW_FAILING)
 
@@ -112,6 +144,8 @@ class Row:
     status: str
     note: str = ""
     signature: str = ""
+    p_value: float | None = None      # exact two-sided Mann-Whitney p of this row alone
+    q_value: float | None = None      # Benjamini-Hochberg adjusted over the gated rows (None: not in the family)
 
     @property
     def config(self) -> str:
@@ -134,6 +168,10 @@ class Comparison:
     threshold_pct: float
     tail_threshold_pct: float
     notes: list[str] = field(default_factory=list)
+    fdr: float | None = DEFAULT_FDR     # None: per-row verdicts (--per-row)
+    family: int = 0                     # gated rows the rate is controlled over
+    # workload -> {"one_row": %, "all_paths": %, "configurations": k}: smallest change flagged with 80% power
+    detectable: dict = field(default_factory=dict)
 
     @property
     def regressions(self) -> list[Row]:
@@ -277,13 +315,15 @@ def speed_factor(a: Run, b: Run) -> tuple[float | None, str]:
 def compare_runs(a: Run, b: Run, threshold_pct: float = DEFAULT_THRESHOLD_PCT,
                  tail_threshold_pct: float = DEFAULT_TAIL_THRESHOLD_PCT, exclude_flagged: bool = False,
                  allow_cross_environment: bool = False, gate: tuple = GATED_DEFAULT,
-                 speed_adjust: bool = True, stream_threshold_pct: float = DEFAULT_STREAM_THRESHOLD_PCT) -> Comparison:
+                 speed_adjust: bool = True, stream_threshold_pct: float = DEFAULT_STREAM_THRESHOLD_PCT,
+                 fdr: float | None = DEFAULT_FDR) -> Comparison:
     sa, sb = summarize(a, exclude_flagged), summarize(b, exclude_flagged)
     factor, factor_why = speed_factor(a, b) if speed_adjust else (None, "--no-speed-adjust")
     guard = None if allow_cross_environment else environment_guard(a, b)
     pairs, notes = _match(sa, sb)
     cat = b.catalogue
     rows: list[Row] = []
+    strata: dict[tuple, list] = {}      # (workload, variant, metric) -> [(va, vb), ...] of our own rows
     for ka, kb in pairs:
         ga, gb = sa.get(ka) if ka else None, sb.get(kb) if kb else None
         key = kb if ka is None else ka
@@ -328,6 +368,9 @@ def compare_runs(a: Run, b: Run, threshold_pct: float = DEFAULT_THRESHOLD_PCT,
             thr = tail_threshold_pct if mk in TAIL_METRICS else stream_threshold_pct if stream else threshold_pct
             s = shift(va, vb)
             status, note = _classify(s, met.higher_is_better, thr)
+            pv = shift_p_value(va, vb) if s.has_ci else None
+            if not key.reference and kind in ("rate", "cpu") and not guard and s.has_ci:
+                strata.setdefault((key.workload, key.variant, mk), []).append((va, vb))
             if status == REGRESSION and kind not in gate:
                 status, note = NOT_GATED, f"{kind} metrics are not gated (--gate to include them)"
             if guard and status not in (NO_DATA,):
@@ -336,9 +379,42 @@ def compare_runs(a: Run, b: Run, threshold_pct: float = DEFAULT_THRESHOLD_PCT,
             rows.append(Row(**base, metric=mk, unit=met.unit, higher_is_better=met.higher_is_better,
                             n_a=len(va), n_b=len(vb), median_a=ga.estimate(mk).median, median_b=gb.estimate(mk).median,
                             change_pct=pct(s.change), ci_lo_pct=pct(s.lo), ci_hi_pct=pct(s.hi), ci_level=s.level,
-                            threshold_pct=thr, status=status, note=note))
-    rows.sort(key=lambda r: (cat.workload_sort_key(r.workload), r.variant, cat.path_sort_key(r.path), r.reference,
-                             _metric_rank(r.metric)))
+                            threshold_pct=thr, status=status, note=note, p_value=pv))
+    for (wl, variant, mk), st in strata.items():
+        if len(st) < 2:
+            continue
+        met = M.METRICS[mk]
+        stream = cat.workload(wl).pattern == "stream"
+        thr = stream_threshold_pct if stream else threshold_pct
+        sh, pv = stratified_shift(st)
+        status, note = _classify(sh, met.higher_is_better, thr)
+        if status == REGRESSION and _kind(mk) not in gate:
+            status, note = NOT_GATED, f"{_kind(mk)} metrics are not gated (--gate to include them)"
+        pct = lambda x: None if x is None else x * 100
+        rows.append(Row(workload=wl, path=POOLED_PATH, variant=variant, reference="", signature=f"pooled {variant}",
+                        metric=mk, unit=met.unit, higher_is_better=met.higher_is_better, n_a=sh.n_a, n_b=sh.n_b,
+                        median_a=None, median_b=None, change_pct=pct(sh.change), ci_lo_pct=pct(sh.lo),
+                        ci_hi_pct=pct(sh.hi), ci_level=sh.level, threshold_pct=thr, status=status,
+                        note=(note + "; " if note else "") + f"{len(st)} configurations pooled (stratified Mann-Whitney)",
+                        p_value=pv if sh.has_ci else None))
+    testable = [r for r in rows if r.p_value is not None and r.status not in (NOT_COMPARED, UNTESTABLE, NO_DATA)]
+    family = [r for r in testable if _kind(r.metric) in gate]
+    shown_only = [r for r in testable if _kind(r.metric) not in gate]   # their own family: shown, never gating
+    for fam, what in ((family, "gated rows"), (shown_only, "rows not gated")):
+        if fdr is None or not fam:
+            continue
+        for r, q in zip(fam, bh_adjust([r.p_value for r in fam])):
+            r.q_value = q
+            if r.status in (REGRESSION, IMPROVEMENT, SMALL, NOT_GATED) and q >= fdr:
+                was = {REGRESSION: "a regression", IMPROVEMENT: "an improvement",
+                       NOT_GATED: "a change"}.get(r.status, "")
+                r.status = NOT_SIG_FAMILY
+                r.note = ("pooled; " if r.path == POOLED_PATH else "") + (f"p = {r.p_value:.3g} alone, q = {q:.2g} among {len(fam)} {what} (FDR {fdr:g})"
+                          + (f": {was} on its own interval" if was else ""))
+    detectable = _detectable(sa, sb, pairs, factor, len(family), fdr, threshold_pct, stream_threshold_pct, cat) \
+        if fdr is not None and not guard else {}
+    rows.sort(key=lambda r: (cat.workload_sort_key(r.workload), r.variant, r.path != POOLED_PATH,
+                             cat.path_sort_key(r.path), r.reference, _metric_rank(r.metric)))
     warnings = []
     if factor and abs(factor - 1) >= 0.005:
         warnings.append(f"machine speed: B's CPU speed probe was {(factor - 1) * 100:+.1f}% vs A's (median over all "
@@ -352,6 +428,17 @@ def compare_runs(a: Run, b: Run, threshold_pct: float = DEFAULT_THRESHOLD_PCT,
     note = tcg_note(a, b)
     if note:
         warnings.append(note)
+    if fdr is not None and family:
+        # The smallest p the exact test can give is complete separation, 2 / C(m+n, m); an isolated
+        # regression needs p < fdr / family.
+        own = [r for r in family if r.path != POOLED_PATH]
+        floor = min((_best_p(r.n_a, r.n_b) for r in own), default=0.0)
+        if floor >= fdr / len(family):
+            n = next(n for n in range(2, 200) if _best_p(n, n) < fdr / len(family))
+            warnings.append(f"with {own[0].n_a} vs {own[0].n_b} repetitions even complete separation (p = "
+                            f"{floor:.2g}) cannot flag a regression confined to one row among {len(family)} gated rows at "
+                            f"false discovery rate {fdr:g}; only changes across many rows can be flagged. "
+                            f"{n} repetitions per run would do (or compare fewer configurations, or --per-row)")
     untestable = [r for r in rows if r.status == UNTESTABLE]
     if untestable:
         ns = sorted({(r.n_a, r.n_b) for r in untestable})
@@ -359,7 +446,55 @@ def compare_runs(a: Run, b: Run, threshold_pct: float = DEFAULT_THRESHOLD_PCT,
                         f"(repetitions A vs B: {', '.join(f'{x} vs {y}' for x, y in ns)}; needs at least "
                         f"{min_reps_for_shift()} vs {min_reps_for_shift()}): they are reported as \"untestable\", never "
                         f"as regressions. Run pathbench with --repetitions 6 for a usable compare.")
-    return Comparison(a, b, rows, warnings + notes, guard, threshold_pct, tail_threshold_pct, notes)
+    return Comparison(a, b, rows, warnings + notes, guard, threshold_pct, tail_threshold_pct, notes, fdr, len(family),
+                      detectable)
+
+
+def _best_p(m: int, n: int) -> float:
+    return 2 / math.comb(m + n, m) if m and n else 1.0
+
+
+def _kind(mk: str) -> str:
+    return "rate" if mk in M.RATE_KEYS else "cpu" if mk in M.CPU_KEYS else "latency"
+
+
+def _detectable(sa: RunSummary, sb: RunSummary, pairs, factor, family: int, fdr: float, threshold_pct: float,
+                stream_threshold_pct: float, cat) -> dict:
+    """Per workload: the smallest change of its primary metric this compare flags with 80% power when
+    it is the only regression among `family` gated rows (Benjamini-Hochberg then needs p < fdr/family),
+    at the repetition-to-repetition noise of these two runs: every configuration's log deviations from
+    its own median, pooled over the workload's configurations and both runs (stats.detectable_change).
+    A change spread over many rows is caught smaller."""
+    pooled: dict[str, list[float]] = {}
+    reps: dict[str, tuple[int, int]] = {}
+    configs: dict[str, int] = {}
+    for ka, kb in pairs:
+        if ka is None or kb is None:
+            continue
+        ga, gb = sa.get(ka), sb.get(kb)
+        if not ga or not gb or not ga.ok or not gb.ok or not ga.primary or ga.primary not in gb.values \
+                or ga.primary not in ga.values:
+            continue
+        for vals in (ga.values[ga.primary], gb.values[ga.primary]):
+            vs = [v for v in vals if M.is_num(v) and v > 0]
+            if len(vs) < 2:
+                continue
+            med = sorted(vs)[len(vs) // 2]
+            pooled.setdefault(ka.workload, []).extend(math.log(v / med) for v in vs)
+        reps.setdefault(ka.workload, (len(ga.values[ga.primary]), len(gb.values[ga.primary])))
+        if not ka.reference:
+            configs[ka.workload] = configs.get(ka.workload, 0) + 1
+    out = {}
+    for wl in sorted(pooled, key=cat.workload_sort_key):
+        stream = cat.workload(wl).pattern == "stream"
+        thr = (stream_threshold_pct if stream else threshold_pct) / 100
+        n_a, n_b = reps[wl]
+        d = detectable_change(pooled[wl], n_a, n_b, fdr / max(1, family), thr)
+        k = configs.get(wl, 0)
+        shared = detectable_shared_change(pooled[wl], k, n_a, n_b, fdr / max(1, family), thr) if k >= 2 else None
+        out[wl] = {"one_row": None if d is None else round(d * 100, 1),
+                   "all_paths": None if shared is None else round(shared * 100, 1), "configurations": k}
+    return out
 
 
 def _metric_rank(mk: str) -> int:
@@ -387,15 +522,17 @@ class PowerRow:
 
 
 def detection_power(a: Run, a_prime: Run, b: Run, threshold_pct: float = DEFAULT_THRESHOLD_PCT,
-                    tail_threshold_pct: float = DEFAULT_TAIL_THRESHOLD_PCT, exclude_flagged: bool = False) -> dict:
+                    tail_threshold_pct: float = DEFAULT_TAIL_THRESHOLD_PCT, exclude_flagged: bool = False,
+                    fdr: float | None = DEFAULT_FDR) -> dict:
     """Which configurations compare flags when a known cost was injected.
 
     a, a_prime: an A/A pair (same build, same machine, no injected cost); b: like A with
     options.inject_cost_ns_per_packet > 0.  Returns {"injected_cost_ns_per_packet", "threshold_pct",
     "rows": [PowerRow ...], "summary": {...}, "warnings": [...]}: per configuration and metric whether
     A vs A' flagged it (a false positive) and whether A vs B did (a detection)."""
-    aa = compare_runs(a, a_prime, threshold_pct, tail_threshold_pct, exclude_flagged, allow_cross_environment=False)
-    ab = compare_runs(a, b, threshold_pct, tail_threshold_pct, exclude_flagged, allow_cross_environment=False)
+    aa = compare_runs(a, a_prime, threshold_pct, tail_threshold_pct, exclude_flagged, allow_cross_environment=False,
+                      fdr=fdr)
+    ab = compare_runs(a, b, threshold_pct, tail_threshold_pct, exclude_flagged, allow_cross_environment=False, fdr=fdr)
     warnings = []
     inj = b.options.get("inject_cost_ns_per_packet")
     if not (M.is_num(inj) and inj > 0):
@@ -429,7 +566,8 @@ def detection_power(a: Run, a_prime: Run, b: Run, threshold_pct: float = DEFAULT
         "untestable_rows": sum(1 for p in rows if p.ab_status == UNTESTABLE),
     }
     return {"injected_cost_ns_per_packet": inj if M.is_num(inj) else None, "threshold_pct": threshold_pct,
-            "tail_threshold_pct": tail_threshold_pct, "rows": rows, "summary": summary,
+            "tail_threshold_pct": tail_threshold_pct, "rows": rows, "summary": summary, "fdr": fdr,
+            "family": ab.family, "detectable_pct": ab.detectable,
             "warnings": warnings + aa.warnings[:1] + ab.warnings[:1]}
 
 
@@ -509,9 +647,23 @@ def _clean(v):
 
 
 def rule_text(c: Comparison) -> str:
+    fam = (f" AND significant among all {c.family} gated rows (Benjamini-Hochberg, false discovery rate "
+           f"{c.fdr:g}: q < {c.fdr:g})" if c.fdr is not None else " (each row on its own: --per-row)")
     return (f"regression = the {LEVEL_TEXT} interval of the change (Hodges-Lehmann, distribution-free) entirely on the "
-            f"bad side AND the change beyond {c.threshold_pct:g}% ({c.tail_threshold_pct:g}% for p99.9); "
+            f"bad side{fam} AND the change beyond {c.threshold_pct:g}% ({c.tail_threshold_pct:g}% for p99.9); "
             f"change = B vs A")
+
+
+def detectable_text(c: Comparison) -> str | None:
+    if not c.detectable:
+        return None
+    pct = lambda d: "over 100%" if d is None else f"{d:.0f}%"
+    parts = [f"{wl} {pct(d['one_row'])}" + (f" (on all {d['configurations']} paths: {pct(d['all_paths'])})"
+                                            if d["configurations"] >= 2 else "")
+             for wl, d in c.detectable.items()]
+    return ("detectable at these runs' noise (smallest change of the primary metric flagged with 80% power, at a "
+            f"false discovery rate of {c.fdr:g} over {c.family} gated rows: in one configuration alone; in parentheses "
+            "shared by every path, as a kernel change would be, through the pooled row): " + ", ".join(parts))
 
 
 def main(args) -> int:
@@ -524,9 +676,13 @@ def main(args) -> int:
     if bad:
         print(f"pathbench-analysis: error: --gate {','.join(bad)}: want rate, cpu, latency", file=sys.stderr)
         return 2
+    fdr = None if getattr(args, "per_row", False) else getattr(args, "fdr", DEFAULT_FDR)
+    if fdr is not None and not (0 < fdr < 1):
+        print(f"pathbench-analysis: error: --fdr {fdr:g}: want a rate between 0 and 1 (exclusive)", file=sys.stderr)
+        return 2
     c = compare_runs(a, b, args.threshold_pct, args.tail_threshold_pct, args.exclude_flagged,
                      args.allow_cross_environment, gate, not getattr(args, "no_speed_adjust", False),
-                     getattr(args, "stream_threshold_pct", DEFAULT_STREAM_THRESHOLD_PCT))
+                     getattr(args, "stream_threshold_pct", DEFAULT_STREAM_THRESHOLD_PCT), fdr)
     rows, regressions, code = c.rows, c.regressions, c.exit_code
     diffs = env_differences(a, b)
 
@@ -561,6 +717,9 @@ def main(args) -> int:
             print(f"({hidden} rows without a verdict of interest hidden: no significant change, within threshold, "
                   f"untestable without a possible regression{', not compared' if c.guard else ''}; --all shows every row)")
     print()
+    dt = detectable_text(c)
+    if dt:
+        print(dt)
     for w in c.warnings:
         print(f"warning: {w}")
     if not any(r.median_a is not None and r.median_b is not None for r in rows):
@@ -583,6 +742,7 @@ def main(args) -> int:
     if args.json:
         doc = {"a": meta(a), "b": meta(b), "threshold_pct": c.threshold_pct,
                "tail_threshold_pct": c.tail_threshold_pct, "level": 0.95, "rule": rule_text(c),
+               "fdr": c.fdr, "family": c.family, "detectable_pct": c.detectable,
                "environment_guard": c.guard, "environment_differs_in": diffs, "warnings": c.warnings,
                "summary": summary, "exit_code": code,
                "rows": [{k: _clean(v) for k, v in asdict(r).items()} for r in rows]}
@@ -597,6 +757,7 @@ def main(args) -> int:
               f"- rule: {rule_text(c)}",
               f"- result: **{result}**"]
         md += [f"- note: the runs differ in {', '.join(diffs)}"] if diffs else []
+        md += [f"- {detectable_text(c)}"] if detectable_text(c) else []
         md += [f"- warning: {w}" for w in c.warnings]
         md += ["", _md_table(h, t), ""]
         _write(args.markdown, "\n".join(md))
@@ -605,12 +766,17 @@ def main(args) -> int:
 
 def power_main(args) -> int:
     a, a2, b = load_run(args.a), load_run(args.a_prime), load_run(args.b)
-    res = detection_power(a, a2, b, args.threshold_pct, args.tail_threshold_pct, args.exclude_flagged)
+    fdr = None if getattr(args, "per_row", False) else args.fdr
+    if fdr is not None and not (0 < fdr < 1):
+        print(f"pathbench-analysis: error: --fdr {fdr:g}: want a rate between 0 and 1 (exclusive)", file=sys.stderr)
+        return 2
+    res = detection_power(a, a2, b, args.threshold_pct, args.tail_threshold_pct, args.exclude_flagged, fdr)
     s = res["summary"]
     print(run_line("A  ", a))
     print(run_line("A' ", a2))
     print(run_line("B  ", b))
-    print(f"injected cost in B: {res['injected_cost_ns_per_packet']} ns/packet; threshold {res['threshold_pct']:g}%")
+    print(f"injected cost in B: {res['injected_cost_ns_per_packet']} ns/packet; threshold {res['threshold_pct']:g}%"
+          + (f"; false discovery rate {fdr:g} over {res['family']} gated rows" if fdr is not None else "; per row"))
     header = ["workload", "path", "metric", "A vs A'", "A vs B", "change A->B", "95% CI"]
     rows = [[p.workload + (f" ({p.variant})" if p.variant else ""), p.path + (f" [{p.reference}]" if p.reference else ""),
              M.METRICS[p.metric].label if p.metric in M.METRICS else p.metric, p.aa_status, p.ab_status,

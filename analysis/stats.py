@@ -238,6 +238,159 @@ def shift(a, b, level: float = TARGET_LEVEL) -> Shift:
     return Shift(est, conv(ds[k - 1]), conv(ds[m * n - k]), shift_level(m, n, k), m, n)
 
 
+def shift_p_value(a, b) -> float | None:
+    """Exact two-sided Mann-Whitney p-value of B against A (the test behind `shift`'s interval):
+    U = pairs with b > a (ties half), p = 2 P(U <= min(U, mn - U)) under the exact null
+    distribution, capped at 1.  Conservative with ties (the smaller count is rounded down).  None
+    when a side is empty."""
+    xs = [float(v) for v in a]
+    ys = [float(v) for v in b]
+    m, n = len(xs), len(ys)
+    if m == 0 or n == 0:
+        return None
+    u2 = sum(2 if y > x else 1 if y == x else 0 for x in xs for y in ys)   # 2U, integer
+    lo = min(u2, 2 * m * n - u2) // 2
+    counts = _u_counts(m, n)
+    return min(1.0, 2 * sum(counts[:lo + 1]) / math.comb(m + n, m))
+
+
+def stratified_shift(strata, level: float = TARGET_LEVEL) -> tuple[Shift, float | None]:
+    """One change shared by several configurations (strata), each measured in two runs: a kernel that
+    slows every path alike.  strata: [(a_values, b_values), ...], positive values.  Test: the
+    stratified Mann-Whitney statistic (van Elteren with equal weights), sum over strata of
+    U_i - m_i n_i / 2 over sqrt(sum m_i n_i (m_i + n_i + 1) / 12), normal approximation (two-sided).
+    Estimate: the median of the within-stratum log differences log(b_j / a_i) (a stratified
+    Hodges-Lehmann), interval [D_(k), D_(N+1-k)] of those N differences with k from the same normal
+    approximation (as `shift` does with the exact one).  Differences are only ever taken within a
+    stratum, so configurations of very different rates pool without mixing.  Returns (Shift, p);
+    Shift(None) and None without data."""
+    ds: list[float] = []
+    var = 0.0
+    u2 = 0
+    na = nb = 0
+    for a, b in strata:
+        xs = [float(v) for v in a if v and v > 0]
+        ys = [float(v) for v in b if v and v > 0]
+        m, n = len(xs), len(ys)
+        if not m or not n:
+            continue
+        d = [math.log(y) - math.log(x) for x in xs for y in ys]
+        ds += d
+        u2 += sum(2 if v > 0 else 1 if v == 0 else 0 for v in d) - m * n   # 2 (U - mn/2)
+        var += m * n * (m + n + 1) / 12
+        na += m
+        nb += n
+    if not ds or var <= 0:
+        return Shift(None, n_a=na, n_b=nb), None
+    z = (u2 / 2) / math.sqrt(var)
+    p = min(1.0, math.erfc(abs(z) / math.sqrt(2)))
+    ds.sort()
+    zc = statistics.NormalDist().inv_cdf(1 - (1 - level) / 2)
+    k = int(math.floor(len(ds) / 2 - zc * math.sqrt(var)))
+    est = math.expm1(statistics.median(ds))
+    if k < 1:
+        return Shift(est, n_a=na, n_b=nb), p
+    return Shift(est, math.expm1(ds[k - 1]), math.expm1(ds[len(ds) - k]), level, na, nb), p
+
+
+def detectable_shared_change(residuals, strata: int, n_a: int, n_b: int, alpha: float, threshold: float,
+                             power: float = 0.8) -> float | None:
+    """Like detectable_change, for a change shared by `strata` configurations and tested pooled
+    (stratified_shift): the smallest d with E[Z] >= z_(1 - alpha/2) + z_power, where E[Z] follows from
+    P(r' + log(1 + d) > r) over pairs of residuals (the Mann-Whitney effect size), and d > threshold.
+    A normal approximation that treats the configurations as independent (they share a run's slow
+    drift, so it is optimistic by that much)."""
+    import bisect
+    res = sorted(float(r) for r in residuals)
+    if len(res) < 4 or strata < 1 or n_a < 1 or n_b < 1:
+        return None
+    nd = statistics.NormalDist()
+    need = nd.inv_cdf(1 - alpha / 2) + nd.inv_cdf(power)
+    mn = n_a * n_b
+    sd = math.sqrt(strata * mn * (n_a + n_b + 1) / 12)
+
+    def ez(d: float) -> float:
+        delta = math.log1p(d)
+        p = sum(bisect.bisect_left(res, r + delta) for r in res) / (len(res) ** 2)
+        return strata * mn * (p - 0.5) / sd
+
+    if ez(1.0) < need:
+        return None
+    lo, hi = 0.0, 1.0
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        if ez(mid) >= need:
+            hi = mid
+        else:
+            lo = mid
+    return max(hi, threshold * 1.0001)
+
+
+def bh_adjust(pvalues: list[float]) -> list[float]:
+    """Benjamini-Hochberg adjusted p-values (q-values), in the input's order: reject H_i at false
+    discovery rate q where adjusted_i < q.  When every hypothesis is null (an A/A pair) this is also
+    the probability of any rejection at all, so q = 0.05 makes an A/A pair flag anything in at most
+    5% of pairs; unlike Holm it keeps its power when many rows move together (a kernel that slows
+    every path), which is the common case of a real regression."""
+    m = len(pvalues)
+    order = sorted(range(m), key=lambda i: pvalues[i])
+    out = [1.0] * m
+    running = 1.0
+    for rank in range(m, 0, -1):
+        i = order[rank - 1]
+        running = min(running, pvalues[i] * m / rank)
+        out[i] = min(1.0, running)
+    return out
+
+
+def detectable_change(residuals, n_a: int, n_b: int, alpha: float, threshold: float, power: float = 0.8,
+                      sims: int = 300, seed: int = 0) -> float | None:
+    """The smallest relative change of a metric that a compare would flag with probability `power`,
+    at the noise of `residuals` (log deviations of repetitions from their configuration's median,
+    pooled over the configurations and both runs): n_a and n_b repetitions drawn from them with
+    replacement, B shifted by log(1 + d); flagged when the exact test's p < alpha and |change| >
+    threshold (fractions).  Bisection over d in (0, 1]; None when even +100% is not flagged that
+    often.  Fixed seed: deterministic.  It models repetition-to-repetition noise only, not a shift
+    of a whole run (that is what the threshold is for)."""
+    import random
+    res = [float(r) for r in residuals]
+    if len(res) < 4 or n_a < 1 or n_b < 1:
+        return None
+    counts = _u_counts(n_a, n_b)
+    total = math.comb(n_a + n_b, n_a)
+    cum = []
+    c = 0
+    for x in counts:
+        c += x
+        cum.append(c)
+
+    def rate(d: float) -> float:
+        rng = random.Random(seed)
+        delta = math.log1p(d)
+        hits = 0
+        for _ in range(sims):
+            xs = [rng.choice(res) for _ in range(n_a)]
+            ys = [rng.choice(res) + delta for _ in range(n_b)]
+            ds = sorted(y - x for x in xs for y in ys)
+            u2 = sum(2 if dd > 0 else 1 if dd == 0 else 0 for dd in ds)
+            lo = min(u2, 2 * n_a * n_b - u2) // 2
+            p = min(1.0, 2 * cum[lo] / total)
+            if p < alpha and abs(math.expm1(statistics.median(ds))) > threshold:
+                hits += 1
+        return hits / sims
+
+    if rate(1.0) < power:
+        return None
+    lo, hi = 0.0, 1.0
+    for _ in range(14):
+        mid = (lo + hi) / 2
+        if rate(mid) >= power:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
 def min_reps_for_shift(level: float = TARGET_LEVEL) -> int:
     """Smallest equal number of repetitions per side with a `level` shift interval (4 at 95%)."""
     n = 1

@@ -92,7 +92,10 @@ for b_dir in sorted(glob.glob(out + "/B-*/")):
                  "calibrated_ns_per_packet_median": measured[len(measured) // 2] if measured else None,
                  "change_pct": p.ab_change_pct if p else None,
                  "ci_pct": [p.ab_ci_lo_pct, p.ab_ci_hi_pct] if p else None,
-                 "verdict": p.ab_status if p else "not compared", "flagged": bool(p and p.detected)})
+                 "verdict": p.ab_status if p else "not compared", "flagged": bool(p and p.detected),
+                 # what compare itself predicts it can see at A and B's noise (80% power)
+                 "predicted_detectable_pct": (res["detectable_pct"].get(wl) or {}).get("one_row"),
+                 "family": res["family"]})
     if wl in ("tcp_rr", "udp_rr") and not (p and p.detected):
         ok = False
 # The detection limit: the smallest size from which every larger size was flagged too (a size
@@ -111,12 +114,14 @@ doc = {"a_a_false_positives": false_pos, "threshold_pct": aa.threshold_pct if ha
 json.dump(doc, open(out + "/power.json", "w"), indent=1)
 lines = ["# Detection power of `analysis compare` at the default suite's cost", "",
          f"- A vs A2 (A/A): {'no regression flagged' if not false_pos else 'FLAGGED: ' + '; '.join(false_pos)}", ""]
-lines += ["| workload | injected | ns/packet | change of primary metric | 95% CI | verdict |", "|---|---|---|---|---|---|"]
+lines += ["| workload | injected | ns/packet | change of primary metric | 95% CI | verdict | compare's own detectable size (80% power) |",
+          "|---|---|---|---|---|---|---|"]
 for r in rows:
     ci = "–" if not r["ci_pct"] or r["ci_pct"][0] is None else f"[{r['ci_pct'][0]:+.1f}%, {r['ci_pct'][1]:+.1f}%]"
     ch = "–" if r["change_pct"] is None else f"{r['change_pct']:+.1f}%"
     what = "per transaction" if r["workload"] in ("tcp_rr", "udp_rr") else "per packet"
-    lines.append(f"| {r['workload']} | +{r['injected_pct']}% {what} | {r['injected_ns_per_packet']} | {ch} | {ci} | {r['verdict']} |")
+    det = "over 100%" if r["predicted_detectable_pct"] is None else f"{r['predicted_detectable_pct']:.0f}%"
+    lines.append(f"| {r['workload']} | +{r['injected_pct']}% {what} | {r['injected_ns_per_packet']} | {ch} | {ci} | {r['verdict']} | {det} |")
 lines += ["", "Detected from (this and every larger size flagged): " + (", ".join(
     f"{k} +{v}%" if v is not None else f"{k} not reliably at any size tried" for k, v in sorted(smallest.items())) or "none"),
           "", "RESULT: " + ("ok" if ok else "FAILED")]

@@ -11,7 +11,8 @@ import math
 import os
 import unittest
 
-from analysis.compare import (DEFAULT_THRESHOLD_PCT, NOT_COMPARED, REGRESSION, compare_runs, detection_power)
+from analysis.compare import (DEFAULT_THRESHOLD_PCT, NOT_COMPARED, NOT_SIG_FAMILY, REGRESSION, compare_runs,
+                              detection_power)
 from analysis.load import check_document
 from analysis.stats import shift
 from analysis.tests.common import RATE_KEYS, TempDirTest, cli, load_sample, scaled, write_run
@@ -243,11 +244,21 @@ class Sweeps(TempDirTest):
         for r in slow["results"]:
             if r["path"] == target and r.get("path_options", {}).get("services") == 1000 and r["status"] == "ok":
                 r["metrics"]["transactions_per_s"] *= 0.7
-        c = compare_runs(check_document("a.json", base), check_document("b.json", slow))
+        # Matching is what is tested here, so each row is judged on its own (--per-row): the fixture has
+        # 6 repetitions, and among its 32 gated rows even complete separation (p = 0.0022) is not
+        # significant at a 5% false discovery rate (the test below, and the compare's warning).
+        c = compare_runs(check_document("a.json", base), check_document("b.json", slow), fdr=None)
         regs = [r for r in c.rows if r.status == REGRESSION]
         self.assertTrue(regs)
         self.assertEqual({(r.path, r.variant, r.metric) for r in regs},
                          {(target, "services=1000", "transactions_per_s")})
+        fam = compare_runs(check_document("a.json", base), check_document("b.json", slow))
+        row = next(r for r in fam.rows if (r.path, r.variant, r.metric) == (target, "services=1000", "transactions_per_s"))
+        self.assertEqual(row.status, NOT_SIG_FAMILY)
+        self.assertAlmostEqual(row.p_value, 2 / math.comb(12, 6))
+        self.assertAlmostEqual(row.q_value, row.p_value * fam.family)
+        self.assertTrue(any("even complete separation" in w and "7 repetitions per run would do" in w
+                            for w in fam.warnings), fam.warnings)
         same = [r for r in c.rows if r.path == target and r.metric == "transactions_per_s"]
         self.assertEqual(len(same), 3)          # one row per N, each against the same N
         self.assertTrue(all(math.isclose(r.change_pct, 0.0, abs_tol=1e-9) for r in same if r.variant != "services=1000"))
@@ -322,6 +333,72 @@ class GateOnRealDefaultSuites(TempDirTest):
         p, js = self._compare(a, b)
         self.assertEqual(p.returncode, 0, p.stdout[-2000:])
         self.assertFalse([r for r in js["rows"] if r["status"] == REGRESSION])
+
+    def test_noisy_aa_pair_flags_nothing_among_all_rows_but_each_row_alone_would(self):
+        """tests/data/aa-noisy-*: two back-to-back default suites of a noisy host day (per-repetition
+        noise about 14%). Judged row by row, two of 110 gated rows come out "regressions" by chance;
+        with the false discovery rate controlled over the rows, none, and the compare says how large
+        an isolated regression must be to be seen at this noise."""
+        a, b = self._write("a", read("aa-noisy-1.json.gz")), self._write("b", read("aa-noisy-2.json.gz"))
+        p, per_row = self._compare(a, b, "--per-row")
+        self.assertEqual(p.returncode, 1, p.stdout[-1500:])
+        self.assertEqual(len([r for r in per_row["rows"] if r["status"] == REGRESSION]), 2)
+        self.assertIsNone(per_row["fdr"])
+        p, js = self._compare(a, b)
+        self.assertEqual(p.returncode, 0, p.stdout[-2000:])
+        self.assertFalse([r for r in js["rows"] if r["status"] in (REGRESSION, "improvement")])
+        self.assertEqual(js["fdr"], 0.05)
+        self.assertEqual(js["family"], 110)          # 98 configuration rows + 12 pooled ones
+        for r in js["rows"]:
+            if r["status"] == NOT_SIG_FAMILY:
+                self.assertGreaterEqual(r["q_value"], 0.05)
+                self.assertLess(r["p_value"], 0.05)
+        det = js["detectable_pct"]
+        self.assertEqual(set(det), {"tcp_stream", "tcp_rr", "tcp_crr", "udp_rr", "udp_pps", "xdp_pps"})
+        for wl, d in det.items():   # a noisy day: one row alone needs a large change, all paths far less
+            self.assertTrue(d["one_row"] is None or 30 < d["one_row"] <= 100, det)
+            self.assertLess(d["all_paths"], d["one_row"] or 100, det)
+        self.assertEqual(det["tcp_rr"]["configurations"], 9)
+        self.assertIn("detectable at these runs' noise", p.stdout)
+        pooled = [r for r in js["rows"] if r["path"] == "all paths"]
+        self.assertEqual(len(pooled), 12)            # 6 workloads x (rate, CPU per unit)
+        self.assertTrue(all(r["n_a"] in (72, 32) for r in pooled), [r["n_a"] for r in pooled])
+        q, quiet = self._compare(self._write("qa", read("aa8-1.json.gz")), self._write("qb", read("aa8-2.json.gz")))
+        for wl, d in quiet["detectable_pct"].items():
+            self.assertLess(d["one_row"], det[wl]["one_row"] or 101, (wl, d, det[wl]))
+
+    def test_noisy_day_still_flags_a_change_across_a_workload(self):
+        """The same noisy pair, B's tcp_rr 25% slower on every path (a kernel that slows them all):
+        many small p-values together survive the false discovery rate."""
+        doc = read("aa-noisy-2.json.gz")
+        for r in doc["results"]:
+            if r["workload"] == "tcp_rr" and r["status"] == "ok":
+                r["metrics"]["transactions_per_s"] *= 0.75
+        a, b = self._write("a", read("aa-noisy-1.json.gz")), self._write("b", doc)
+        p, js = self._compare(a, b)
+        self.assertEqual(p.returncode, 1, p.stdout[-2000:])
+        regs = [r for r in js["rows"] if r["status"] == REGRESSION]
+        self.assertTrue(regs)
+        self.assertEqual({(r["workload"], r["metric"]) for r in regs}, {("tcp_rr", "transactions_per_s")})
+        self.assertIn("all paths", {r["path"] for r in regs})
+
+    def test_noisy_day_pooled_row_sees_what_no_single_path_can(self):
+        """udp_pps 15% slower on every path: the pooled row is flagged with its change close to the
+        truth; at 3% the pooled row stays within the threshold (never flagged)."""
+        a = self._write("a", read("aa-noisy-1.json.gz"))
+        for f, flagged in ((0.85, True), (0.97, False)):
+            doc = read("aa-noisy-2.json.gz")
+            for r in doc["results"]:
+                if r["workload"] == "udp_pps" and r["status"] == "ok":
+                    r["metrics"]["packets_per_s"] *= f
+            p, js = self._compare(a, self._write(f"b{f}", doc))
+            row = next(r for r in js["rows"] if r["path"] == "all paths" and r["workload"] == "udp_pps"
+                       and r["metric"] == "packets_per_s")
+            self.assertEqual(row["status"] == REGRESSION, flagged, row)
+            self.assertAlmostEqual(row["change_pct"], (f - 1) * 100, delta=5, msg=row)
+            self.assertLess(row["ci_lo_pct"], row["change_pct"])
+            self.assertGreater(row["ci_hi_pct"], row["change_pct"])
+            self.assertEqual(p.returncode, 1 if flagged else 0, p.stdout[-1500:])
 
     def test_speed_adjustment_uses_the_probe_and_keeps_a_real_cost(self):
         a_doc = read("drift-1.json.gz")

@@ -165,5 +165,64 @@ class Histograms(unittest.TestCase):
         self.assertEqual(stats.merge_histograms([a, c], "connect_histogram"), [(3, 1, 2)])
 
 
+class FamilyTests(unittest.TestCase):
+    """The exact Mann-Whitney p-value behind compare's verdicts, Benjamini-Hochberg over a compare's
+    rows, and the detectable change simulated from a run pair's own noise."""
+
+    def test_p_value_is_exact(self):
+        # complete separation of 8 vs 8: 2 orderings of C(16, 8) = 12870
+        self.assertAlmostEqual(stats.shift_p_value(range(8), range(100, 108)), 2 / 12870)
+        self.assertAlmostEqual(stats.shift_p_value(range(100, 108), range(8)), 2 / 12870)   # two-sided
+        self.assertEqual(stats.shift_p_value([1, 2, 3, 4], [1, 2, 3, 4]), 1.0)
+        # one inversion out of 64 pairs: U = 1, P(U <= 1) = 2 / 12870 per side
+        self.assertAlmostEqual(stats.shift_p_value([1, 2, 3, 4, 5, 6, 7, 9], [8, 10, 11, 12, 13, 14, 15, 16]),
+                               4 / 12870)
+        self.assertIsNone(stats.shift_p_value([], [1]))
+        # and it agrees with the interval: the 95% interval excludes 0 exactly when p < 0.05
+        rng = random.Random(3)
+        for _ in range(200):
+            a = [rng.gauss(0, 1) for _ in range(8)]
+            b = [rng.gauss(0.8, 1) for _ in range(8)]
+            s = shift([math.exp(x) for x in a], [math.exp(x) for x in b])
+            p = stats.shift_p_value(a, b)
+            self.assertEqual(s.lo > 0 or s.hi < 0, p < 0.05, (a, b, p, s))
+
+    def test_bh_adjust(self):
+        q = stats.bh_adjust([0.01, 0.04, 0.03, 0.5])
+        # sorted 0.01, 0.03, 0.04, 0.5 -> 0.04, 0.04*4/3 capped by the next, 0.04*4/3, 0.5
+        self.assertEqual([round(x, 6) for x in q], [0.04, round(0.04 * 4 / 3, 6), round(0.04 * 4 / 3, 6), 0.5])
+        self.assertEqual(stats.bh_adjust([]), [])
+        self.assertEqual(stats.bh_adjust([0.9, 1.0]), [1.0, 1.0])
+        # all nulls: rejecting at q < 0.05 happens in about 5% of families, not 1 - 0.95^m
+        rng = random.Random(7)
+        any_rejection = sum(min(stats.bh_adjust([rng.random() for _ in range(50)])) < 0.05 for _ in range(2000))
+        self.assertLess(any_rejection / 2000, 0.07)
+        self.assertGreater(any_rejection / 2000, 0.03)
+
+    def test_detectable_change_follows_the_noise_and_the_family(self):
+        rng = random.Random(1)
+        noisy = [rng.gauss(0, 0.14) for _ in range(300)]
+        quiet = [x / 4 for x in noisy]
+        d_noisy = stats.detectable_change(noisy, 8, 8, 0.05 / 86, 0.08)
+        d_quiet = stats.detectable_change(quiet, 8, 8, 0.05 / 86, 0.08)
+        d_alone = stats.detectable_change(noisy, 8, 8, 0.05 / 2, 0.08)
+        self.assertLess(d_quiet, d_alone)
+        self.assertLess(d_alone, d_noisy)
+        # never below the threshold, and reproducible (fixed seed)
+        self.assertGreater(d_quiet, 0.08)
+        self.assertEqual(d_noisy, stats.detectable_change(noisy, 8, 8, 0.05 / 86, 0.08))
+        # 6 vs 6 cannot reach p < 0.05 / 86 at all (complete separation: p = 0.0022)
+        self.assertIsNone(stats.detectable_change(quiet, 6, 6, 0.05 / 86, 0.08))
+        # a simulated check of the claim: at d_alone, shifted draws are flagged about 80% of the time
+        hits = 0
+        for i in range(400):
+            r = random.Random(100 + i)
+            a = [r.choice(noisy) for _ in range(8)]
+            b = [r.choice(noisy) + math.log1p(d_alone) for _ in range(8)]
+            hits += stats.shift_p_value(a, b) < 0.05 / 2 and abs(math.expm1(sorted(
+                y - x for x in a for y in b)[31])) > 0.08
+        self.assertGreater(hits / 400, 0.7)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -113,6 +113,20 @@ TEST(Harness, BaselineEveryWorkloadProducesASchemaCompleteRun) {
       EXPECT_LT(st["memory_copy_ns_per_mib"][k].get<double>(), 1e6) << st["memory_copy_ns_per_mib"].dump();
     }
     EXPECT_GT(st["interfaces"]["dut0"]["rx_packets"].get<uint64_t>(), 0u) << res["workload"];
+    {  // the window sampled every 20 ms: ascending times within the window, progress monotonic
+      const auto& t = st["slices"]["t_ns"];
+      const auto& p = st["slices"]["progress"];
+      ASSERT_TRUE(t.is_array() && p.is_array()) << st["slices"].dump();
+      ASSERT_EQ(t.size(), p.size());
+      EXPECT_GE(t.size(), 20u) << "0.5 s window at 20 ms";
+      EXPECT_LE(t.size(), 26u);
+      for (size_t i = 1; i < t.size(); ++i) {
+        EXPECT_GT(t[i].get<uint64_t>(), t[i - 1].get<uint64_t>());
+        EXPECT_GE(p[i].get<uint64_t>(), p[i - 1].get<uint64_t>());
+      }
+      EXPECT_LE(t.back().get<uint64_t>(), res["metrics"]["duration_ns"].get<uint64_t>() + 1000000);
+      EXPECT_GT(p.back().get<uint64_t>(), 0u) << "work was done in the window";
+    }
     if (res["workload"] == "tcp_crr") {
       EXPECT_GT(res["metrics"]["connect_latency_ns"]["p50"].get<uint64_t>(), 0u);
       EXPECT_LT(res["metrics"]["connect_latency_ns"]["p50"].get<uint64_t>(),
