@@ -8,7 +8,12 @@ each run; then for every pair of runs the relative disagreement of each ratio,
 
     d = max(r1, r2) / min(r1, r2) - 1        (symmetric: 0.05 = the runs disagree by 5%)
 
-summarised as median, p90 and max over the configurations the two runs share. Exit 0 when every
+summarised as median, p90 and max over the configurations the two runs share, next to what the
+runs' own repetitions predict for it: every balanced split of each run's per-repetition ratios into
+halves, |half ÷ half - 1| / sqrt(2) (stats.split_half_values), pooled over the shared configurations
+and both runs.  Disagreement within about that is the noise the runs carry (more repetitions, or a
+quieter machine, is the remedy); well beyond it (p90 over 1.5 times the prediction) the runs
+differed in state, which noise does not explain.  Exit 0 when every
 pair meets the targets (--p90-pct, --max-pct; default 5% and 10%), 1 when one does not, 2 for bad
 input. Runs must come from the same suite: configurations present in only one run are counted and
 named, not compared.
@@ -22,13 +27,16 @@ import statistics
 
 from . import EXIT_FAIL, EXIT_OK
 from .load import InputError, load_run
+from .stats import split_half_values
 from .summary import summarize
 
 EXIT_NOT_MET = EXIT_FAIL
 
 
-def ratios(run, exclude_flagged: bool = False, steal_adjust: bool = False) -> dict[str, float]:
-    """configuration name -> median paired ratio of its primary metric to the reference path."""
+def ratios(run, exclude_flagged: bool = False, steal_adjust: bool = False, movements: dict | None = None) \
+        -> dict[str, float]:
+    """configuration name -> median paired ratio of its primary metric to the reference path; with
+    `movements`, also fills it with name -> split-half movements of that ratio (may be empty)."""
     S = summarize(run, exclude_flagged, steal_adjust)
     out = {}
     for wl in S.workloads():
@@ -38,7 +46,17 @@ def ratios(run, exclude_flagged: bool = False, steal_adjust: bool = False) -> di
             r = S.ratio_to_reference(g.key, g.primary)
             if r.value is not None and r.value > 0:
                 out[f"{g.key.name} {wl}"] = r.value
+                if movements is not None:
+                    movements[f"{g.key.name} {wl}"] = split_half_values(r.ratios) if r.method == "paired" else []
     return out
+
+
+def expected(ma: dict, mb: dict, common) -> dict | None:
+    """Median and p90 of the split-half movements of the shared configurations in both runs."""
+    pooled = sorted(v for k in common for m in (ma, mb) for v in m.get(k, []))
+    if not pooled:
+        return None
+    return {"median": statistics.median(pooled), "p90": _quantile(pooled, 0.9)}
 
 
 def _quantile(xs: list[float], q: float) -> float:
@@ -63,7 +81,8 @@ def main(args) -> int:
     if len(args.runs) < 2:
         raise InputError("agreement", "needs at least two runs of the same suite")
     runs = [load_run(p) for p in args.runs]
-    rs = [ratios(r, args.exclude_flagged, args.steal_adjust) for r in runs]
+    mv = [{} for _ in runs]
+    rs = [ratios(r, args.exclude_flagged, args.steal_adjust, m) for r, m in zip(runs, mv)]
     for run, r in zip(runs, rs):
         if not r:
             raise InputError(run.directory, "no ratio to a reference path (a run of one path?)")
@@ -75,6 +94,7 @@ def main(args) -> int:
         print(f"run {i + 1}: {run.directory} ({run.run_id}, {len(rs[i])} ratios)")
     for (i, a), (j, b) in itertools.combinations(enumerate(rs), 2):
         d = disagreement(a, b)
+        d["expected"] = expected(mv[i], mv[j], set(a) & set(b))
         ok = d["n"] > 0 and d["p90"] <= p90_t and d["max"] <= max_t
         met &= ok
         tag = f"run {i + 1} vs run {j + 1}"
@@ -85,6 +105,14 @@ def main(args) -> int:
             print(f"{tag}: {d['n']} ratios, median {d['median'] * 100:.1f}%, p90 {d['p90'] * 100:.1f}%, "
                   f"max {d['max'] * 100:.1f}%, {d['over_10pct']} over 10% — {'met' if ok else 'NOT met'}; "
                   f"worst: {worst}")
+            e = d["expected"]
+            if e:
+                beyond = d["p90"] > 1.5 * e["p90"]
+                print(f"  expected from the runs' own repetitions (split halves): median {e['median'] * 100:.1f}%, "
+                      f"p90 {e['p90'] * 100:.1f}% — " + (
+                          "the runs disagree beyond their own noise: they differed in state" if beyond else
+                          "within the runs' own noise: more repetitions or a quieter machine, not a fix, "
+                          "would narrow it"))
         if d["only_in_one"]:
             print(f"  {len(d['only_in_one'])} configuration(s) in only one run, not compared: "
                   + ", ".join(d["only_in_one"][:5]) + (" …" if len(d["only_in_one"]) > 5 else ""))

@@ -408,12 +408,20 @@ def split_half_movement(values) -> tuple[float, float] | None:
     median(half 2) - 1| / sqrt(2) (two half-runs disagree sqrt(2) times more than two full runs).
     Returns (median over splits, 90th percentile over splits), or None with fewer than 4 values.
     More than MAX_SPLITS splits are sampled with a fixed seed (deterministic output)."""
+    ds = split_half_values(values)
+    if not ds:
+        return None
+    return statistics.median(ds), ds[int(0.9 * (len(ds) - 1))]
+
+
+def split_half_values(values) -> list[float]:
+    """split_half_movement's movement for every split, ascending ([] with fewer than 4 values)."""
     import itertools
     import random
     xs = [float(v) for v in values]
     n = len(xs)
     if n < 4:
-        return None
+        return []
     h = n // 2
     others = range(1, n)
     total = math.comb(n - 1, h - 1)   # splits containing index 0: each unordered split once
@@ -430,10 +438,8 @@ def split_half_movement(values) -> tuple[float, float] | None:
         if b == 0:
             continue
         ds.append(abs(a / b - 1) / math.sqrt(2))
-    if not ds:
-        return None
     ds.sort()
-    return statistics.median(ds), ds[int(0.9 * (len(ds) - 1))]
+    return ds
 
 
 def relative_spread(values) -> float | None:

@@ -8,7 +8,7 @@ import os
 from analysis.agreement import disagreement, ratios
 from analysis.load import check_document
 from analysis.tests.common import TempDirTest, cli, write_run
-from analysis.tests.fixtures import aa_pair
+from analysis.tests.fixtures import aa_pair, read
 
 
 class Agreement(TempDirTest):
@@ -67,3 +67,43 @@ class Agreement(TempDirTest):
             p = cli(*argv)
             self.assertEqual(p.returncode, 2, (argv, p.stdout, p.stderr))
             self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+
+
+class ExpectedFromOwnNoise(TempDirTest):
+    """agreement says what the runs' own repetitions predict for their disagreement, and whether the
+    observed one is within that (noise) or beyond it (the runs differed in state)."""
+
+    def _agree(self, *docs):
+        paths = [write_run(os.path.join(self.tmp, f"r{i}"), d) for i, d in enumerate(docs)]
+        out = os.path.join(self.tmp, f"ag{len(os.listdir(self.tmp))}.json")
+        p = cli("agreement", *paths, "--json", out)
+        with open(out) as f:
+            return p, json.load(f)
+
+    def test_noisy_pair_is_within_its_own_noise(self):
+        # tests/data/aa-noisy-*: observed median 8.3%, p90 16.7%; the repetitions predict about the same
+        p, doc = self._agree(read("aa-noisy-1.json.gz"), read("aa-noisy-2.json.gz"))
+        self.assertEqual(p.returncode, 1, p.stdout)
+        pair = doc["pairs"][0]
+        e = pair["expected"]
+        self.assertLess(abs(pair["median"] - e["median"]) / e["median"], 0.5, pair)
+        self.assertLess(pair["p90"], 1.5 * e["p90"], pair)
+        self.assertGreater(e["p90"], 0.10)            # a noisy day: no 5% agreement to expect
+        self.assertIn("within the runs' own noise", p.stdout)
+
+    def test_a_shift_of_state_is_beyond_the_noise(self):
+        """B's paths (not its baseline) 30% slower in every workload: a state change between the
+        runs that no repetition noise explains."""
+        a = read("aa8-1.json.gz")
+        b = read("aa8-2.json.gz")
+        for r in b["results"]:
+            m = r.get("metrics") or {}
+            if r["path"] != "baseline" and r["status"] == "ok":
+                for k in ("throughput_bps", "transactions_per_s", "packets_per_s"):
+                    if k in m:
+                        m[k] *= 0.7
+        p, doc = self._agree(a, b)
+        self.assertEqual(p.returncode, 1, p.stdout)
+        pair = doc["pairs"][0]
+        self.assertGreater(pair["p90"], 1.5 * pair["expected"]["p90"], pair)
+        self.assertIn("beyond their own noise", p.stdout)

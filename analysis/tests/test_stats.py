@@ -187,6 +187,16 @@ class FamilyTests(unittest.TestCase):
             p = stats.shift_p_value(a, b)
             self.assertEqual(s.lo > 0 or s.hi < 0, p < 0.05, (a, b, p, s))
 
+    def test_split_half_values(self):
+        vs = stats.split_half_values([1.0, 1.1, 0.9, 1.05, 0.95, 1.0, 1.2, 0.8])
+        self.assertEqual(len(vs), math.comb(7, 3))      # every balanced split once
+        self.assertEqual(vs, sorted(vs))
+        self.assertEqual(stats.split_half_movement([1.0, 1.1, 0.9, 1.05, 0.95, 1.0, 1.2, 0.8]),
+                         (vs[len(vs) // 2] if len(vs) % 2 else (vs[len(vs) // 2 - 1] + vs[len(vs) // 2]) / 2,
+                          vs[int(0.9 * (len(vs) - 1))]))
+        self.assertEqual(stats.split_half_values([1, 2, 3]), [])
+        self.assertIsNone(stats.split_half_movement([1, 2, 3]))
+
     def test_bh_adjust(self):
         q = stats.bh_adjust([0.01, 0.04, 0.03, 0.5])
         # sorted 0.01, 0.03, 0.04, 0.5 -> 0.04, 0.04*4/3 capped by the next, 0.04*4/3, 0.5
