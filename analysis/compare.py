@@ -23,14 +23,18 @@ unit of work, latency percentiles, connect latency):
   in two of three pairs (baseline tcp_crr -17.0% [-32.9, -1.8]); with the rate held, none.
   --per-row restores the per-row rule;
 * **all paths**: per workload and gated metric, one more row pools every configuration (every path,
-  every path option) of the workload: the stratified Mann-Whitney test over all their repetitions,
-  differences only ever taken within a configuration (stats.stratified_shift).  A change shared by
-  every path — what a kernel or a driver does to the stack under all of them — is seen there far
-  smaller than on any one path: on the noisy pair a 10% drop of udp_pps on every path is flagged,
-  where no single path's row can flag less than about 50%;
+  every path option) of the workload into one index per repetition: the geometric mean over the
+  configurations of value ÷ the configuration's median over both runs (pooled_index), compared like
+  any row (exact test, same thresholds, in the same family).  The repetition is the unit because the
+  paths of one repetition share its host state: pooling results as independent (a stratified test)
+  flagged an A/A pair's tcp_crr CPU per transaction +12.7% on every path.  A change shared by every
+  path — what a kernel or a driver does to the stack under all of them — is seen there far smaller
+  than on any one path: on the noisy A/A pair, udp_pps made 15% slower on every path is flagged,
+  where a single path's row needs about 50%;
 * **detectable**: compare prints, per workload, the smallest change of the primary metric it would
   flag with 80% power at these two runs' own repetition-to-repetition noise, alone in one row and
-  shared by all paths (stats.detectable_change, detectable_shared_change): what a pass means.
+  shared by all paths (stats.detectable_change on the rows' or the pooled indices' deviations): what a
+  pass means.
 
 Why a threshold at all, and why 8% by default: two back-to-back default suites on the development
 VM (tests/data/aa-suite-1/2, an A/A pair: same binary, same machine, minutes apart) moved the
@@ -79,8 +83,7 @@ from dataclasses import asdict, dataclass, field
 from . import EXIT_FAIL, EXIT_NOT_COMPARED, EXIT_OK
 from . import metrics as M
 from .load import Run, load_run
-from .stats import (LEVEL_TEXT, bh_adjust, detectable_change, detectable_shared_change, min_reps_for_shift, shift, shift_p_value,
-                    stratified_shift)
+from .stats import LEVEL_TEXT, bh_adjust, detectable_change, min_reps_for_shift, shift, shift_p_value
 from .summary import GroupSummary, RunSummary, summarize
 
 DEFAULT_THRESHOLD_PCT = 8.0
@@ -99,8 +102,8 @@ DEFAULT_TAIL_THRESHOLD_PCT = 30.0
 DEFAULT_STREAM_THRESHOLD_PCT = 12.0
 TAIL_METRICS = ("latency_ns.p999",)
 # The row that pools every configuration of a workload (all paths, all path options) for one metric:
-# a change they share (a kernel slowing the stack under every path) is tested over all their
-# repetitions at once (stats.stratified_shift), where each path's own row is too noisy to see it.
+# a change they share (a kernel slowing the stack under every path) is tested on one index per
+# repetition (pooled_index), where each path's own row is too noisy to see it.
 POOLED_PATH = "all paths"
 
 # Statuses, in the order rows are sorted when printed (worst first).
@@ -323,7 +326,7 @@ def compare_runs(a: Run, b: Run, threshold_pct: float = DEFAULT_THRESHOLD_PCT,
     pairs, notes = _match(sa, sb)
     cat = b.catalogue
     rows: list[Row] = []
-    strata: dict[tuple, list] = {}      # (workload, variant, metric) -> [(va, vb), ...] of our own rows
+    strata: dict[tuple, list] = {}      # (workload, variant, metric) -> [(reps_a, reps_b), ...] of our own rows
     for ka, kb in pairs:
         ga, gb = sa.get(ka) if ka else None, sb.get(kb) if kb else None
         key = kb if ka is None else ka
@@ -370,7 +373,9 @@ def compare_runs(a: Run, b: Run, threshold_pct: float = DEFAULT_THRESHOLD_PCT,
             status, note = _classify(s, met.higher_is_better, thr)
             pv = shift_p_value(va, vb) if s.has_ci else None
             if not key.reference and kind in ("rate", "cpu") and not guard and s.has_ci:
-                strata.setdefault((key.workload, key.variant, mk), []).append((va, vb))
+                f = 1.0 if not factor else factor if kind == "rate" else 1 / factor
+                strata.setdefault((key.workload, key.variant, mk), []).append(
+                    (_by_repetition(ga, mk), _by_repetition(gb, mk, f)))
             if status == REGRESSION and kind not in gate:
                 status, note = NOT_GATED, f"{kind} metrics are not gated (--gate to include them)"
             if guard and status not in (NO_DATA,):
@@ -386,7 +391,9 @@ def compare_runs(a: Run, b: Run, threshold_pct: float = DEFAULT_THRESHOLD_PCT,
         met = M.METRICS[mk]
         stream = cat.workload(wl).pattern == "stream"
         thr = stream_threshold_pct if stream else threshold_pct
-        sh, pv = stratified_shift(st)
+        xa, xb = pooled_index(st)
+        sh = shift(xa, xb)
+        pv = shift_p_value(xa, xb)
         status, note = _classify(sh, met.higher_is_better, thr)
         if status == REGRESSION and _kind(mk) not in gate:
             status, note = NOT_GATED, f"{_kind(mk)} metrics are not gated (--gate to include them)"
@@ -395,7 +402,7 @@ def compare_runs(a: Run, b: Run, threshold_pct: float = DEFAULT_THRESHOLD_PCT,
                         metric=mk, unit=met.unit, higher_is_better=met.higher_is_better, n_a=sh.n_a, n_b=sh.n_b,
                         median_a=None, median_b=None, change_pct=pct(sh.change), ci_lo_pct=pct(sh.lo),
                         ci_hi_pct=pct(sh.hi), ci_level=sh.level, threshold_pct=thr, status=status,
-                        note=(note + "; " if note else "") + f"{len(st)} configurations pooled (stratified Mann-Whitney)",
+                        note=(note + "; " if note else "") + f"{len(st)} configurations pooled per repetition",
                         p_value=pv if sh.has_ci else None))
     testable = [r for r in rows if r.p_value is not None and r.status not in (NOT_COMPARED, UNTESTABLE, NO_DATA)]
     family = [r for r in testable if _kind(r.metric) in gate]
@@ -454,6 +461,36 @@ def _best_p(m: int, n: int) -> float:
     return 2 / math.comb(m + n, m) if m and n else 1.0
 
 
+def _by_repetition(g: GroupSummary, mk: str, factor: float = 1.0) -> dict[int, float]:
+    out = {}
+    for r in g.ok:
+        v = M.value(r, mk)
+        if M.is_num(v) and v > 0 and M.is_num(r.get("repetition")):
+            out[int(r["repetition"])] = v * factor
+    return out
+
+
+def pooled_index(strata: list[tuple[dict, dict]]) -> tuple[list[float], list[float]]:
+    """One number per repetition of each run for a set of configurations (the paths of a workload):
+    the geometric mean over the configurations of value ÷ that configuration's median over both runs.
+    The repetition, not the result, is the unit: the paths measured in one repetition share its
+    state (on a noisy host whole repetitions run 20-40% fast or slow), so pooling results as if
+    independent would call that state a change.  A change every path shares moves every index; a
+    per-path difference in scale cancels in value ÷ median."""
+    def index(side: int) -> list[float]:
+        logs: dict[int, list[float]] = {}
+        for st in strata:
+            both = sorted(list(st[0].values()) + list(st[1].values()))
+            if not both:
+                continue
+            n = len(both)
+            med = both[n // 2] if n % 2 else math.sqrt(both[n // 2 - 1] * both[n // 2])
+            for rep, v in st[side].items():
+                logs.setdefault(rep, []).append(math.log(v / med))
+        return [math.exp(sum(v) / len(v)) for _, v in sorted(logs.items())]
+    return index(0), index(1)
+
+
 def _kind(mk: str) -> str:
     return "rate" if mk in M.RATE_KEYS else "cpu" if mk in M.CPU_KEYS else "latency"
 
@@ -468,6 +505,7 @@ def _detectable(sa: RunSummary, sb: RunSummary, pairs, factor, family: int, fdr:
     pooled: dict[str, list[float]] = {}
     reps: dict[str, tuple[int, int]] = {}
     configs: dict[str, int] = {}
+    per_rep: dict[str, list] = {}
     for ka, kb in pairs:
         if ka is None or kb is None:
             continue
@@ -482,8 +520,11 @@ def _detectable(sa: RunSummary, sb: RunSummary, pairs, factor, family: int, fdr:
             med = sorted(vs)[len(vs) // 2]
             pooled.setdefault(ka.workload, []).extend(math.log(v / med) for v in vs)
         reps.setdefault(ka.workload, (len(ga.values[ga.primary]), len(gb.values[ga.primary])))
-        if not ka.reference:
+        if not ka.reference and not ka.variant:
             configs[ka.workload] = configs.get(ka.workload, 0) + 1
+            f = factor or 1.0
+            per_rep.setdefault(ka.workload, []).append((_by_repetition(ga, ga.primary),
+                                                        _by_repetition(gb, ga.primary, f)))
     out = {}
     for wl in sorted(pooled, key=cat.workload_sort_key):
         stream = cat.workload(wl).pattern == "stream"
@@ -491,7 +532,11 @@ def _detectable(sa: RunSummary, sb: RunSummary, pairs, factor, family: int, fdr:
         n_a, n_b = reps[wl]
         d = detectable_change(pooled[wl], n_a, n_b, fdr / max(1, family), thr)
         k = configs.get(wl, 0)
-        shared = detectable_shared_change(pooled[wl], k, n_a, n_b, fdr / max(1, family), thr) if k >= 2 else None
+        shared = None
+        if k >= 2:
+            xa, xb = pooled_index(per_rep[wl])
+            res = [math.log(x / sorted(xs)[len(xs) // 2]) for xs in (xa, xb) for x in xs]
+            shared = detectable_change(res, len(xa), len(xb), fdr / max(1, family), thr)
         out[wl] = {"one_row": None if d is None else round(d * 100, 1),
                    "all_paths": None if shared is None else round(shared * 100, 1), "configurations": k}
     return out

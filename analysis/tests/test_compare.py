@@ -362,7 +362,8 @@ class GateOnRealDefaultSuites(TempDirTest):
         self.assertIn("detectable at these runs' noise", p.stdout)
         pooled = [r for r in js["rows"] if r["path"] == "all paths"]
         self.assertEqual(len(pooled), 12)            # 6 workloads x (rate, CPU per unit)
-        self.assertTrue(all(r["n_a"] in (72, 32) for r in pooled), [r["n_a"] for r in pooled])
+        # one index per repetition: the repetition is the unit, not the 9 x 8 results
+        self.assertTrue(all(r["n_a"] == 8 and r["n_b"] == 8 for r in pooled), [r["n_a"] for r in pooled])
         q, quiet = self._compare(self._write("qa", read("aa8-1.json.gz")), self._write("qb", read("aa8-2.json.gz")))
         for wl, d in quiet["detectable_pct"].items():
             self.assertLess(d["one_row"], det[wl]["one_row"] or 101, (wl, d, det[wl]))
@@ -382,9 +383,36 @@ class GateOnRealDefaultSuites(TempDirTest):
         self.assertEqual({(r["workload"], r["metric"]) for r in regs}, {("tcp_rr", "transactions_per_s")})
         self.assertIn("all paths", {r["path"] for r in regs})
 
+    def test_pooled_row_takes_the_repetition_as_its_unit(self):
+        """B 12% slower than A in every repetition, where A's repetitions themselves spread by +-15%
+        as a whole (every path of a repetition x the same factor): 72 results per side would make that
+        look certain, but it is 8 repetitions against 8 whose states overlap, and the pooled row says
+        so (its p is that of 8 vs 8, not significant among all rows)."""
+        doc_a, doc_b = read("aa8-1.json.gz"), read("aa8-1.json.gz")
+        fac = [1.15, 0.85, 1.05, 0.95, 1.1, 0.9, 1.0, 1.12]
+        for doc, scale in ((doc_a, 1.0), (doc_b, 0.88)):
+            for r in doc["results"]:
+                if r["workload"] == "tcp_rr" and r["status"] == "ok":
+                    r["metrics"]["transactions_per_s"] *= fac[int(r["repetition"])] * scale
+        from analysis.compare import pooled_index
+        c = compare_runs(check_document("a.json", doc_a), check_document("b.json", doc_b))
+        row = next(r for r in c.rows if r.path == "all paths" and r.workload == "tcp_rr"
+                   and r.metric == "transactions_per_s")
+        self.assertEqual((row.n_a, row.n_b), (8, 8))
+        self.assertNotEqual(row.status, REGRESSION, row)
+        self.assertGreater(row.p_value, 1e-3, row)
+        self.assertAlmostEqual(row.change_pct, -12.0, delta=4)
+        # the index itself: a factor shared by every configuration of a repetition is exactly that
+        # repetition's index ratio
+        st = [({0: 10.0, 1: 20.0}, {0: 10.0, 1: 20.0}), ({0: 100.0, 1: 200.0}, {0: 100.0, 1: 200.0})]
+        xa, xb = pooled_index(st)
+        self.assertAlmostEqual(xa[1] / xa[0], 2.0)
+        self.assertEqual(xa, xb)
+
     def test_noisy_day_pooled_row_sees_what_no_single_path_can(self):
         """udp_pps 15% slower on every path: the pooled row is flagged with its change close to the
-        truth; at 3% the pooled row stays within the threshold (never flagged)."""
+        truth (no single path's row can flag less than about 50% on this pair); at 3% the pooled row
+        is not flagged."""
         a = self._write("a", read("aa-noisy-1.json.gz"))
         for f, flagged in ((0.85, True), (0.97, False)):
             doc = read("aa-noisy-2.json.gz")
