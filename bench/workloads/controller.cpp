@@ -43,6 +43,10 @@ std::string drive(const WorkloadContext& ctx, const WorkloadOptions& opt, const 
   std::vector<uint64_t> slice_t, slice_p;
   uint64_t slice_t0 = 0, slice_p0 = 0;
   bool slicing = false;
+  // Without this a remote responder's counters stand still between the window's edges, and the
+  // watchdog took a stream longer than --stall-timeout-s for a stalled one.
+  constexpr uint64_t kRefreshNs = 500000000;
+  uint64_t last_refresh = mono_ns();
   auto wait_phase = [&](double seconds) {
     const uint64_t until = mono_ns() + static_cast<uint64_t>(seconds * 1e9);
     while (failure.empty() && mono_ns() < until) {
@@ -55,6 +59,10 @@ std::string drive(const WorkloadContext& ctx, const WorkloadOptions& opt, const 
       if (ctx.interrupted && ctx.interrupted->load()) {
         failure = "interrupted by signal " + std::to_string(ctx.interrupted->load());
         break;
+      }
+      if (mono_ns() - last_refresh >= kRefreshNs) {
+        load.refresh();
+        last_refresh = mono_ns();
       }
       uint64_t p = load.progress(), now = mono_ns();
       if (p != last_progress) {

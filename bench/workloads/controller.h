@@ -43,6 +43,10 @@ class Load {
   // would look busy.
   virtual uint64_t progress() const = 0;
   virtual std::string error() const = 0;    // first failure of a thread, "" while none
+  // Fetch progress counters kept elsewhere, so progress() moves between the window's edges (hosts
+  // mode: the server host's responder counts what a stream or pps load delivered, and its counters
+  // reach this host only when asked). Called by the controller every kRefreshNs; cheap no-op locally.
+  virtual void refresh() {}
   virtual void window_start() {}            // counters at the start of the measured window
   virtual void window_end() {}
   virtual void stop() = 0;                  // stop and join everything; idempotent

@@ -300,6 +300,9 @@ class SocketLoad : public workload::Load {
     if (resp_ && !resp_->error().empty()) return "responder: " + resp_->error();
     return {};
   }
+  void refresh() override {
+    if (resp_) resp_->sync();
+  }
   void window_start() override { snap(w0_); }
   void window_end() override { snap(w1_); }
   void stall_server() override {

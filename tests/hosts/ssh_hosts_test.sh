@@ -279,6 +279,18 @@ done
 /usr/bin/python3 "$SRC/tests/hosts/equivalence.py" "$T/ns-run1/run.json" "$T/ns-run2/run.json" "$T/hosts-run/run.json" --tolerance-factor 3 --floor-pct 40 ||
   fail "hosts mode differs from namespace mode beyond the A/A spread (or a proof failed)"
 
+# A window longer than the watchdog's stall timeout: the server host's counters must reach the
+# client's watchdog during the window (they used to arrive only at its edges, and a stream or pps
+# window over --stall-timeout-s failed as "no progress").
+rc=0
+timeout 120 ip netns exec $MG "$PB" run --hosts "$T/hosts.json" --paths baseline --workloads tcp_stream,udp_pps \
+  --duration-s 2.5 --warmup-s 0.2 --cooldown-s 0.05 --stall-timeout-s 1 --repetitions 1 --no-proof-capture \
+  --out "$T/long" > "$T/long.log" 2>&1 || rc=$?
+n_ok=$(/usr/bin/python3 -c 'import json,sys; print(sum(r["status"] == "ok" for r in json.load(open(sys.argv[1]))["results"]))' \
+  "$T/long/run.json" 2>/dev/null || echo 0)
+[ $rc = 0 ] && [ "$n_ok" = 2 ] && ok "2.5 s stream and pps windows with a 1 s stall timeout: both ok" ||
+  fail "long windows in hosts mode: exit $rc, $n_ok of 2 ok: $(grep -E 'error|watchdog' "$T/long.log" | head -2 | tr '\n' '|')"
+
 # --- 4. SIGINT and SIGKILL of the orchestrator ------------------------------------------------------
 interrupt_case() {
   local sig=$1 want=$2
@@ -302,7 +314,7 @@ interrupt_case() {
     sleep 0.05
   done
   wait $pid; local rc=$?
-  [ -n "$want" ] && [ $rc != "$want" ] && fail "$sig: orchestrator exited $rc, want $want"
+  [ -n "$want" ] && [ $rc != "$want" ] && fail "$sig: orchestrator exited $rc, want $want: $(grep -E 'error|warn|signal' "$T/sig-$sig.log" | tail -4 | tr '\n' '|')"
   if [ -n "$clean_ms" ]; then ok "$sig of the orchestrator: agents gone and every namespace clean ${clean_ms} ms after the signal"
   else fail "$sig: still there after 15 s: $(diff "$T/state.0r" "$T/state.after" | head -8)"; fi
   echo "$sig ${clean_ms:-none}" >> "$T/cleanup-times"
