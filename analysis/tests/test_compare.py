@@ -132,6 +132,12 @@ class Compare(TempDirTest):
     def test_bad_usage_exit_2(self):
         self.assertEqual(cli("compare", self.a).returncode, 2)
         self.assertEqual(cli("compare", self.a, self.a, "--threshold-pct", "-1").returncode, 2)
+        for bad in ("0", "1", "-0.1", "1.5", "x"):   # a rate strictly between 0 and 1
+            p = cli("compare", self.a, self.a, "--fdr", bad)
+            self.assertEqual(p.returncode, 2, (bad, p.stdout, p.stderr))
+            self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+            p = cli("power", self.a, self.a, self.a, "--fdr", bad)
+            self.assertEqual(p.returncode, 2, (bad, p.stdout, p.stderr))
 
 
 class Guard(TempDirTest):
