@@ -49,6 +49,14 @@ def percentage(text: str) -> float:
     return v
 
 
+def rate(text: str) -> float:
+    """A rate strictly between 0 and 1 (--fdr; argparse turns the ValueError into "invalid rate value", exit 2)."""
+    v = float(text)
+    if not (0 < v < 1):
+        raise ValueError(text)
+    return v
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors in one line, like the harness's (argparse prints the whole usage first)."""
 
@@ -89,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         c.add_argument("--gate", default="rate,cpu", metavar="KINDS",
                        help="which metric kinds can fail the gate: rate, cpu, latency (default rate,cpu; latency "
                             "percentiles move with the host on shared VMs)")
-        c.add_argument("--fdr", type=float, default=DEFAULT_FDR, metavar="Q",
+        c.add_argument("--fdr", type=rate, default=DEFAULT_FDR, metavar="Q",
                        help=f"false discovery rate over all gated rows of the compare (Benjamini-Hochberg; default "
                             f"{DEFAULT_FDR:g}): a row is flagged only if significant among them all, so an A/A pair "
                             f"flags anything in at most this share of pairs")

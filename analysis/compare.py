@@ -722,9 +722,6 @@ def main(args) -> int:
         print(f"pathbench-analysis: error: --gate {','.join(bad)}: want rate, cpu, latency", file=sys.stderr)
         return 2
     fdr = None if getattr(args, "per_row", False) else getattr(args, "fdr", DEFAULT_FDR)
-    if fdr is not None and not (0 < fdr < 1):
-        print(f"pathbench-analysis: error: --fdr {fdr:g}: want a rate between 0 and 1 (exclusive)", file=sys.stderr)
-        return 2
     c = compare_runs(a, b, args.threshold_pct, args.tail_threshold_pct, args.exclude_flagged,
                      args.allow_cross_environment, gate, not getattr(args, "no_speed_adjust", False),
                      getattr(args, "stream_threshold_pct", DEFAULT_STREAM_THRESHOLD_PCT), fdr)
@@ -811,10 +808,7 @@ def main(args) -> int:
 
 def power_main(args) -> int:
     a, a2, b = load_run(args.a), load_run(args.a_prime), load_run(args.b)
-    fdr = None if getattr(args, "per_row", False) else args.fdr
-    if fdr is not None and not (0 < fdr < 1):
-        print(f"pathbench-analysis: error: --fdr {fdr:g}: want a rate between 0 and 1 (exclusive)", file=sys.stderr)
-        return 2
+    fdr = None if getattr(args, "per_row", False) else getattr(args, "fdr", DEFAULT_FDR)
     res = detection_power(a, a2, b, args.threshold_pct, args.tail_threshold_pct, args.exclude_flagged, fdr)
     s = res["summary"]
     print(run_line("A  ", a))

@@ -52,10 +52,6 @@ std::string drive(const WorkloadContext& ctx, const WorkloadOptions& opt, const 
     while (failure.empty() && mono_ns() < until) {
       uint64_t left = until - mono_ns();
       std::this_thread::sleep_for(std::chrono::nanoseconds(std::min<uint64_t>(left, slicing ? kSliceNs : 50000000)));
-      if (slicing) {
-        slice_t.push_back(mono_ns() - slice_t0);
-        slice_p.push_back(load.progress() - slice_p0);
-      }
       if (ctx.interrupted && ctx.interrupted->load()) {
         failure = "interrupted by signal " + std::to_string(ctx.interrupted->load());
         break;
@@ -65,6 +61,10 @@ std::string drive(const WorkloadContext& ctx, const WorkloadOptions& opt, const 
         last_refresh = mono_ns();
       }
       uint64_t p = load.progress(), now = mono_ns();
+      if (slicing) {
+        slice_t.push_back(now - slice_t0);
+        slice_p.push_back(p - slice_p0);
+      }
       if (p != last_progress) {
         last_progress = p;
         last_change = now;
