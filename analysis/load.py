@@ -73,14 +73,22 @@ class Run:
 
     @property
     def accelerator(self) -> str | None:
-        """"kvm" or "tcg" for a run inside `pathbench vm`; None on the host or when not recorded."""
+        """"kvm", "tcg" or "tcg-icount" (cost mode) for a run inside `pathbench vm`; None on the host or when not recorded."""
         a = self.virtualization.get("accelerator")
         return a if isinstance(a, str) and a else None
+
+    @property
+    def cost_mode(self) -> bool:
+        """A cost-mode run (`pathbench vm --accel tcg-icount`): its figures are instructions."""
+        from .cost import is_cost_doc
+        return is_cost_doc(self.doc)
 
     @property
     def where(self) -> str:
         """One phrase saying where the run ran: 'host', 'pathbench VM guest (kvm)', ..."""
         if self.is_guest:
+            if self.cost_mode:
+                return "pathbench VM guest in cost mode (tcg-icount: 1 guest ns = 1 instruction)"
             return f"pathbench VM guest ({self.accelerator or 'accelerator not recorded'})"
         hv = self.virtualization.get("hypervisor")
         return f"{hv} virtual machine (not a pathbench guest)" if isinstance(hv, str) and hv else "host"
@@ -217,6 +225,9 @@ def check_document(filename: str, doc: Any) -> Run:
             raise InputError(filename, f"internal error: upgrade from schema_version {v} did not yield {v + 1}")
     run = Run(filename=filename, doc=doc, upgraded_from=upgraded_from)
     _validate(run)
+    from .cost import convert, is_cost_doc
+    if is_cost_doc(doc):
+        convert(doc)    # instructions, not seconds (analysis/cost.py); the file itself is unchanged
     return run
 
 

@@ -43,12 +43,72 @@ METRICS: dict[str, Metric] = {m.key: m for m in [
     Metric("connect_latency_ns.p50", "connect latency p50", "µs", 1e-3, False),
     Metric("connect_latency_ns.p99", "connect latency p99", "µs", 1e-3, False),
     Metric("udp_loss_ratio", "UDP loss ratio", "fraction lost", 1.0, False),
+    # Cost mode (analysis/cost.py): a guest where one nanosecond is one instruction.
+    Metric("instructions_per_transaction", "instructions per transaction", "instructions/transaction", 1.0, False),
+    Metric("instructions_per_byte", "instructions per byte", "instructions/byte", 1.0, False),
+    Metric("instructions_per_packet", "instructions per packet", "instructions/packet", 1.0, False),
+    Metric("latency_instructions.p50", "request→reply p50", "instructions", 1.0, False),
+    Metric("latency_instructions.p90", "request→reply p90", "instructions", 1.0, False),
+    Metric("latency_instructions.p99", "request→reply p99", "instructions", 1.0, False),
+    Metric("latency_instructions.p999", "request→reply p99.9", "instructions", 1.0, False),
+    Metric("connect_latency_instructions.p50", "connect p50", "instructions", 1.0, False),
+    Metric("connect_latency_instructions.p99", "connect p99", "instructions", 1.0, False),
 ]}
 
 RATE_KEYS = ("throughput_bps", "transactions_per_s", "packets_per_s")
 CPU_KEYS = ("cpu_ns_per_transaction", "cpu_ns_per_byte", "cpu_ns_per_packet")
 LATENCY_KEYS = ("latency_ns.p50", "latency_ns.p90", "latency_ns.p99", "latency_ns.p999")
 CONNECT_KEYS = ("connect_latency_ns.p50", "connect_latency_ns.p99")
+COST_KEYS = ("instructions_per_transaction", "instructions_per_byte", "instructions_per_packet")
+COST_LATENCY_KEYS = ("latency_instructions.p50", "latency_instructions.p90", "latency_instructions.p99",
+                     "latency_instructions.p999")
+COST_CONNECT_KEYS = ("connect_latency_instructions.p50", "connect_latency_instructions.p99")
+
+
+def kind(key: str) -> str:
+    """"rate", "cpu", "cost" (instructions per unit of work: the CPU work, in cost mode) or "latency"."""
+    return "rate" if key in RATE_KEYS else "cpu" if key in CPU_KEYS else "cost" if key in COST_KEYS else "latency"
+
+
+@dataclass(frozen=True)
+class Units:
+    """The unit system of one run: time (ns, the default) or cost mode (instructions)."""
+    cost: bool = False
+
+    def latency(self, q: str) -> str:
+        """The latency key of percentile q ("p50") in this run."""
+        return f"latency_instructions.{q}" if self.cost else f"latency_ns.{q}"
+
+    def connect(self, q: str) -> str:
+        return f"connect_latency_instructions.{q}" if self.cost else f"connect_latency_ns.{q}"
+
+    @property
+    def latency_keys(self) -> tuple:
+        return COST_LATENCY_KEYS if self.cost else LATENCY_KEYS
+
+    @property
+    def connect_keys(self) -> tuple:
+        return COST_CONNECT_KEYS if self.cost else CONNECT_KEYS
+
+    @property
+    def latency_unit(self) -> str:
+        return "instructions" if self.cost else "µs"
+
+    @property
+    def latency_scale(self) -> float:
+        """Histogram bucket bounds (ns, or instructions) -> the latency unit."""
+        return 1.0 if self.cost else 1e-3
+
+    @property
+    def bpf_unit(self) -> str:
+        return "instructions per run" if self.cost else "ns per run"
+
+    def duration(self, ns: float, unit: str = "ms") -> str:
+        """A recorded duration for people: '12 ms' in time, '12 M instructions' in cost mode."""
+        if self.cost:
+            return f"{fmt(ns / 1e6)} M instructions"
+        div = {"ms": 1e6, "µs": 1e3, "s": 1e9}[unit]
+        return f"{fmt(ns / div)} {unit}"
 
 
 def value(result: dict, key: str) -> float | None:

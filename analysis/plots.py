@@ -199,9 +199,11 @@ def plot_forest(run: Run, S: RunSummary, outdir: str) -> list[Figure]:
         ax.set_yticklabels(labels, fontsize=8)
         ax.set_ylim(len(labels) - 0.5, -0.5)
         if idx // ncols == nrows - 1 or idx + ncols >= len(wls):
-            ax.set_xlabel(f"÷ {ref} (log scale; right of 1 = more work/s)", fontsize=8)
+            ax.set_xlabel(f"÷ {ref} (log scale; right of 1 = "
+                          + ("more instructions per unit)" if S.cost else "more work/s)"), fontsize=8)
     ns = sorted({r.n for w in wls for g in rows_by_wl[w] for r in [S.ratio_to_reference(g.key, g.primary)] if r.value is not None})
-    how = (f"diamond = median of per-repetition ratios, bar = {LEVEL_TEXT} CI, dots = repetitions"
+    how = ("diamond = median of per-repetition ratios, bar = cost-mode bound, dots = repetitions" if S.cost and any_ci
+           else f"diamond = median of per-repetition ratios, bar = {LEVEL_TEXT} CI, dots = repetitions"
            if any_ci else f"diamond = median of per-repetition ratios, dots = repetitions; no {LEVEL_TEXT} CI "
                           f"with n={', '.join(map(str, ns))} (needs 6)")
     fig.suptitle(f"Each path's primary metric ÷ {ref}, paired by repetition: {how}"
@@ -211,9 +213,11 @@ def plot_forest(run: Run, S: RunSummary, outdir: str) -> list[Figure]:
     return [Figure("forest", f"Each path ÷ {ref}, per workload",
                    f"Every repetition of a path is divided by {ref}'s repetition of the same index (they ran "
                    f"back to back), which cancels slow drift of the machine; the diamond is the median of "
-                   f"those ratios" + (f", the bar its distribution-free {LEVEL_TEXT} interval" if any_ci else
+                   f"those ratios" + (", the bar the cost mode's bound" if S.cost and any_ci else
+                                      f", the bar its distribution-free {LEVEL_TEXT} interval" if any_ci else
                                       f"; with fewer than 6 repetitions no {LEVEL_TEXT} interval exists, so none is drawn")
-                   + ". Right of the line at 1 means more work per second than " + ref + ".", png, svg)]
+                   + (". Right of the line at 1 means more instructions per unit of work than " + ref + " (cost mode)."
+                      if S.cost else ". Right of the line at 1 means more work per second than " + ref + "."), png, svg)]
 
 
 # ---- 1. bars: median + CI per path, primary metric and CPU cost --------------------------------
@@ -305,8 +309,9 @@ def _cdf_figure(run: Run, S: RunSummary, wl: str, hist_key: str, what: str, outd
     for g, buckets, total in curves:
         xs, ps = histogram_cdf(buckets)
         # 1 - p on a log axis; the last bucket (p = 1) has no finite position and is dropped.
-        pts = [(x / 1000.0, 1.0 - p) for x, p in zip(xs, ps) if 1.0 - p > 1e-12]
-        first_lo = buckets[0][0] / 1000.0
+        sc = S.units.latency_scale   # ns -> µs; instructions stay instructions (cost mode)
+        pts = [(x * sc, 1.0 - p) for x, p in zip(xs, ps) if 1.0 - p > 1e-12]
+        first_lo = buckets[0][0] * sc
         pts = [(first_lo, 1.0)] + pts
         floor = min(floor, 1.0 / total)
         x, y = zip(*pts)
@@ -322,7 +327,7 @@ def _cdf_figure(run: Run, S: RunSummary, wl: str, hist_key: str, what: str, outd
     ax.set_yticks([1.0] + [v for v, _ in ticks])
     ax.set_yticklabels(["p0"] + [t for _, t in ticks])
     ax.minorticks_off()
-    ax.set_xlabel(f"{what} [µs] (log scale)")
+    ax.set_xlabel(f"{what} [{S.units.latency_unit}] (log scale)")
     ax.set_ylabel("percentile (log scale of 1 − p)")
     ax.set_title(f"{wl}: {what} distribution, all repetitions merged\n{run.label}")
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
@@ -408,14 +413,16 @@ def plot_ratio_heatmap(run: Run, S: RunSummary, outdir: str) -> list[Figure]:
     ticks = [t for t in (-3, -2, -1, -0.5, 0, 0.5, 1, 2, 3) if abs(t) <= lim]
     cb.set_ticks(ticks)
     cb.set_ticklabels([f"{2 ** t:.2g}×" for t in ticks])
-    cb.set_label(f"ratio to {ref}\n(blue: more work per second)")
+    cb.set_label(f"ratio to {ref}\n" + ("(instructions per unit of work)" if S.cost else "(blue: more work per second)"))
     ax.set_title(f"Primary metric relative to {ref} (same run, paired by repetition)\n{run.label}")
     _tight(fig)
     png, svg = _save(fig, outdir, "ratio-heatmap")
     return [Figure("ratio-heatmap", f"Each path relative to {ref}",
                    f"Each cell is the median over repetitions of the path's primary metric divided by {ref}'s "
-                   f"in the same repetition; above 1 means more work per second. '≈' marks cells where the "
-                   f"{LEVEL_TEXT} interval of the ratio includes 1: no significant difference from {ref}.", png, svg)]
+                   f"in the same repetition; above 1 means "
+                   + ("more instructions per unit of work (cost mode). '≈' marks cells within the cost mode's bound"
+                      if S.cost else f"more work per second. '≈' marks cells where the {LEVEL_TEXT} interval of the "
+                                     f"ratio includes 1") + f": no significant difference from {ref}.", png, svg)]
 
 
 # ---- 4. in-kernel BPF program cost ----------------------------------------------------------------

@@ -69,6 +69,8 @@ class RunSummary(dict):
         self.abnormal = Abnormal(run)
         self.exclude_flagged = exclude_flagged
         self.reference = self.cat.reference_path
+        self.cost = run.cost_mode               # instructions, not time (analysis/cost.py)
+        self.units = M.Units(self.cost)
         groups = M.group_results(run.results)
         by_workload: dict[str, list[dict]] = {}
         for r in run.results:
@@ -141,7 +143,18 @@ class RunSummary(dict):
         g, o = self.get(key), self.partner(key, other)
         if g is None or o is None or metric is None or metric not in g.by_rep or metric not in o.by_rep:
             return Ratio(None)
+        if self.cost:
+            from .cost import ratio as cost_ratio
+            return cost_ratio(g.by_rep[metric], o.by_rep[metric])
         return paired_ratio(g.by_rep[metric], o.by_rep[metric])
+
+    @property
+    def interval_name(self) -> str:
+        """What the brackets around a ratio are, in this run."""
+        if self.cost:
+            from .cost import bound_text
+            return bound_text()
+        return f"{LEVEL_TEXT} interval"
 
     def ratio_to_reference(self, key: M.GroupKey, metric: str | None) -> Ratio:
         return self.ratio(key, self.reference, metric)
@@ -179,6 +192,8 @@ def verdict(r: Ratio, higher_is_better: bool = True, what: str = "") -> str:
     """Wording allowed by the data: a difference is only named when the 95% interval excludes 1."""
     if r.value is None:
         return "not measured"
+    if r.has_ci and r.level is None and r.crosses_one:
+        return "within the cost bound"
     if not r.has_ci:
         return r.reason or f"CI unavailable at {LEVEL_TEXT}"
     if r.crosses_one:

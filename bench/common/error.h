@@ -23,6 +23,8 @@ enum ExitCode : int {
   kExitVmNoBoot = 10,         // the guest did not reach user space (console tail shown)
   kExitVmHung = 11,           // the guest hung or died during the run (killed at the timeout)
   kExitVmNoStart = 12,        // the guest booted but pathbench did not start in it
+  kExitVmCostSetting = 13,    // a setting that breaks cost mode (1 guest ns = 1 instruction), e.g. --vcpus 2
+  kExitVmNoRunningImage = 14, // the running kernel has no bootable image (/boot/vmlinuz-$(uname -r)) here
   kExitSkipped = 77,     // test skipped (automake/ctest convention)
   kExitSigint = 130,
   kExitSigterm = 143,

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "common/strings.h"
 
 namespace pb {
@@ -55,6 +56,15 @@ std::string write_temp_file(const std::string& prefix, const std::string& text) 
     throw_errno(std::string("close ") + tmpl.data(), e);
   }
   return tmpl.data();
+}
+
+void point_link(const std::string& link, const std::string& target_dir) {
+  unlink(link.c_str());
+  std::string target = target_dir;
+  auto slash = link.rfind('/');
+  std::string link_parent = slash == std::string::npos ? "." : link.substr(0, slash);
+  if (target_dir.rfind(link_parent + "/", 0) == 0) target = target_dir.substr(link_parent.size() + 1);
+  if (symlink(target.c_str(), link.c_str()) != 0) log::warn("{}", errno_msg("symlink " + link, errno));
 }
 
 }  // namespace pb

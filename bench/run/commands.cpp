@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "common/error.h"
+#include "common/fs.h"
 #include "common/log.h"
 #include "hosts/orchestrator.h"
 #include "kernel/host.h"
@@ -54,16 +55,7 @@ int cmd_run(const std::vector<std::string>& args) {
   if (!hosts && !find_program("ip")) throw EnvError("'ip' not found: apt-get install iproute2");
   if (hosts && !find_program("ssh")) throw EnvError("'ssh' not found: apt-get install openssh-client");
   prepare_output_dir(cfg);
-  if (!cfg.latest_link.empty()) {
-    unlink(cfg.latest_link.c_str());
-    std::string target = cfg.out_dir;
-    // Relative link when both live under the same parent (results/latest -> <dir name>).
-    auto slash = cfg.latest_link.rfind('/');
-    std::string link_parent = slash == std::string::npos ? "." : cfg.latest_link.substr(0, slash);
-    if (cfg.out_dir.rfind(link_parent + "/", 0) == 0) target = cfg.out_dir.substr(link_parent.size() + 1);
-    if (symlink(target.c_str(), cfg.latest_link.c_str()) != 0)
-      log::warn("{}", errno_msg("symlink " + cfg.latest_link, errno));
-  }
+  if (!cfg.latest_link.empty()) point_link(cfg.latest_link, cfg.out_dir);
   if (hosts) return run_hosts_benchmark(cfg, *hosts);
   return run_benchmark(cfg);
 }

@@ -25,157 +25,12 @@
 #include "kernel/process.h"
 #include "run/runner.h"
 #include "run/runstate.h"
+#include "vm/kernels.h"
+#include "vm/options.h"
 #include "vm/vm.h"
 
 namespace pb::vm {
 namespace {
-
-const char* kHelp = R"(usage: pathbench vm (--kernel PACKAGE | --kernel-image BZIMAGE [--modules DIR] [--kernel-config FILE])
-                    [--accel auto|kvm|tcg] [--vcpus N] [--memory-mib M] [--boot-timeout-s S] [--timeout-s S]
-                    [--out-parent DIR] [--latest-link LINK] [-- RUN OPTIONS]
-
-Boots another kernel in a qemu guest on the host's own root filesystem (virtio-9p, read-only,
-tmpfs overlay), runs `pathbench run RUN OPTIONS` inside it and brings the results directory back
-into --out-parent (default results), with the guest's console log as console.log in it.
-  --kernel PACKAGE      a Debian kernel package (linux-image-6.1.0-50-amd64-unsigned); fetched with
-                        apt-get download, unpacked (not installed) into /var/cache/pathbench/kernels
-  --kernel-image FILE   a kernel you built (arch/x86/boot/bzImage); --modules its modules directory
-                        (INSTALL_MOD_PATH/lib/modules/<release>), --kernel-config its .config
-  --accel               auto (default): KVM when a bounded probe boot works, else TCG.
-                        Under TCG results are functional truth, not performance truth.
-Exit codes: 5 unknown package, 6 not a kernel, 7 kernel lacks 9p/virtio/overlay/veth/BPF,
-8 qemu or busybox-static missing, 9 too little memory, 10 guest did not boot, 11 guest hung or
-died during the run, 12 guest booted but pathbench did not start in it; otherwise the guest's
-`pathbench run` exit code (its results and console.log come back either way).
-)";
-
-std::string cache_root() {
-  if (const char* e = std::getenv("PATHBENCH_KERNEL_CACHE")) return e;
-  return "/var/cache/pathbench/kernels";
-}
-
-bool exists(const std::string& p) {
-  struct stat st {};
-  return stat(p.c_str(), &st) == 0;
-}
-
-std::vector<std::string> list_dir(const std::string& dir) {
-  std::vector<std::string> v;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (dirent* e = readdir(d))
-      if (std::string(e->d_name) != "." && std::string(e->d_name) != "..") v.push_back(e->d_name);
-    closedir(d);
-  }
-  return v;
-}
-
-struct Kernel {
-  std::string image, modules_root, release, config;  // modules_root holds <release>/
-  nlohmann::json source;
-};
-
-void sh(const std::string& script, const std::vector<std::string>& args, int timeout_s, const std::string& what) {
-  std::vector<std::string> argv = {"sh", "-c", script, "sh"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  CmdResult r = run_cmd(argv, {}, timeout_s);
-  if (r.status != 0) throw EnvError(what + " failed (exit " + std::to_string(r.status) + "): " + trim(r.err));
-}
-
-std::string find_modules_root(const std::string& root, const std::string& release) {
-  for (auto& c : {root + "/lib/modules", root + "/usr/lib/modules"})
-    if (exists(c + "/" + release)) return c;
-  return {};
-}
-
-// The kernel of a Debian package, unpacked into the cache once (flock while filling).
-Kernel package_kernel(const std::string& pkg, OwnedResources& owned) {
-  if (!valid_package_name(pkg))
-    throw UsageError("--kernel '" + pkg + "' is not a Debian package name (e.g. linux-image-6.1.0-50-amd64-unsigned)");
-  std::string cache = cache_root();
-  make_dirs(cache, "kernel cache");
-  std::string dir = cache + "/" + pkg, lock = cache + "/" + pkg + ".lock";
-  if (!exists(dir + "/.complete")) {  // before the lock file: an unknown name leaves nothing
-    CmdResult show = run_cmd({"apt-cache", "show", "--no-all-versions", pkg}, {}, 60);
-    if (show.status != 0 || trim(show.out).empty())
-      throw Error(kExitVmUnknownPackage, "unknown package '" + pkg +
-                                             "': apt has no such package (see `apt-cache search linux-image`; "
-                                             "run apt-get update if the lists are old)");
-  }
-  int fd = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) throw_errno("open " + lock, errno);
-  if (flock(fd, LOCK_EX) != 0) throw_errno("flock " + lock, errno);  // released on close / exit
-  struct Closer {
-    int fd;
-    ~Closer() { close(fd); }
-  } closer{fd};
-  if (!exists(dir + "/.complete")) {
-    std::string tmp = cache + "/." + pkg + ".tmp-" + std::to_string(getpid());
-    owned.add_dir(tmp);
-    remove_tree(tmp);
-    make_dirs(tmp + "/deb");
-    log::info("vm: fetching {} (apt-get download, unpacked into {}, not installed)", pkg, dir);
-    sh("cd \"$1\" && apt-get download -q \"$2\"", {tmp + "/deb", pkg}, 600, "apt-get download " + pkg);
-    auto debs = list_dir(tmp + "/deb");
-    if (debs.empty()) throw EnvError("apt-get download " + pkg + " produced no .deb");
-    run_cmd_checked({"dpkg-deb", "-x", tmp + "/deb/" + debs[0], tmp + "/root"}, {}, 300);
-    remove_tree(tmp + "/deb");
-    std::string release;
-    for (auto& f : list_dir(tmp + "/root/boot"))
-      if (f.rfind("vmlinuz-", 0) == 0) release = f.substr(8);
-    if (release.empty()) {
-      remove_tree(tmp);
-      owned.drop_dir(tmp);
-      unlink(lock.c_str());
-      CmdResult dep = run_cmd({"apt-cache", "depends", pkg}, {}, 30);
-      std::string hint;
-      for (auto& l : split(dep.out, '\n'))
-        if (trim(l).rfind("Depends: linux-image-", 0) == 0) hint = " (it depends on " + trim(l).substr(9) + ": use that)";
-      throw Error(kExitVmNotKernel, "'" + pkg + "' is not a kernel package: it holds no /boot/vmlinuz-*" + hint +
-                                        "; choose a linux-image-<version>-<flavour> package");
-    }
-    std::string mroot = find_modules_root(tmp + "/root", release);
-    if (!mroot.empty()) {
-      std::string base = mroot.substr(0, mroot.size() - std::string("/lib/modules").size());
-      run_cmd_checked({"depmod", "-b", base, release}, {}, 300);  // the package ships no modules.dep
-    }
-    if (rename(tmp.c_str(), dir.c_str()) != 0) {
-      remove_tree(dir);
-      if (rename(tmp.c_str(), dir.c_str()) != 0) throw_errno("rename " + tmp, errno);
-    }
-    owned.drop_dir(tmp);
-    std::ofstream(dir + "/.complete") << release << "\n";
-  }
-  Kernel k;
-  k.release = trim(read_file(dir + "/.complete").value_or(""));
-  k.image = dir + "/root/boot/vmlinuz-" + k.release;
-  k.modules_root = find_modules_root(dir + "/root", k.release);
-  k.config = dir + "/root/boot/config-" + k.release;
-  k.source = {{"package", pkg}, {"release", k.release}};
-  return k;
-}
-
-Kernel built_kernel(const std::string& image, const std::string& modules, const std::string& config) {
-  Kernel k;
-  k.image = image;
-  auto head = read_file(image);
-  // A bzImage has "HdrS" at 0x202 (the x86 boot protocol header).
-  if (!head || head->size() < 0x206 || head->substr(0x202, 4) != "HdrS")
-    throw Error(kExitVmNotKernel, "--kernel-image " + image + " is not an x86 kernel image (no boot header; use arch/x86/boot/bzImage)");
-  if (!modules.empty()) {
-    std::string m = modules;
-    while (m.size() > 1 && m.back() == '/') m.pop_back();
-    auto slash = m.rfind('/');
-    k.release = m.substr(slash + 1);
-    k.modules_root = slash == std::string::npos ? "." : m.substr(0, slash);
-    if (!exists(m + "/modules.dep"))
-      throw Error(kExitVmNotKernel, "--modules " + modules + " has no modules.dep (run `depmod -b BASE " + k.release +
-                                        "` or `make modules_install INSTALL_MOD_PATH=...`)");
-  }
-  k.config = config;
-  if (k.config.empty() && !modules.empty() && exists(modules + "/build/.config")) k.config = modules + "/build/.config";
-  k.source = {{"image", image}, {"modules", modules}, {"release", k.release}};
-  return k;
-}
 
 std::string tail_of(const std::string& file, int lines) {
   auto t = read_file(file).value_or("");
@@ -265,43 +120,15 @@ Watch boot(const GuestSpec& spec, OwnedResources& owned, int boot_timeout_s, int
 }  // namespace
 
 int command(const std::vector<std::string>& args) {
-  std::string pkg, image, modules, config, accel_req = "auto", out_parent = "results", latest;
-  int vcpus = 2, memory = 2048, boot_timeout = 120, timeout = 3600;
-  std::vector<std::string> run_args;
-  auto num = [](const std::string& opt, const std::string& v, int lo, int hi) {
-    try {
-      size_t pos = 0;
-      long x = std::stol(v, &pos);
-      if (pos == v.size() && x >= lo && x <= hi) return static_cast<int>(x);
-    } catch (...) {
-    }
-    throw UsageError(opt + " '" + v + "': expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
-  };
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "-h" || a == "--help") { std::cout << kHelp; return kExitOk; }
-    if (a == "--") { run_args.assign(args.begin() + i + 1, args.end()); break; }
-    if (i + 1 >= args.size()) throw UsageError("vm: " + a + " needs a value (see `pathbench vm --help`)");
-    const std::string& v = args[++i];
-    if (a == "--kernel") pkg = v;
-    else if (a == "--kernel-image") image = v;
-    else if (a == "--modules") modules = v;
-    else if (a == "--kernel-config") config = v;
-    else if (a == "--accel") accel_req = v;
-    else if (a == "--vcpus") vcpus = num(a, v, 1, 64);
-    else if (a == "--memory-mib") memory = num(a, v, 1, 1 << 20);
-    else if (a == "--boot-timeout-s") boot_timeout = num(a, v, 1, 3600);
-    else if (a == "--timeout-s") timeout = num(a, v, 1, 86400);
-    else if (a == "--out-parent") out_parent = v;
-    else if (a == "--latest-link") latest = v;
-    else throw UsageError("vm: unknown option '" + a + "' (see `pathbench vm --help`)");
+  VmOptions opt = parse_vm_options(args);
+  if (opt.help) {
+    std::cout << vm_help();
+    return kExitOk;
   }
-  if (pkg.empty() == image.empty()) throw UsageError("vm: give either --kernel PACKAGE or --kernel-image BZIMAGE");
-  if (accel_req != "auto" && accel_req != "kvm" && accel_req != "tcg") throw UsageError("vm: --accel auto|kvm|tcg");
-  if (!run_args.empty() && run_args[0] == "run") run_args.erase(run_args.begin());
-  for (auto& a : run_args)
-    if (a == "--out" || a == "--out-parent" || a == "--latest-link")
-      throw UsageError("vm: " + a + " belongs before `--` (the guest writes into its results share)");
+  const std::string& accel_req = opt.accel;
+  const int vcpus = opt.vcpus, memory = opt.memory_mib, boot_timeout = opt.boot_timeout_s, timeout = opt.timeout_s;
+  const std::string &out_parent = opt.out_parent, &latest = opt.latest_link;
+  const std::vector<std::string>& run_args = opt.run_args;
   if (!is_root()) throw EnvError("pathbench vm needs root (9p export of /, the guest runs pathbench as root)");
   auto qemu_bin = find_program("qemu-system-x86_64");
   if (!qemu_bin) throw Error(kExitVmNoQemu, "qemu-system-x86_64 not found: apt-get install qemu-system-x86");
@@ -330,14 +157,15 @@ int command(const std::vector<std::string>& args) {
   } guard{tmp, owned};
   make_dirs(tmp + "/share/results");
 
-  Kernel k = pkg.empty() ? built_kernel(image, modules, config) : package_kernel(pkg, owned);
+  Kernel k = opt.kernel.empty() ? built_kernel(opt.kernel_image, opt.modules, opt.kernel_config)
+                                : named_kernel(opt.kernel, owned);
   if (!k.config.empty()) {
     auto text = read_file(k.config);
     if (!text) throw Error(kExitVmKernelConfig, "kernel config " + k.config + " unreadable");
     auto miss = missing_config(*text);
     if (!miss.empty())
       throw Error(kExitVmKernelConfig, "kernel " + k.release + " lacks what the guest needs: " + join(miss, ", ") +
-                                           (pkg.find("cloud") != std::string::npos ? " (the -cloud-amd64 flavour has no 9p: use the generic -amd64 one)" : ""));
+                                           (opt.kernel.find("cloud") != std::string::npos ? " (the -cloud-amd64 flavour has no 9p: use the generic -amd64 one)" : ""));
   } else {
     log::warn("vm: no kernel config to check (--kernel-config FILE checks 9p/virtio/overlay/veth/BPF up front)");
   }
@@ -368,6 +196,7 @@ int command(const std::vector<std::string>& args) {
   if (accel_req == "kvm" && !dev_kvm) throw EnvError("--accel kvm: /dev/kvm does not exist (use --accel tcg)");
   spec.accel = decide_accel(accel_req, dev_kvm, probe_ok);
   spec.console_log = tmp + "/console.log";
+  if (auto why = cost_mode_problem(spec); !why.empty()) throw Error(kExitVmCostSetting, "vm: " + why);
 
   std::string qver = split(run_cmd({*qemu_bin, "--version"}, {}, 10).out, '\n')[0];
   write_json_atomic(tmp + "/share/guest-info.json", guest_info(spec, qver, kernel_release(), k.source));
@@ -395,13 +224,7 @@ int command(const std::vector<std::string>& args) {
       if (mkdir(dst.c_str(), 0755) != 0) throw_errno("mkdir " + dst, errno);
     }
     sh("cp -a -- \"$1/.\" \"$2/\"", {tmp + "/share/results/" + result_dir, dst}, 120, "copying results");
-    if (!latest.empty()) {
-      unlink(latest.c_str());
-      auto slash = latest.rfind('/');
-      std::string link_parent = slash == std::string::npos ? "." : latest.substr(0, slash);
-      std::string target = dst.rfind(link_parent + "/", 0) == 0 ? dst.substr(link_parent.size() + 1) : dst;
-      if (symlink(target.c_str(), latest.c_str()) != 0) log::warn("{}", errno_msg("symlink " + latest, errno));
-    }
+    if (!latest.empty()) point_link(latest, dst);
   }
   std::string console_dst = dst.empty() ? out_parent + "/" + id + "-console.log" : dst + "/console.log";
   sh("cp -- \"$1\" \"$2\"", {spec.console_log, console_dst}, 60, "copying the console log");

@@ -107,11 +107,19 @@ const std::vector<std::string>& initramfs_modules() {
   return v;
 }
 
-const char* accel_name(Accel a) { return a == Accel::kKvm ? "kvm" : "tcg"; }
+const char* accel_name(Accel a) {
+  switch (a) {
+    case Accel::kKvm: return "kvm";
+    case Accel::kTcg: return "tcg";
+    case Accel::kTcgIcount: return "tcg-icount";
+  }
+  return "?";
+}
 
 Accel decide_accel(const std::string& requested, bool dev_kvm, bool probe_ok) {
   if (requested == "kvm") return Accel::kKvm;
   if (requested == "tcg") return Accel::kTcg;
+  if (requested == "tcg-icount") return Accel::kTcgIcount;
   return dev_kvm && probe_ok ? Accel::kKvm : Accel::kTcg;
 }
 
@@ -119,6 +127,10 @@ std::vector<std::string> qemu_argv(const GuestSpec& s) {
   std::vector<std::string> a = {s.qemu, "-nodefaults", "-no-user-config", "-machine", "pc"};
   if (s.accel == Accel::kKvm) {
     a.insert(a.end(), {"-accel", "kvm", "-cpu", "host"});
+  } else if (s.accel == Accel::kTcgIcount) {
+    // Cost mode (docs/cost.md): one instruction per guest nanosecond (shift=0), the virtual clock
+    // jumping over idle time instead of waiting for it (sleep=off), one TCG thread.
+    a.insert(a.end(), {"-accel", "tcg,thread=single", "-icount", std::string(kIcountSpec), "-cpu", "max"});
   } else {
     a.insert(a.end(), {"-accel", "tcg,thread=multi", "-cpu", "max"});
   }
@@ -126,6 +138,12 @@ std::vector<std::string> qemu_argv(const GuestSpec& s) {
                      "-display", "none", "-monitor", "none", "-serial", "file:" + s.console_log,
                      "-nic", "none", "-no-reboot", "-kernel", s.kernel_image, "-initrd", s.initrd});
   std::string append = "console=ttyS0 rdinit=/init panic=-1 loglevel=4";
+  // Cost mode: with sleep=off an idle vCPU's clock jumps to the next timer deadline. Without a
+  // periodic tick that deadline can be seconds away, so every wait for a 9p read of the host's
+  // root cost seconds of guest time: pathbench started 125 s (guest) after user space and its
+  // 60 s command timeouts fired. With the tick on (nohz=off) a wait costs at most one tick
+  // (docs/gotchas.md "icount: idle jumps to the next timer").
+  if (s.accel == Accel::kTcgIcount) append += " " + std::string(kCostModeCmdline);
   if (!s.append_extra.empty()) append += " " + s.append_extra;
   a.insert(a.end(), {"-append", append});
   auto share = [&](const std::string& tag, const std::string& path, bool ro, bool remap) {
@@ -142,7 +160,7 @@ std::vector<std::string> qemu_argv(const GuestSpec& s) {
 
 nlohmann::json guest_info(const GuestSpec& s, const std::string& qemu_version,
                           const std::string& host_kernel, const nlohmann::json& kernel_source) {
-  return {{"accelerator", accel_name(s.accel)},
+  nlohmann::json j = {{"accelerator", accel_name(s.accel)},
           {"vcpus", s.vcpus},
           {"memory_mib", s.memory_mib},
           {"qemu_version", qemu_version},
@@ -151,7 +169,26 @@ nlohmann::json guest_info(const GuestSpec& s, const std::string& qemu_version,
           {"performance_truth", s.accel == Accel::kKvm},
           {"note", s.accel == Accel::kTcg
                        ? "TCG (emulated CPU): results are functional truth; ratios between paths are distorted"
+                   : s.accel == Accel::kTcgIcount
+                       ? "cost mode: guest time is instructions; figures are CPU work, not the time a user waits"
                        : "KVM guest: compare only with other KVM guests"}};
+  if (s.accel == Accel::kTcgIcount) {
+    j["cost_mode"] = true;
+    j["icount"] = {{"spec", kIcountSpec}, {"shift", 0}, {"sleep", false}, {"tcg_thread", "single"},
+                   {"kernel_cmdline", kCostModeCmdline}};
+    j["time_unit"] = "instruction";
+    j["unit_note"] = "1 guest ns = 1 guest instruction (qemu -icount shift=0): every duration, rate, latency and "
+                     "CPU time in this run counts instructions executed by the guest's one vCPU";
+  }
+  return j;
+}
+
+std::string cost_mode_problem(const GuestSpec& s) {
+  if (s.accel != Accel::kTcgIcount) return {};
+  if (s.vcpus != 1)
+    return "cost mode runs one vCPU (" + std::to_string(s.vcpus) + " asked): icount on several vCPUs interleaves them "
+           "on one thread, so a window's guest time would be the work of all of them";
+  return {};
 }
 
 std::string shell_quote(const std::string& s) {

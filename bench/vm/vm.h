@@ -38,9 +38,14 @@ ModulePlan plan_modules(const std::string& modules_dep, const std::string& modul
                         const std::vector<std::string>& wanted);
 const std::vector<std::string>& initramfs_modules();  // virtio_pci, 9p, 9pnet_virtio, overlay
 
+// Cost mode (`--accel tcg-icount`): single-threaded TCG, one vCPU, qemu's instruction counter
+// as the guest's clock: one guest nanosecond is one guest instruction (docs/cost.md).
+inline constexpr const char* kIcountSpec = "shift=0,sleep=off";
+inline constexpr const char* kCostModeCmdline = "nohz=off";
+
 // Accelerator: "auto" takes KVM when /dev/kvm exists and a bounded probe boot reached user
 // space; otherwise TCG. "kvm" or "tcg" forces it (kvm without /dev/kvm is an error upstream).
-enum class Accel { kKvm, kTcg };
+enum class Accel { kKvm, kTcg, kTcgIcount };
 const char* accel_name(Accel a);
 Accel decide_accel(const std::string& requested, bool dev_kvm, bool probe_reached_userspace);
 
@@ -57,6 +62,8 @@ struct GuestSpec {
   std::string append_extra;   // extra kernel command line
 };
 std::vector<std::string> qemu_argv(const GuestSpec& s);
+// Why this spec would break "1 guest ns = 1 instruction" ("" = it does not).
+std::string cost_mode_problem(const GuestSpec& s);
 
 // The JSON the guest reads through PATHBENCH_GUEST_INFO (environment.virtualization).
 nlohmann::json guest_info(const GuestSpec& s, const std::string& qemu_version,
