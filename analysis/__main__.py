@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "report":
             return _report(args)
         if args.verb == "compare":
-            from .compare import main as compare_main
+            from .compare_cli import main as compare_main
             return compare_main(args)
         if args.verb == "trend":
             from .trend import main as trend_main
@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             from .agreement import main as agreement_main
             return agreement_main(args)
         if args.verb == "power":
-            from .compare import power_main
+            from .power import power_main
             return power_main(args)
     except InputError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)

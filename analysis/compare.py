@@ -75,15 +75,14 @@ Exit: 1 regression, 0 none, 77 performance verdicts refused by the guard, 2 unre
 
 from __future__ import annotations
 
-import json
-import math
-import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import EXIT_FAIL, EXIT_NOT_COMPARED, EXIT_OK
 from . import metrics as M
-from .load import Run, load_run
-from .stats import LEVEL_TEXT, bh_adjust, detectable_change, min_reps_for_shift, shift, shift_p_value
+from .cost import change as cost_change
+from .load import Run
+from .compare_noise import _best_p, _by_repetition, _detectable, pooled_index, speed_factor  # noqa: F401
+from .stats import LEVEL_TEXT, bh_adjust, min_reps_for_shift, shift, shift_p_value
 from .summary import GroupSummary, RunSummary, summarize
 
 DEFAULT_THRESHOLD_PCT = 8.0
@@ -93,7 +92,7 @@ DEFAULT_THRESHOLD_PCT = 8.0
 # host day (docs/noise.md) per-row 95% plus the threshold flagged A/A regressions in two of three
 # pairs; with the rate controlled over the family, none.
 DEFAULT_FDR = 0.05
-GATED_DEFAULT = ("rate", "cpu")
+GATED_DEFAULT = ("rate", "cpu", "cost")
 NOT_GATED = "changed (not gated)"
 DEFAULT_TAIL_THRESHOLD_PCT = 30.0
 # Bulk streams move more between runs than request/response and packet rates: over six A/A pairs
@@ -174,7 +173,9 @@ class Comparison:
     fdr: float | None = DEFAULT_FDR     # None: per-row verdicts (--per-row)
     family: int = 0                     # gated rows the rate is controlled over
     # workload -> {"one_row": %, "all_paths": %, "configurations": k}: smallest change flagged with 80% power
+    # (cost mode: the rows' cost bounds, median and widest)
     detectable: dict = field(default_factory=dict)
+    cost: bool = False                  # both runs in cost mode: instructions, gated at their own bound
 
     @property
     def regressions(self) -> list[Row]:
@@ -194,7 +195,11 @@ class Comparison:
 def environment_guard(a: Run, b: Run) -> str | None:
     """Why A and B must not be compared for performance, or None."""
     why = []
-    if a.accelerator != b.accelerator:
+    if a.cost_mode != b.cost_mode:
+        c, t = ("A", "B") if a.cost_mode else ("B", "A")
+        why.append(f"{c} is a cost-mode run (instructions: `pathbench vm --accel tcg-icount`) and {t} a time-based "
+                   f"one (nanoseconds): their figures are in different units")
+    elif a.accelerator != b.accelerator:
         why.append(f"the runs used different accelerators (A: {a.accelerator or 'none, ' + a.where}, "
                    f"B: {b.accelerator or 'none, ' + b.where}), and path-vs-path costs differ between them (under "
                    f"TCG tc-redirect came out 1.35× baseline against 1.07× natively)")
@@ -215,7 +220,8 @@ def tcg_note(a: Run, b: Run) -> str | None:
 # ---- matching ------------------------------------------------------------------------------------
 
 def _metrics_of(g: GroupSummary) -> list[str]:
-    ks = [k for k in (g.primary, g.cpu) if k] + list(M.LATENCY_KEYS) + list(M.CONNECT_KEYS)
+    ks = [k for k in (g.primary, g.cpu) if k] + list(M.LATENCY_KEYS) + list(M.CONNECT_KEYS) \
+        + list(M.COST_LATENCY_KEYS) + list(M.COST_CONNECT_KEYS)
     return [k for k in dict.fromkeys(ks) if k in g.values]
 
 
@@ -273,102 +279,132 @@ def _classify(s, hib: bool, threshold: float) -> tuple[str, str]:
     return (REGRESSION if worse else IMPROVEMENT), ""
 
 
-def _speed_probe_median(run: Run) -> float | None:
-    vals = []
-    for r in run.results:
-        st = (r.get("metrics") or {}).get("system_state") or {}
-        p = st.get("cpu_speed_ns_per_mop") if isinstance(st, dict) else None
-        if r.get("status") == "ok" and isinstance(p, dict) and M.is_num(p.get("before")) and M.is_num(p.get("after")):
-            vals.append((p["before"] + p["after"]) / 2)
-    if len(vals) < 6:
-        return None
-    vals.sort()
-    return vals[len(vals) // 2]
+@dataclass(frozen=True)
+class CompareOptions:
+    """Everything a compare is asked to do, in one place (the CLI fills it; tests set fields)."""
+    threshold_pct: float = DEFAULT_THRESHOLD_PCT
+    tail_threshold_pct: float = DEFAULT_TAIL_THRESHOLD_PCT
+    stream_threshold_pct: float = DEFAULT_STREAM_THRESHOLD_PCT
+    exclude_flagged: bool = False
+    allow_cross_environment: bool = False
+    gate: tuple = GATED_DEFAULT
+    speed_adjust: bool = True
+    fdr: float | None = DEFAULT_FDR      # None: each row on its own (--per-row)
 
 
-def _cpu_saturated(run: Run) -> bool:
-    """Did the workloads' CPUs stay busy through their windows (>= 95% in nine of ten results)?"""
-    fracs = []
-    for r in run.results:
-        m = r.get("metrics") or {}
-        st = m.get("system_state") if isinstance(m, dict) else None
-        if not isinstance(st, dict):
-            continue
-        cpus, per, dur = st.get("workload_cpus"), st.get("per_cpu"), m.get("duration_ns")
-        if r.get("status") != "ok" or not isinstance(cpus, list) or not cpus or not isinstance(per, list) \
-                or not M.is_num(dur) or dur <= 0:
-            continue
-        busy = [c["busy_ns"] for c in per if isinstance(c, dict) and c.get("cpu") in cpus and M.is_num(c.get("busy_ns"))]
-        if busy:
-            fracs.append(sum(busy) / (len(busy) * dur))
-    return len(fracs) >= 6 and sum(f >= 0.95 for f in fracs) >= 0.9 * len(fracs)
+@dataclass
+class Context:
+    """What every step of the pipeline reads: the runs, their summaries and what was decided about
+    them before any row is tested (speed factor, environment guard, cost mode)."""
+    a: Run
+    b: Run
+    sa: RunSummary
+    sb: RunSummary
+    opts: CompareOptions
+    factor: float | None
+    factor_why: str
+    guard: str | None
+    cost: bool                 # both runs in cost mode: instructions, gated at their own bound
+
+    def threshold(self, workload: str, metric: str) -> float:
+        if metric in TAIL_METRICS:
+            return self.opts.tail_threshold_pct
+        stream = self.b.catalogue.workload(workload).pattern == "stream"
+        return self.opts.stream_threshold_pct if stream else self.opts.threshold_pct
 
 
-def speed_factor(a: Run, b: Run) -> tuple[float | None, str]:
-    """(f, why): B's machine was f times as slow as A's (f > 1: slower), or None with the reason it
-    is not used."""
-    pa, pb = _speed_probe_median(a), _speed_probe_median(b)
-    if pa is None or pb is None:
-        return None, "a run has no CPU speed probe (older pathbench)"
-    if not (_cpu_saturated(a) and _cpu_saturated(b)):
-        return None, "the workloads' CPUs were not saturated in both runs, so rates do not scale with CPU speed"
-    return pb / pa, ""
+def prepare(a: Run, b: Run, opts: CompareOptions) -> Context:
+    """Step 0: summaries, the machine-speed factor and the environment guard."""
+    sa, sb = summarize(a, opts.exclude_flagged), summarize(b, opts.exclude_flagged)
+    cost = a.cost_mode and b.cost_mode
+    if cost:
+        factor, why = None, "cost mode counts instructions, which do not depend on the machine's speed"
+    else:
+        factor, why = speed_factor(a, b) if opts.speed_adjust else (None, "--no-speed-adjust")
+    guard = None if opts.allow_cross_environment else environment_guard(a, b)
+    return Context(a, b, sa, sb, opts, factor, why, guard, cost)
 
 
-def compare_runs(a: Run, b: Run, threshold_pct: float = DEFAULT_THRESHOLD_PCT,
-                 tail_threshold_pct: float = DEFAULT_TAIL_THRESHOLD_PCT, exclude_flagged: bool = False,
-                 allow_cross_environment: bool = False, gate: tuple = GATED_DEFAULT,
-                 speed_adjust: bool = True, stream_threshold_pct: float = DEFAULT_STREAM_THRESHOLD_PCT,
-                 fdr: float | None = DEFAULT_FDR) -> Comparison:
-    sa, sb = summarize(a, exclude_flagged), summarize(b, exclude_flagged)
-    factor, factor_why = speed_factor(a, b) if speed_adjust else (None, "--no-speed-adjust")
-    guard = None if allow_cross_environment else environment_guard(a, b)
-    pairs, notes = _match(sa, sb)
-    cat = b.catalogue
+def _pct(x):
+    return None if x is None else x * 100
+
+
+def _unmatched_row(ga: GroupSummary | None, gb: GroupSummary | None, base: dict) -> Row:
+    """A configuration that is in one run only, or failed or was skipped in one of them."""
+    empty = dict(median_a=None, median_b=None, change_pct=None, ci_lo_pct=None, ci_hi_pct=None,
+                 ci_level=None, threshold_pct=None)
+    if ga is None or gb is None:
+        g = ga or gb
+        mk = g.primary or "-"
+        met = M.METRICS.get(mk)
+        return Row(**base, metric=mk, unit=met.unit if met else "", higher_is_better=True,
+                   n_a=len(ga.ok) if ga else 0, n_b=len(gb.ok) if gb else 0, **empty,
+                   status=ONLY_A if gb is None else ONLY_B, note="configuration not run in the other run")
+    if ga.ok and not gb.ok:
+        failed = any(r.get("status") == "failed" for r in gb.results)
+        reason = next((str(r.get("reason")) for r in gb.results if r.get("reason")), "no reason recorded")
+        status = NOW_FAILING if failed else NOW_SKIPPED
+    elif gb.ok and not ga.ok:
+        status, reason = NEW_IN_B, "had no successful result in A"
+    else:
+        status, reason = NO_DATA, "no successful result in either run"
+    mk = ga.primary or gb.primary or "-"
+    met = M.METRICS.get(mk)
+    return Row(**base, metric=mk, unit=met.unit if met else "", higher_is_better=True,
+               n_a=len(ga.ok), n_b=len(gb.ok), **empty, status=status, note=reason)
+
+
+def _cost_row(ctx: Context, base: dict, mk: str, va: list, vb: list, ga: GroupSummary, gb: GroupSummary) -> Row:
+    """Cost mode: the change of the medians against the cost bound of both runs' repetitions
+    (analysis/cost.py) instead of an interval and a fixed threshold: instructions repeat, so the
+    gate is as fine as the runs' own spread allows."""
+    met = M.METRICS[mk]
+    c = cost_change(va, vb)
+    if c.change is None:
+        status, note = NO_DATA, ""
+    elif not c.beyond:
+        status, note = NOT_SIG, f"within the cost bound ±{c.bound * 100:.2g}%"
+    else:
+        worse = (c.change < 0) if met.higher_is_better else (c.change > 0)
+        status, note = (REGRESSION if worse else IMPROVEMENT), f"beyond the cost bound ±{c.bound * 100:.2g}%"
+    if status == REGRESSION and M.kind(mk) not in ctx.opts.gate:
+        status, note = NOT_GATED, f"{M.kind(mk)} metrics are not gated (--gate to include them)"
+    if ctx.guard and status != NO_DATA:
+        status, note = NOT_COMPARED, ctx.guard
+    return Row(**base, metric=mk, unit=met.unit, higher_is_better=met.higher_is_better, n_a=len(va), n_b=len(vb),
+               median_a=ga.estimate(mk).median, median_b=gb.estimate(mk).median, change_pct=_pct(c.change),
+               ci_lo_pct=_pct(c.lo), ci_hi_pct=_pct(c.hi), ci_level=None, threshold_pct=c.bound * 100,
+               status=status, note=note)
+
+
+def tested_rows(ctx: Context, pairs) -> tuple[list[Row], dict]:
+    """Step 1: one row per matched configuration and metric (primary, CPU, latency, connect
+    latency), tested alone; and the strata the pooled rows are built from."""
     rows: list[Row] = []
     strata: dict[tuple, list] = {}      # (workload, variant, metric) -> [(reps_a, reps_b), ...] of our own rows
+    factor, guard, opts = ctx.factor, ctx.guard, ctx.opts
     for ka, kb in pairs:
-        ga, gb = sa.get(ka) if ka else None, sb.get(kb) if kb else None
+        ga, gb = ctx.sa.get(ka) if ka else None, ctx.sb.get(kb) if kb else None
         key = kb if ka is None else ka
-        label = (kb or ka).options_label
-        base = dict(workload=key.workload, path=key.path, variant=label, reference=key.reference,
+        base = dict(workload=key.workload, path=key.path, variant=(kb or ka).options_label, reference=key.reference,
                     signature=(ga or gb).signature)
-        empty = dict(median_a=None, median_b=None, change_pct=None, ci_lo_pct=None, ci_hi_pct=None,
-                     ci_level=None, threshold_pct=None)
-        if ga is None or gb is None:
-            g = ga or gb
-            mk = g.primary or "-"
-            met = M.METRICS.get(mk)
-            rows.append(Row(**base, metric=mk, unit=met.unit if met else "", higher_is_better=True,
-                            n_a=len(ga.ok) if ga else 0, n_b=len(gb.ok) if gb else 0, **empty,
-                            status=ONLY_A if gb is None else ONLY_B, note="configuration not run in the other run"))
-            continue
-        if not ga.ok or not gb.ok:
-            if ga.ok and not gb.ok:
-                failed = any(r.get("status") == "failed" for r in gb.results)
-                reason = next((str(r.get("reason")) for r in gb.results if r.get("reason")), "no reason recorded")
-                status = NOW_FAILING if failed else NOW_SKIPPED
-            elif gb.ok and not ga.ok:
-                status, reason = NEW_IN_B, "had no successful result in A"
-            else:
-                status, reason = NO_DATA, "no successful result in either run"
-            mk = ga.primary or gb.primary or "-"
-            met = M.METRICS.get(mk)
-            rows.append(Row(**base, metric=mk, unit=met.unit if met else "", higher_is_better=True,
-                            n_a=len(ga.ok), n_b=len(gb.ok), **empty, status=status, note=reason))
+        if ga is None or gb is None or not ga.ok or not gb.ok:
+            rows.append(_unmatched_row(ga, gb, base))
             continue
         for mk in _metrics_of(ga):
             if mk not in gb.values:
                 continue
-            met = M.METRICS[mk]
             va, vb = ga.values[mk], gb.values[mk]
-            kind = "rate" if mk in M.RATE_KEYS else "cpu" if mk in M.CPU_KEYS else "latency"
+            if ctx.cost:
+                rows.append(_cost_row(ctx, base, mk, va, vb, ga, gb))
+                continue
+            met = M.METRICS[mk]
+            kind = M.kind(mk)
             if factor and kind == "rate":
                 vb = [v * factor for v in vb]     # per cycle: B's slower machine did less per second
             elif factor and kind == "cpu":
                 vb = [v / factor for v in vb]     # ... and spent more CPU time per unit
-            stream = cat.workload(key.workload).pattern == "stream"
-            thr = tail_threshold_pct if mk in TAIL_METRICS else stream_threshold_pct if stream else threshold_pct
+            thr = ctx.threshold(key.workload, mk)
             s = shift(va, vb)
             status, note = _classify(s, met.higher_is_better, thr)
             pv = shift_p_value(va, vb) if s.has_ci else None
@@ -376,37 +412,47 @@ def compare_runs(a: Run, b: Run, threshold_pct: float = DEFAULT_THRESHOLD_PCT,
                 f = 1.0 if not factor else factor if kind == "rate" else 1 / factor
                 strata.setdefault((key.workload, key.variant, mk), []).append(
                     (_by_repetition(ga, mk), _by_repetition(gb, mk, f)))
-            if status == REGRESSION and kind not in gate:
+            if status == REGRESSION and kind not in opts.gate:
                 status, note = NOT_GATED, f"{kind} metrics are not gated (--gate to include them)"
             if guard and status not in (NO_DATA,):
                 status, note = NOT_COMPARED, guard
-            pct = lambda x: None if x is None else x * 100
             rows.append(Row(**base, metric=mk, unit=met.unit, higher_is_better=met.higher_is_better,
                             n_a=len(va), n_b=len(vb), median_a=ga.estimate(mk).median, median_b=gb.estimate(mk).median,
-                            change_pct=pct(s.change), ci_lo_pct=pct(s.lo), ci_hi_pct=pct(s.hi), ci_level=s.level,
+                            change_pct=_pct(s.change), ci_lo_pct=_pct(s.lo), ci_hi_pct=_pct(s.hi), ci_level=s.level,
                             threshold_pct=thr, status=status, note=note, p_value=pv))
+    return rows, strata
+
+
+def pooled_rows(ctx: Context, strata: dict) -> list[Row]:
+    """Step 2: per workload and gated metric, one row over every configuration (pooled_index)."""
+    rows = []
     for (wl, variant, mk), st in strata.items():
         if len(st) < 2:
             continue
         met = M.METRICS[mk]
-        stream = cat.workload(wl).pattern == "stream"
-        thr = stream_threshold_pct if stream else threshold_pct
+        thr = ctx.threshold(wl, mk)
         xa, xb = pooled_index(st)
         sh = shift(xa, xb)
         pv = shift_p_value(xa, xb)
         status, note = _classify(sh, met.higher_is_better, thr)
-        if status == REGRESSION and _kind(mk) not in gate:
-            status, note = NOT_GATED, f"{_kind(mk)} metrics are not gated (--gate to include them)"
-        pct = lambda x: None if x is None else x * 100
+        if status == REGRESSION and M.kind(mk) not in ctx.opts.gate:
+            status, note = NOT_GATED, f"{M.kind(mk)} metrics are not gated (--gate to include them)"
         rows.append(Row(workload=wl, path=POOLED_PATH, variant=variant, reference="", signature=f"pooled {variant}",
                         metric=mk, unit=met.unit, higher_is_better=met.higher_is_better, n_a=sh.n_a, n_b=sh.n_b,
-                        median_a=None, median_b=None, change_pct=pct(sh.change), ci_lo_pct=pct(sh.lo),
-                        ci_hi_pct=pct(sh.hi), ci_level=sh.level, threshold_pct=thr, status=status,
+                        median_a=None, median_b=None, change_pct=_pct(sh.change), ci_lo_pct=_pct(sh.lo),
+                        ci_hi_pct=_pct(sh.hi), ci_level=sh.level, threshold_pct=thr, status=status,
                         note=(note + "; " if note else "") + f"{len(st)} configurations pooled per repetition",
                         p_value=pv if sh.has_ci else None))
+    return rows
+
+
+def control_fdr(rows: list[Row], gate: tuple, fdr: float | None) -> int:
+    """Step 3: hold the false discovery rate over the gated rows (and, apart, over the rows shown
+    but not gated): a row significant alone but not among all becomes NOT_SIG_FAMILY.  Returns the
+    size of the gated family (0 in cost mode, whose rows carry no p-value)."""
     testable = [r for r in rows if r.p_value is not None and r.status not in (NOT_COMPARED, UNTESTABLE, NO_DATA)]
-    family = [r for r in testable if _kind(r.metric) in gate]
-    shown_only = [r for r in testable if _kind(r.metric) not in gate]   # their own family: shown, never gating
+    family = [r for r in testable if M.kind(r.metric) in gate]
+    shown_only = [r for r in testable if M.kind(r.metric) not in gate]   # their own family: shown, never gating
     for fam, what in ((family, "gated rows"), (shown_only, "rows not gated")):
         if fdr is None or not fam:
             continue
@@ -416,35 +462,45 @@ def compare_runs(a: Run, b: Run, threshold_pct: float = DEFAULT_THRESHOLD_PCT,
                 was = {REGRESSION: "a regression", IMPROVEMENT: "an improvement",
                        NOT_GATED: "a change"}.get(r.status, "")
                 r.status = NOT_SIG_FAMILY
-                r.note = ("pooled; " if r.path == POOLED_PATH else "") + (f"p = {r.p_value:.3g} alone, q = {q:.2g} among {len(fam)} {what} (FDR {fdr:g})"
-                          + (f": {was} on its own interval" if was else ""))
-    detectable = _detectable(sa, sb, pairs, factor, len(family), fdr, threshold_pct, stream_threshold_pct, cat) \
-        if fdr is not None and not guard else {}
-    rows.sort(key=lambda r: (cat.workload_sort_key(r.workload), r.variant, r.path != POOLED_PATH,
-                             cat.path_sort_key(r.path), r.reference, _metric_rank(r.metric)))
+                r.note = ("pooled; " if r.path == POOLED_PATH else "") + (
+                    f"p = {r.p_value:.3g} alone, q = {q:.2g} among {len(fam)} {what} (FDR {fdr:g})"
+                    + (f": {was} on its own interval" if was else ""))
+    return len(family)
+
+
+def make_warnings(ctx: Context, rows: list[Row], family: int) -> list[str]:
+    """Step 5: what the reader must know to read the rows."""
+    factor, opts = ctx.factor, ctx.opts
     warnings = []
     if factor and abs(factor - 1) >= 0.005:
         warnings.append(f"machine speed: B's CPU speed probe was {(factor - 1) * 100:+.1f}% vs A's (median over all "
                         f"repetitions; + = slower); rate and CPU changes are per cycle, B scaled by it "
                         f"(--no-speed-adjust for raw numbers)")
-    elif factor is None and speed_adjust:
-        warnings.append(f"no machine-speed adjustment: {factor_why}")
-    if guard:
-        warnings.append(f"performance verdicts refused: {guard}. Every performance row is \"not compared\"; "
+    elif factor is None and opts.speed_adjust and not ctx.cost:
+        warnings.append(f"no machine-speed adjustment: {ctx.factor_why}")
+    if ctx.guard:
+        warnings.append(f"performance verdicts refused: {ctx.guard}. Every performance row is \"not compared\"; "
                         f"pass --allow-cross-environment to compare anyway (exit 77 otherwise).")
-    note = tcg_note(a, b)
+    note = tcg_note(ctx.a, ctx.b)
     if note:
         warnings.append(note)
-    if fdr is not None and family:
+    if ctx.cost:
+        qa, qb = ctx.a.virtualization.get("qemu_version"), ctx.b.virtualization.get("qemu_version")
+        if qa != qb:
+            warnings.append(f"cost mode under two qemu versions (A: {qa}; B: {qb}): `-cpu max` may offer the guest "
+                            f"other CPU features, and the kernel then runs other code; a change may be qemu's")
+        return warnings
+    if opts.fdr is not None and family:
         # The smallest p the exact test can give is complete separation, 2 / C(m+n, m); an isolated
         # regression needs p < fdr / family.
-        own = [r for r in family if r.path != POOLED_PATH]
+        gated = [r for r in rows if r.q_value is not None and M.kind(r.metric) in opts.gate]
+        own = [r for r in gated if r.path != POOLED_PATH]
         floor = min((_best_p(r.n_a, r.n_b) for r in own), default=0.0)
-        if floor >= fdr / len(family):
-            n = next(n for n in range(2, 200) if _best_p(n, n) < fdr / len(family))
+        if own and floor >= opts.fdr / family:
+            n = next(n for n in range(2, 200) if _best_p(n, n) < opts.fdr / family)
             warnings.append(f"with {own[0].n_a} vs {own[0].n_b} repetitions even complete separation (p = "
-                            f"{floor:.2g}) cannot flag a regression confined to one row among {len(family)} gated rows at "
-                            f"false discovery rate {fdr:g}; only changes across many rows can be flagged. "
+                            f"{floor:.2g}) cannot flag a regression confined to one row among {family} gated rows at "
+                            f"false discovery rate {opts.fdr:g}; only changes across many rows can be flagged. "
                             f"{n} repetitions per run would do (or compare fewer configurations, or --per-row)")
     untestable = [r for r in rows if r.status == UNTESTABLE]
     if untestable:
@@ -453,389 +509,51 @@ def compare_runs(a: Run, b: Run, threshold_pct: float = DEFAULT_THRESHOLD_PCT,
                         f"(repetitions A vs B: {', '.join(f'{x} vs {y}' for x, y in ns)}; needs at least "
                         f"{min_reps_for_shift()} vs {min_reps_for_shift()}): they are reported as \"untestable\", never "
                         f"as regressions. Run pathbench with --repetitions 6 for a usable compare.")
-    return Comparison(a, b, rows, warnings + notes, guard, threshold_pct, tail_threshold_pct, notes, fdr, len(family),
-                      detectable)
+    return warnings
 
 
-def _best_p(m: int, n: int) -> float:
-    return 2 / math.comb(m + n, m) if m and n else 1.0
+def compare_runs(a: Run, b: Run, opts: CompareOptions | None = None, **overrides) -> Comparison:
+    """The pipeline: prepare → match → test rows → pooled rows → false discovery control →
+    detectable sizes → warnings.  `overrides` set CompareOptions fields (compare_runs(a, b, fdr=None))."""
+    opts = replace(opts or CompareOptions(), **overrides)
+    ctx = prepare(a, b, opts)
+    pairs, notes = _match(ctx.sa, ctx.sb)
+    rows, strata = tested_rows(ctx, pairs)
+    if not ctx.cost:
+        rows += pooled_rows(ctx, strata)
+    family = control_fdr(rows, opts.gate, None if ctx.cost else opts.fdr)
+    cat = b.catalogue
+    if ctx.cost:
+        detectable = _cost_detectable(rows)
+    else:
+        detectable = _detectable(ctx.sa, ctx.sb, pairs, ctx.factor, family, opts.fdr, opts.threshold_pct,
+                                 opts.stream_threshold_pct, cat) if opts.fdr is not None and not ctx.guard else {}
+    rows.sort(key=lambda r: (cat.workload_sort_key(r.workload), r.variant, r.path != POOLED_PATH,
+                             cat.path_sort_key(r.path), r.reference, _metric_rank(r.metric)))
+    warnings = make_warnings(ctx, rows, family)
+    return Comparison(a, b, rows, warnings + notes, ctx.guard, opts.threshold_pct, opts.tail_threshold_pct, notes,
+                      None if ctx.cost else opts.fdr, family, detectable, cost=ctx.cost)
 
 
-def _by_repetition(g: GroupSummary, mk: str, factor: float = 1.0) -> dict[int, float]:
-    out = {}
-    for r in g.ok:
-        v = M.value(r, mk)
-        if M.is_num(v) and v > 0 and M.is_num(r.get("repetition")):
-            out[int(r["repetition"])] = v * factor
-    return out
-
-
-def pooled_index(strata: list[tuple[dict, dict]]) -> tuple[list[float], list[float]]:
-    """One number per repetition of each run for a set of configurations (the paths of a workload):
-    the geometric mean over the configurations of value ÷ that configuration's median over both runs.
-    The repetition, not the result, is the unit: the paths measured in one repetition share its
-    state (on a noisy host whole repetitions run 20-40% fast or slow), so pooling results as if
-    independent would call that state a change.  A change every path shares moves every index; a
-    per-path difference in scale cancels in value ÷ median."""
-    def index(side: int) -> list[float]:
-        logs: dict[int, list[float]] = {}
-        for st in strata:
-            both = sorted(list(st[0].values()) + list(st[1].values()))
-            if not both:
-                continue
-            n = len(both)
-            med = both[n // 2] if n % 2 else math.sqrt(both[n // 2 - 1] * both[n // 2])
-            for rep, v in st[side].items():
-                logs.setdefault(rep, []).append(math.log(v / med))
-        return [math.exp(sum(v) / len(v)) for _, v in sorted(logs.items())]
-    return index(0), index(1)
-
-
-def _kind(mk: str) -> str:
-    return "rate" if mk in M.RATE_KEYS else "cpu" if mk in M.CPU_KEYS else "latency"
-
-
-def _detectable(sa: RunSummary, sb: RunSummary, pairs, factor, family: int, fdr: float, threshold_pct: float,
-                stream_threshold_pct: float, cat) -> dict:
-    """Per workload: the smallest change of its primary metric this compare flags with 80% power when
-    it is the only regression among `family` gated rows (Benjamini-Hochberg then needs p < fdr/family),
-    at the repetition-to-repetition noise of these two runs: every configuration's log deviations from
-    its own median, pooled over the workload's configurations and both runs (stats.detectable_change).
-    A change spread over many rows is caught smaller."""
-    pooled: dict[str, list[float]] = {}
-    reps: dict[str, tuple[int, int]] = {}
-    configs: dict[str, int] = {}
-    per_rep: dict[str, list] = {}
-    for ka, kb in pairs:
-        if ka is None or kb is None:
+def _cost_detectable(rows: list[Row]) -> dict:
+    """Cost mode: per workload, the bound of its primary metric's rows, median and widest (a change
+    beyond a row's bound is flagged; nothing smaller is)."""
+    out: dict[str, dict] = {}
+    for r in rows:
+        if r.path == POOLED_PATH or r.threshold_pct is None or M.kind(r.metric) != "cost":
             continue
-        ga, gb = sa.get(ka), sb.get(kb)
-        if not ga or not gb or not ga.ok or not gb.ok or not ga.primary or ga.primary not in gb.values \
-                or ga.primary not in ga.values:
-            continue
-        for vals in (ga.values[ga.primary], gb.values[ga.primary]):
-            vs = [v for v in vals if M.is_num(v) and v > 0]
-            if len(vs) < 2:
-                continue
-            med = sorted(vs)[len(vs) // 2]
-            pooled.setdefault(ka.workload, []).extend(math.log(v / med) for v in vs)
-        reps.setdefault(ka.workload, (len(ga.values[ga.primary]), len(gb.values[ga.primary])))
-        if not ka.reference and not ka.variant:
-            configs[ka.workload] = configs.get(ka.workload, 0) + 1
-            f = factor or 1.0
-            per_rep.setdefault(ka.workload, []).append((_by_repetition(ga, ga.primary),
-                                                        _by_repetition(gb, ga.primary, f)))
-    out = {}
-    for wl in sorted(pooled, key=cat.workload_sort_key):
-        stream = cat.workload(wl).pattern == "stream"
-        thr = (stream_threshold_pct if stream else threshold_pct) / 100
-        n_a, n_b = reps[wl]
-        d = detectable_change(pooled[wl], n_a, n_b, fdr / max(1, family), thr)
-        k = configs.get(wl, 0)
-        shared = None
-        if k >= 2:
-            xa, xb = pooled_index(per_rep[wl])
-            res = [math.log(x / sorted(xs)[len(xs) // 2]) for xs in (xa, xb) for x in xs]
-            shared = detectable_change(res, len(xa), len(xb), fdr / max(1, family), thr)
-        out[wl] = {"one_row": None if d is None else round(d * 100, 1),
-                   "all_paths": None if shared is None else round(shared * 100, 1), "configurations": k}
-    return out
+        out.setdefault(r.workload, []).append(r.threshold_pct)
+    res = {}
+    for wl, bs in out.items():
+        bs.sort()
+        res[wl] = {"one_row": round(bs[len(bs) // 2], 3), "widest": round(bs[-1], 3), "configurations": len(bs),
+                   "all_paths": None}
+    return res
 
 
 def _metric_rank(mk: str) -> int:
-    order = list(M.RATE_KEYS) + list(M.CPU_KEYS) + list(M.LATENCY_KEYS) + list(M.CONNECT_KEYS)
+    order = list(M.RATE_KEYS) + list(M.CPU_KEYS) + list(M.COST_KEYS) + list(M.LATENCY_KEYS) + list(M.CONNECT_KEYS) \
+        + list(M.COST_LATENCY_KEYS) + list(M.COST_CONNECT_KEYS)
     return order.index(mk) if mk in order else len(order)
 
 
-# ---- detection power (the lead's calibrated-slowdown benchmark) ----------------------------------
-
-@dataclass
-class PowerRow:
-    workload: str
-    path: str
-    variant: str
-    reference: str
-    metric: str
-    aa_status: str
-    ab_status: str
-    aa_change_pct: float | None
-    ab_change_pct: float | None
-    ab_ci_lo_pct: float | None
-    ab_ci_hi_pct: float | None
-    false_positive: bool       # flagged as a regression between A and A' (no change was made)
-    detected: bool             # flagged as a regression between A and B (cost injected)
-
-
-def detection_power(a: Run, a_prime: Run, b: Run, threshold_pct: float = DEFAULT_THRESHOLD_PCT,
-                    tail_threshold_pct: float = DEFAULT_TAIL_THRESHOLD_PCT, exclude_flagged: bool = False,
-                    fdr: float | None = DEFAULT_FDR) -> dict:
-    """Which configurations compare flags when a known cost was injected.
-
-    a, a_prime: an A/A pair (same build, same machine, no injected cost); b: like A with
-    options.inject_cost_ns_per_packet > 0.  Returns {"injected_cost_ns_per_packet", "threshold_pct",
-    "rows": [PowerRow ...], "summary": {...}, "warnings": [...]}: per configuration and metric whether
-    A vs A' flagged it (a false positive) and whether A vs B did (a detection)."""
-    aa = compare_runs(a, a_prime, threshold_pct, tail_threshold_pct, exclude_flagged, allow_cross_environment=False,
-                      fdr=fdr)
-    ab = compare_runs(a, b, threshold_pct, tail_threshold_pct, exclude_flagged, allow_cross_environment=False, fdr=fdr)
-    warnings = []
-    inj = b.options.get("inject_cost_ns_per_packet")
-    if not (M.is_num(inj) and inj > 0):
-        warnings.append("B records no options.inject_cost_ns_per_packet > 0: detections cannot be attributed to an "
-                        "injected cost")
-    for r, name in ((a, "A"), (a_prime, "A'")):
-        v = r.options.get("inject_cost_ns_per_packet")
-        if M.is_num(v) and v > 0:
-            warnings.append(f"{name} has an injected cost ({v} ns/packet): it is not a clean A/A reference")
-    if aa.guard or ab.guard:
-        warnings.append(f"environment guard: {aa.guard or ab.guard}")
-    by_aa = {r.key: r for r in aa.rows}
-    rows = []
-    for r in ab.rows:
-        if r.median_a is None and r.status not in REGRESSIONS:
-            continue
-        q = by_aa.get(r.key)
-        rows.append(PowerRow(r.workload, r.path, r.variant, r.reference, r.metric,
-                             q.status if q else "not in A'", r.status,
-                             q.change_pct if q else None, r.change_pct, r.ci_lo_pct, r.ci_hi_pct,
-                             bool(q and q.status in REGRESSIONS), r.status in REGRESSIONS))
-    primary = {(r.workload, r.path, r.variant, r.reference): r.metric for r in ab.rows if r.metric in M.RATE_KEYS}
-    prim_rows = [p for p in rows if primary.get((p.workload, p.path, p.variant, p.reference)) == p.metric]
-    summary = {
-        "configurations": len(prim_rows),
-        "detected_primary": sum(p.detected for p in prim_rows),
-        "false_positive_primary": sum(p.false_positive for p in prim_rows),
-        "rows": len(rows),
-        "detected_rows": sum(p.detected for p in rows),
-        "false_positive_rows": sum(p.false_positive for p in rows),
-        "untestable_rows": sum(1 for p in rows if p.ab_status == UNTESTABLE),
-    }
-    return {"injected_cost_ns_per_packet": inj if M.is_num(inj) else None, "threshold_pct": threshold_pct,
-            "tail_threshold_pct": tail_threshold_pct, "rows": rows, "summary": summary, "fdr": fdr,
-            "family": ab.family, "detectable_pct": ab.detectable,
-            "warnings": warnings + aa.warnings[:1] + ab.warnings[:1]}
-
-
-# ---- output -------------------------------------------------------------------------------------------
-
-def _num(met_key: str, v: float | None) -> str:
-    if v is None:
-        return "–"
-    met = M.METRICS.get(met_key)
-    return M.fmt(met.display(v)) if met else M.fmt(v)
-
-
-def _pct(v: float | None) -> str:
-    return "–" if v is None else f"{v:+.1f}%"
-
-
-def _table(rows: list[Row]) -> tuple[list[str], list[list[str]]]:
-    header = ["workload", "path", "metric", "A", "B", "unit", "change", "95% CI", "n A/B", "verdict"]
-    out = []
-    for r in rows:
-        met = M.METRICS.get(r.metric)
-        arrow = "" if met is None else ("↑ better" if met.higher_is_better else "↓ better")
-        ci = "–" if r.ci_lo_pct is None else f"[{r.ci_lo_pct:+.1f}%, {r.ci_hi_pct:+.1f}%]"
-        out.append([r.workload + (f" ({r.variant})" if r.variant else ""),
-                    r.path + (f" [{r.reference}]" if r.reference else ""),
-                    f"{met.label} ({arrow})" if met else r.metric,
-                    _num(r.metric, r.median_a), _num(r.metric, r.median_b), r.unit,
-                    _pct(r.change_pct), ci, f"{r.n_a}/{r.n_b}",
-                    r.status + (f": {r.note}" if r.note and r.status != NOT_COMPARED else "")])
-    return header, out
-
-
-def _text_table(header, rows) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
-    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
-    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
-
-
-def _md_table(header, rows) -> str:
-    esc = lambda s: str(s).replace("|", "\\|")
-    return "\n".join(["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-                     + ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows])
-
-
-def run_line(tag: str, run: Run) -> str:
-    return (f"{tag}: run {run.run_id}, Linux {run.kernel}, {run.where}, started {run.started or '?'} "
-            f"({run.filename})")
-
-
-ENV_KEYS = ("kernel_release", "cpu_model", "nproc", "cpu_pinning", "offloads")
-
-
-def env_differences(a: Run, b: Run) -> list[str]:
-    diffs = []
-    for k in ENV_KEYS:
-        va, vb = a.environment.get(k), b.environment.get(k)
-        if json.dumps(va, sort_keys=True) != json.dumps(vb, sort_keys=True):
-            diffs.append(k)
-    oa, ob = a.options, b.options
-    for k in ("duration_s", "repetitions", "tcp_cc", "pinning"):
-        if oa.get(k) != ob.get(k):
-            diffs.append(f"options.{k}")
-    return diffs
-
-
-def _summary(rows: list[Row]) -> dict:
-    counts: dict[str, int] = {}
-    for r in rows:
-        counts[r.status] = counts.get(r.status, 0) + 1
-    return {s: counts[s] for s in STATUS_ORDER if s in counts}
-
-
-def _clean(v):
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
-
-
-def rule_text(c: Comparison) -> str:
-    fam = (f" AND significant among all {c.family} gated rows (Benjamini-Hochberg, false discovery rate "
-           f"{c.fdr:g}: q < {c.fdr:g})" if c.fdr is not None else " (each row on its own: --per-row)")
-    return (f"regression = the {LEVEL_TEXT} interval of the change (Hodges-Lehmann, distribution-free) entirely on the "
-            f"bad side{fam} AND the change beyond {c.threshold_pct:g}% ({c.tail_threshold_pct:g}% for p99.9); "
-            f"change = B vs A")
-
-
-def detectable_text(c: Comparison) -> str | None:
-    if not c.detectable:
-        return None
-    pct = lambda d: "over 100%" if d is None else f"{d:.0f}%"
-    parts = [f"{wl} {pct(d['one_row'])}" + (f" (on all {d['configurations']} paths: {pct(d['all_paths'])})"
-                                            if d["configurations"] >= 2 else "")
-             for wl, d in c.detectable.items()]
-    return ("detectable at these runs' noise (smallest change of the primary metric flagged with 80% power, at a "
-            f"false discovery rate of {c.fdr:g} over {c.family} gated rows: in one configuration alone; in parentheses "
-            "shared by every path, as a kernel change would be, through the pooled row): " + ", ".join(parts))
-
-
-def main(args) -> int:
-    a, b = load_run(args.a), load_run(args.b)
-    if args.threshold_pct < 0 or args.tail_threshold_pct < 0:
-        print("pathbench-analysis: error: --threshold-pct and --tail-threshold-pct must be >= 0", file=sys.stderr)
-        return 2
-    gate = tuple(g.strip() for g in getattr(args, "gate", "rate,cpu").split(",") if g.strip())
-    bad = [g for g in gate if g not in ("rate", "cpu", "latency")]
-    if bad:
-        print(f"pathbench-analysis: error: --gate {','.join(bad)}: want rate, cpu, latency", file=sys.stderr)
-        return 2
-    fdr = None if getattr(args, "per_row", False) else getattr(args, "fdr", DEFAULT_FDR)
-    c = compare_runs(a, b, args.threshold_pct, args.tail_threshold_pct, args.exclude_flagged,
-                     args.allow_cross_environment, gate, not getattr(args, "no_speed_adjust", False),
-                     getattr(args, "stream_threshold_pct", DEFAULT_STREAM_THRESHOLD_PCT), fdr)
-    rows, regressions, code = c.rows, c.regressions, c.exit_code
-    diffs = env_differences(a, b)
-
-    collapsed = (ONLY_A, ONLY_B, NO_DATA)
-    quiet = (NOT_SIG, SMALL, NOT_COMPARED)
-    # Untestable rows are shown for the primary metrics and where the point estimate is beyond the
-    # threshold (a possible regression); the rest would repeat the same warning dozens of times.
-    shown = rows if args.all else [r for r in rows if r.status not in collapsed and (
-        r.metric in M.RATE_KEYS or (r.status not in quiet and (r.status != UNTESTABLE or "possible" in r.note)))]
-    header, table = _table(shown)
-    summary = _summary(rows)
-    print(run_line("A (before)", a))
-    print(run_line("B (after) ", b))
-    if a.kernel != b.kernel:
-        print(f"kernel: A Linux {a.kernel} -> B Linux {b.kernel}")
-    if diffs:
-        print(f"note: the runs differ in {', '.join(diffs)}")
-    print(f"rule: {rule_text(c)}")
-    print()
-    print(_text_table(header, table))
-    if not args.all:
-        for st, what in ((ONLY_A, "only in A (not compared)"), (ONLY_B, "only in B (not compared)"),
-                         (NO_DATA, "no successful result in either run")):
-            by_path: dict[str, list[str]] = {}
-            for r in rows:
-                if r.status == st:
-                    by_path.setdefault(r.config, []).append(r.workload)
-            if by_path:
-                print(f"{what}: " + "; ".join(f"{p} ({', '.join(w)})" for p, w in sorted(by_path.items())))
-        hidden = len(rows) - len(shown) - sum(1 for r in rows if r.status in collapsed)
-        if hidden:
-            print(f"({hidden} rows without a verdict of interest hidden: no significant change, within threshold, "
-                  f"untestable without a possible regression{', not compared' if c.guard else ''}; --all shows every row)")
-    print()
-    dt = detectable_text(c)
-    if dt:
-        print(dt)
-    for w in c.warnings:
-        print(f"warning: {w}")
-    if not any(r.median_a is not None and r.median_b is not None for r in rows):
-        print("warning: the two runs have no successful path x workload in common: nothing was compared")
-    print("summary: " + (", ".join(f"{n} {s}" for s, n in summary.items()) or "no rows"))
-    if regressions:
-        names = [f"{r.config} / {r.workload} {M.METRICS[r.metric].label if r.metric in M.METRICS else r.metric}"
-                 f"{'' if r.change_pct is None else f' {r.change_pct:+.1f}%'}" for r in regressions]
-        more = f"; and {len(names) - 8} more" if len(names) > 8 else ""
-        print(f"RESULT: {len(regressions)} regression(s) in B: " + "; ".join(names[:8]) + more)
-    elif c.guard:
-        print("RESULT: not compared (different environments; exit 77): no performance verdict")
-    else:
-        n_un = sum(1 for r in rows if r.status == UNTESTABLE)
-        print("RESULT: no significant regression" + (f" ({n_un} row(s) untestable at {LEVEL_TEXT}; see the warning)"
-                                                      if n_un else ""))
-
-    meta = lambda r: {"file": r.filename, "run_id": r.run_id, "kernel_release": r.kernel, "started_utc": r.started,
-                      "where": r.where, "virtualization": r.virtualization or None}
-    if args.json:
-        doc = {"a": meta(a), "b": meta(b), "threshold_pct": c.threshold_pct,
-               "tail_threshold_pct": c.tail_threshold_pct, "level": 0.95, "rule": rule_text(c),
-               "fdr": c.fdr, "family": c.family, "detectable_pct": c.detectable,
-               "environment_guard": c.guard, "environment_differs_in": diffs, "warnings": c.warnings,
-               "summary": summary, "exit_code": code,
-               "rows": [{k: _clean(v) for k, v in asdict(r).items()} for r in rows]}
-        _write(args.json, json.dumps(doc, indent=1, sort_keys=True, allow_nan=False) + "\n")
-    if args.markdown:
-        h, t = _table(rows)
-        result = ('%d regression(s)' % len(regressions) if regressions else
-                  ('not compared (different environments)' if c.guard else 'no significant regression'))
-        md = [f"# pathbench compare: {b.run_id} (Linux {b.kernel}) against {a.run_id} (Linux {a.kernel})", "",
-              f"- A (before): run {a.run_id}, Linux {a.kernel}, {a.where}, started {a.started}",
-              f"- B (after): run {b.run_id}, Linux {b.kernel}, {b.where}, started {b.started}",
-              f"- rule: {rule_text(c)}",
-              f"- result: **{result}**"]
-        md += [f"- note: the runs differ in {', '.join(diffs)}"] if diffs else []
-        md += [f"- {detectable_text(c)}"] if detectable_text(c) else []
-        md += [f"- warning: {w}" for w in c.warnings]
-        md += ["", _md_table(h, t), ""]
-        _write(args.markdown, "\n".join(md))
-    return code
-
-
-def power_main(args) -> int:
-    a, a2, b = load_run(args.a), load_run(args.a_prime), load_run(args.b)
-    fdr = None if getattr(args, "per_row", False) else getattr(args, "fdr", DEFAULT_FDR)
-    res = detection_power(a, a2, b, args.threshold_pct, args.tail_threshold_pct, args.exclude_flagged, fdr)
-    s = res["summary"]
-    print(run_line("A  ", a))
-    print(run_line("A' ", a2))
-    print(run_line("B  ", b))
-    print(f"injected cost in B: {res['injected_cost_ns_per_packet']} ns/packet; threshold {res['threshold_pct']:g}%"
-          + (f"; false discovery rate {fdr:g} over {res['family']} gated rows" if fdr is not None else "; per row"))
-    header = ["workload", "path", "metric", "A vs A'", "A vs B", "change A->B", "95% CI"]
-    rows = [[p.workload + (f" ({p.variant})" if p.variant else ""), p.path + (f" [{p.reference}]" if p.reference else ""),
-             M.METRICS[p.metric].label if p.metric in M.METRICS else p.metric, p.aa_status, p.ab_status,
-             _pct(p.ab_change_pct),
-             "–" if p.ab_ci_lo_pct is None else f"[{p.ab_ci_lo_pct:+.1f}%, {p.ab_ci_hi_pct:+.1f}%]"]
-            for p in res["rows"] if args.all or p.metric in M.RATE_KEYS or p.detected or p.false_positive]
-    print()
-    print(_text_table(header, rows))
-    print()
-    for w in res["warnings"]:
-        print(f"warning: {w}")
-    print(f"summary: primary metric flagged in {s['detected_primary']} of {s['configurations']} configurations "
-          f"(false positives A vs A': {s['false_positive_primary']}); all metrics: {s['detected_rows']} of "
-          f"{s['rows']} rows flagged, {s['false_positive_rows']} false positives, {s['untestable_rows']} untestable")
-    if args.json:
-        doc = dict(res, rows=[{k: _clean(v) for k, v in asdict(p).items()} for p in res["rows"]])
-        _write(args.json, json.dumps(doc, indent=1, sort_keys=True, allow_nan=False) + "\n")
-    return EXIT_OK
-
-
-def _write(path: str, text: str) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)

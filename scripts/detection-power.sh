@@ -72,7 +72,8 @@ run A2 --workloads $WL --inject-cost-ns-per-packet 0
 "$PYTHON" - "$OUT" <<'PY'
 import glob, json, os, sys
 sys.path.insert(0, os.getcwd())
-from analysis.compare import compare_runs, detection_power, REGRESSIONS
+from analysis.compare import compare_runs, REGRESSIONS
+from analysis.power import detection_power
 from analysis.load import load_run
 out = sys.argv[1]
 a, a2 = load_run(out + "/A"), load_run(out + "/A2")

@@ -11,8 +11,8 @@ import math
 import os
 import unittest
 
-from analysis.compare import (DEFAULT_THRESHOLD_PCT, NOT_COMPARED, NOT_SIG_FAMILY, REGRESSION, compare_runs,
-                              detection_power)
+from analysis.compare import DEFAULT_THRESHOLD_PCT, NOT_COMPARED, NOT_SIG_FAMILY, REGRESSION, compare_runs
+from analysis.power import detection_power
 from analysis.load import check_document
 from analysis.stats import shift
 from analysis.tests.common import RATE_KEYS, TempDirTest, cli, load_sample, scaled, write_run
