@@ -16,7 +16,7 @@ PATHS ?= default
 WORKLOADS ?= default
 RUN_ARGS ?=
 
-.PHONY: all build test test-unprivileged bench bench-scale bench-power kernel-bench report compare clean
+.PHONY: all build test test-unprivileged bench bench-cost bench-scale bench-power kernel-bench report compare clean
 
 all: build
 
@@ -80,6 +80,22 @@ kernel-bench: build
 	    out=results/kernels-$$(date -u +%Y%m%dT%H%M%SZ); \
 	    $(PYTHON) -m analysis kernels --out $$out $$dirs && echo "cross-kernel report: $$out/kernels.html"; \
 	fi; exit $$rc
+
+# The suite in cost mode (docs/cost.md): a qemu guest on one vCPU with -icount shift=0,sleep=off,
+# where one guest nanosecond is one instruction, so every figure is an instruction count and two
+# runs agree to a fraction of a percent on any machine. About 12 minutes per kernel on 2 cores for
+# the default suite at 3 repetitions (most of it qemu emulating the guest's one CPU).
+#   make bench-cost                                   # auto: the running kernel, else Debian's current
+#   make bench-cost KERNELS="linux-image-6.1.0-47-amd64-unsigned linux-image-6.1.0-57-amd64-unsigned"
+#   make bench-cost NATIVE=results/latest             # cost ratios beside a time-based run's
+# KERNEL, KERNELS, KERNEL_IMAGE, KERNEL_MODULES, PATHS, WORKLOADS, DURATION, WARMUP, COOLDOWN, REPS,
+# RUN_ARGS and VM_ARGS as for kernel-bench; results/latest-cost points at the last run.
+COST_REPS ?= 3
+bench-cost: build
+	@KERNEL="$(KERNEL)" KERNELS="$(KERNELS)" KERNEL_IMAGE="$(KERNEL_IMAGE)" KERNEL_MODULES="$(KERNEL_MODULES)" \
+	    PATHS="$(PATHS)" WORKLOADS="$(WORKLOADS)" DURATION="$(DURATION)" WARMUP="$(WARMUP)" COOLDOWN="$(COOLDOWN)" \
+	    REPS="$(if $(filter command line environment,$(origin REPS)),$(REPS),$(COST_REPS))" RUN_ARGS="$(RUN_ARGS)" \
+	    VM_ARGS="$(VM_ARGS)" NATIVE="$(NATIVE)" BUILD="$(BUILD)" PYTHON="$(PYTHON)" scripts/bench-cost.sh
 
 # The scale suite (about 10 minutes on 2 cores): every intercepting path at 1, 100, 1000 and
 # 10000 services (tcp_crr: connection rate, connect latency, CPU per connection; the cost of

@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--exclude-flagged", action="store_true",
                    help="leave repetitions flagged abnormal (steal, foreign load, slow CPU, packet batching, "
                         "congestion control) out of every number; by default they are kept and shown")
+    r.add_argument("--native", metavar="RUN",
+                   help="cost-mode runs: a time-based run of the same paths to set the instruction ratios beside "
+                        "(section \"Instructions beside time\")")
 
     from .compare import DEFAULT_FDR, DEFAULT_STREAM_THRESHOLD_PCT, DEFAULT_TAIL_THRESHOLD_PCT, DEFAULT_THRESHOLD_PCT
 
@@ -224,10 +227,14 @@ def _report(args) -> int:
     from .load import load_run
     from .report import build
     run = load_run(args.run)
+    native = load_run(args.native) if getattr(args, "native", None) else None
+    if native is not None and not run.cost_mode:
+        print(f"{PROG}: error: --native goes with a cost-mode run; {run.filename} is time-based", file=sys.stderr)
+        return EXIT_USAGE
     outdir = args.out or run.directory
     try:
         os.makedirs(outdir, exist_ok=True)
-        md, html, figs = build(run, outdir, exclude_flagged=args.exclude_flagged)
+        md, html, figs = build(run, outdir, exclude_flagged=args.exclude_flagged, native=native)
     except OSError as e:
         print(f"{PROG}: error: cannot write report into {outdir}: {e.strerror or e}", file=sys.stderr)
         return EXIT_USAGE

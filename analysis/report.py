@@ -176,7 +176,7 @@ def with_without_section(doc: Doc, S: RunSummary, S_other: RunSummary | None) ->
                "without flagged", "meaning"], rows)
 
 
-def build(run: Run, outdir: str, exclude_flagged: bool = False) -> tuple[str, str, list]:
+def build(run: Run, outdir: str, exclude_flagged: bool = False, native: Run | None = None) -> tuple[str, str, list]:
     S = summarize(run, exclude_flagged)
     S_other = summarize(run, not exclude_flagged) if S.abnormal.flagged() else None
     plotdir = os.path.join(outdir, "plots")
@@ -200,6 +200,9 @@ def build(run: Run, outdir: str, exclude_flagged: bool = False) -> tuple[str, st
     tables_section(doc, S)
     with_without_section(doc, S, S_other)
     scale_section(doc, S, figs)
+    if native is not None:
+        from .report_cost import section as cost_native_section
+        cost_native_section(doc, run, S, native)
     reference_section(doc, run, S)
     doc.h2("Plots")
     rest = [f for f in figs if f.name != "forest" and not f.name.startswith(("scale-", "sweep-"))]
