@@ -237,3 +237,109 @@ TEST(KernelRelease, AtLeast) {
   EXPECT_NE(why->find("6.1.0-57-amd64"), std::string::npos);
   EXPECT_FALSE(pb::bpf::sk_assign_reuseport_missing("6.6.9").has_value());
 }
+
+// ---- cost mode and the options of `pathbench vm` ---------------------------------------------
+
+#include "common/error.h"
+#include "vm/kernels.h"
+#include "vm/options.h"
+
+static int error_code(const std::vector<std::string>& args) {
+  try {
+    parse_vm_options(args);
+  } catch (const pb::Error& e) {
+    return e.code();
+  }
+  return 0;
+}
+
+TEST(VmOptions, Defaults) {
+  auto o = parse_vm_options({});
+  EXPECT_EQ(o.kernel, "running") << "no kernel named: the running kernel's own image";
+  EXPECT_EQ(o.accel, "auto");
+  EXPECT_EQ(o.vcpus, 2);
+  EXPECT_EQ(o.memory_mib, 2048);
+  EXPECT_EQ(o.out_parent, "results");
+  EXPECT_TRUE(o.run_args.empty());
+}
+
+TEST(VmOptions, CostModeIsOneVcpu) {
+  auto o = parse_vm_options({"--accel", "tcg-icount", "--kernel", "linux-image-6.1.0-57-amd64-unsigned"});
+  EXPECT_TRUE(o.cost_mode());
+  EXPECT_EQ(o.vcpus, 1);
+  EXPECT_EQ(parse_vm_options({"--accel", "tcg-icount", "--vcpus", "1"}).vcpus, 1);
+  EXPECT_EQ(error_code({"--accel", "tcg-icount", "--vcpus", "2"}), pb::kExitVmCostSetting);
+  EXPECT_EQ(error_code({"--accel", "tcg-icount", "--", "--hosts", "lab.json"}), pb::kExitVmCostSetting);
+  EXPECT_EQ(parse_vm_options({"--accel", "tcg", "--vcpus", "4"}).vcpus, 4) << "only cost mode is limited";
+}
+
+TEST(VmOptions, BadInputIsUsage) {
+  EXPECT_EQ(error_code({"--accel", "tcg-multi"}), pb::kExitUsage);
+  EXPECT_EQ(error_code({"--kernel", "x", "--kernel-image", "y"}), pb::kExitUsage);
+  EXPECT_EQ(error_code({"--modules", "/m"}), pb::kExitUsage);
+  EXPECT_EQ(error_code({"--vcpus", "0"}), pb::kExitUsage);
+  EXPECT_EQ(error_code({"--vcpus", "two"}), pb::kExitUsage);
+  EXPECT_EQ(error_code({"--memory-mib"}), pb::kExitUsage);
+  EXPECT_EQ(error_code({"--no-such-option", "1"}), pb::kExitUsage);
+  EXPECT_EQ(error_code({"--kernel", "k", "--", "--out", "/x"}), pb::kExitUsage) << "the guest writes into its share";
+  EXPECT_EQ(error_code({"--kernel", "k", "--", "--latest-link=/x"}), pb::kExitUsage);
+}
+
+TEST(VmOptions, RunArgumentsAfterTheSeparator) {
+  auto o = parse_vm_options({"--kernel", "k", "--timeout-s", "60", "--", "run", "--paths", "baseline"});
+  EXPECT_EQ(o.timeout_s, 60);
+  EXPECT_EQ(o.run_args, (std::vector<std::string>{"--paths", "baseline"})) << "a leading `run` is dropped";
+  EXPECT_NE(vm_help().find("tcg-icount"), std::string::npos);
+  EXPECT_NE(vm_help().find("13 a setting that breaks cost mode"), std::string::npos);
+}
+
+TEST(VmQemu, CostModeCommandLine) {
+  auto s = spec();
+  s.accel = Accel::kTcgIcount;
+  s.vcpus = 1;
+  EXPECT_STREQ(accel_name(s.accel), "tcg-icount");
+  EXPECT_EQ(decide_accel("tcg-icount", true, true), Accel::kTcgIcount) << "never KVM, even where it works";
+  auto a = qemu_argv(s);
+  EXPECT_TRUE(has_pair(a, "-accel", "tcg,thread=single"));
+  EXPECT_TRUE(has_pair(a, "-icount", "shift=0,sleep=off"));
+  EXPECT_TRUE(has_pair(a, "-smp", "1"));
+  auto app = std::find(a.begin(), a.end(), "-append");
+  ASSERT_NE(app, a.end());
+  EXPECT_NE((app + 1)->find("nohz=off"), std::string::npos) << "idle waits bounded by the tick";
+  EXPECT_EQ(cost_mode_problem(s), "");
+  s.vcpus = 2;
+  EXPECT_NE(cost_mode_problem(s).find("one vCPU"), std::string::npos);
+  auto t = spec();
+  EXPECT_EQ(cost_mode_problem(t), "") << "not cost mode: nothing to refuse";
+  auto ta = qemu_argv(t);
+  app = std::find(ta.begin(), ta.end(), "-append");
+  EXPECT_EQ((app + 1)->find("nohz=off"), std::string::npos) << "only cost mode changes the guest's tick";
+}
+
+TEST(VmGuestInfo, CostModeRecordsItsUnit) {
+  auto s = spec();
+  s.accel = Accel::kTcgIcount;
+  s.vcpus = 1;
+  auto j = guest_info(s, "QEMU emulator version 7.2.22", "6.18.0", {{"package", "linux-image-x"}});
+  EXPECT_EQ(j["accelerator"], "tcg-icount");
+  EXPECT_EQ(j["cost_mode"], true);
+  EXPECT_EQ(j["time_unit"], "instruction");
+  EXPECT_EQ(j["icount"]["shift"], 0);
+  EXPECT_EQ(j["icount"]["sleep"], false);
+  EXPECT_EQ(j["icount"]["tcg_thread"], "single");
+  EXPECT_NE(j["unit_note"].get<std::string>().find("1 guest ns = 1 guest instruction"), std::string::npos);
+  EXPECT_EQ(j["vcpus"], 1);
+  EXPECT_FALSE(guest_info(spec(), "q", "k", {}).contains("time_unit")) << "plain TCG is not cost mode";
+}
+
+TEST(VmKernels, RunningKernelProblemNamesTheAlternative) {
+  auto f = running_files("6.18.44-fc");
+  EXPECT_EQ(f.image, "/boot/vmlinuz-6.18.44-fc");
+  EXPECT_EQ(f.modules, "/lib/modules/6.18.44-fc");
+  EXPECT_EQ(running_problem("6.18.44-fc", true, true, "x"), "");
+  auto p = running_problem("6.18.44-fc", false, false, "linux-image-6.1.0-57-amd64-unsigned");
+  EXPECT_NE(p.find("no /boot/vmlinuz-6.18.44-fc"), std::string::npos) << p;
+  EXPECT_NE(p.find("--kernel linux-image-6.1.0-57-amd64-unsigned"), std::string::npos) << p;
+  EXPECT_NE(p.find("--kernel-image"), std::string::npos) << p;
+  EXPECT_NE(running_problem("r", true, false, "").find("no /lib/modules/r"), std::string::npos);
+}
