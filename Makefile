@@ -120,9 +120,18 @@ bench-scale: build
 # What `analysis compare` detects at the default suite's cost (scripts/detection-power.sh):
 # A/A pairs must flag nothing, a calibrated +10% per-transaction cost on tcp_rr and udp_rr must
 # be flagged; stream and pps detection limits are measured. Exit 1 when either fails.
+# COST=1: the same proof in cost mode (scripts/detection-power-cost.sh): +1% and +5% per packet in
+# instructions on tcp_rr, udp_rr and udp_pps must all be flagged, two boots (A/A) nothing; ~10 min.
+COST ?=
 bench-power: build
+ifeq ($(COST),1)
+	KERNEL="$(if $(KERNEL),$(KERNEL),auto)" BUILD=$(BUILD) PYTHON=$(PYTHON) \
+	    REPS="$(if $(filter command line environment,$(origin REPS)),$(REPS),$(COST_REPS))" \
+	    scripts/detection-power-cost.sh
+else
 	DURATION=$(DURATION) WARMUP=$(WARMUP) COOLDOWN=$(COOLDOWN) REPS=$(REPS) BUILD=$(BUILD) PYTHON=$(PYTHON) \
 	    scripts/detection-power.sh
+endif
 
 report:
 	@test -n "$(RUN)" || { echo "usage: make report RUN=results/<dir>" >&2; exit 2; }

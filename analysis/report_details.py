@@ -92,7 +92,7 @@ def tables_section(doc: Doc, S: RunSummary) -> None:
         primary = next((g.primary for g in gs if g.primary), None)
         cpu = next((g.cpu for g in gs if g.cpu), None)
         pm = M.METRICS.get(primary) if primary else None
-        cm = M.METRICS.get(cpu) if cpu else None
+        cm = M.METRICS.get(cpu) if cpu and cpu != primary else None   # cost mode: one count is both
         U = S.units
         has_lat = any(g.estimate(U.latency("p50")).median is not None for g in gs)
         has_conn = any(g.estimate(U.connect("p50")).median is not None for g in gs)
@@ -117,7 +117,7 @@ def tables_section(doc: Doc, S: RunSummary) -> None:
                 if not met:
                     continue
                 r = S.ratio_to_reference(g.key, m)
-                row += [est_text(g.estimate(m), met), "1 (reference)" if is_ref and r.value else ratio_text(r),
+                row += [est_text(g.estimate(m), met, with_ci=not S.cost), "1 (reference)" if is_ref and r.value else ratio_text(r),
                         "" if is_ref else short_verdict(r, met.higher_is_better)]
                 if m == primary:
                     c = S.cat.counterpart(g.key.path)
@@ -326,6 +326,9 @@ def environment_section(doc: Doc, run: Run, S: RunSummary) -> None:
 def method_section(doc: Doc, S: RunSummary) -> None:
     ref = S.reference
     doc.h2("How to read this")
+    if S.cost:
+        method_cost(doc, S)
+        return
     doc.ul([
         "Each number is the **median over repetitions**; repetitions of all paths are interleaved in one run "
         "(rep 0 of every path, then rep 1 ...), so slow drift of the machine affects every path alike. Compare paths "
@@ -357,4 +360,31 @@ def method_section(doc: Doc, S: RunSummary) -> None:
         "CPU cost is whole-machine busy time (user + system + softirq, from /proc/stat) over the measured window "
         "divided by the work done: it includes the load generator and the server, which do roughly the same work "
         "per unit for every path, so differences between paths are mostly the path's cost.",
+    ])
+
+
+def method_cost(doc: Doc, S: RunSummary) -> None:
+    """How to read a cost-mode report (analysis/cost.py, docs/cost.md)."""
+    from .cost import COST_FLOOR_PCT, COST_SPREAD_FACTOR
+    ref = S.reference
+    doc.ul([
+        "**Cost mode**: the run ran in a qemu guest on one vCPU with `-icount shift=0,sleep=off`: the guest's clock "
+        "advances one nanosecond per instruction executed, so every duration pathbench recorded is an instruction "
+        "count (environment.virtualization says so: `time_unit` instruction). The guest's one vCPU is busy through "
+        "every window, so a window's instructions divided by its work are the CPU work per unit: the path's, the "
+        "stack's and both ends' (generator and responder are the same on every path).",
+        "Each number is the **median over repetitions**. Instruction counts repeat: repetitions of one configuration "
+        "typically agree to a few hundredths of a percent (\"How reproducible\" above gives this run's own figures).",
+        f"**Bounds, not confidence intervals**: a ratio's bracket is ±{COST_FLOOR_PCT:g}% (what two boots of the same "
+        f"guest disagreed by, docs/cost.md) or {COST_SPREAD_FACTOR:g}× the repetitions' own relative range where that "
+        f"is wider. better/worse is named only where the bracket excludes 1; the claims are decided the same way.",
+        f"**Paired ratios**: a path's repetition i is divided by `{ref}`'s repetition i (same workload and options); "
+        f"the ratio is the median of those. Instructions per unit are lower-is-better: above 1 costs more.",
+        "Latency percentiles are instructions between a request's send and its reply's arrival, from the stored "
+        "histograms (buckets under 0.8% wide); BPF program cost is instructions per program run (bpf_stats' "
+        "run_time_ns in the guest).",
+        "**What instructions miss**: cache and memory stalls, wake-up latency and waiting, which make the same "
+        "instructions cost more time on real hardware; a native run shows them (`report --native DIR`, docs/cost.md).",
+        "Configuration setup and teardown \"M instructions\" are guest clock during set-up, which includes idle "
+        "jumps while the guest waits for the host's filesystem: a measure of effort, not of CPU work.",
     ])

@@ -1,0 +1,195 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Cost mode (analysis/cost.py): a run from a `pathbench vm --accel tcg-icount` guest is read in
+instructions, labelled as such everywhere, compared at its own bound, and never mixed with time."""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import json
+import os
+import tempfile
+import unittest
+
+from analysis import cost as C
+from analysis import metrics as M
+from analysis.compare import NOT_COMPARED, NOT_SIG, REGRESSION, compare_runs
+from analysis.load import check_document
+from analysis.summary import summarize
+from analysis.tests.common import REPO, TempDirTest, cli, load_sample, write_run
+
+COST_SAMPLE = os.path.join(REPO, "tests", "data", "cost-sample.json.gz")
+
+
+def cost_doc() -> dict:
+    with open(COST_SAMPLE, "rb") as f:
+        return json.loads(gzip.decompress(f.read()))
+
+
+def slower(doc: dict, path: str, workload: str, factor: float, run_id: str) -> dict:
+    """A copy in which one configuration needs `factor` times the instructions per transaction."""
+    d = copy.deepcopy(doc)
+    d["run_id"] = run_id
+    for r in d["results"]:
+        if r["path"] == path and r["workload"] == workload and r["status"] == "ok":
+            r["metrics"]["transactions_per_s"] /= factor
+            r["metrics"]["transactions"] = int(r["metrics"]["transactions"] / factor)
+            for k in r["metrics"].get("latency_ns", {}):
+                r["metrics"]["latency_ns"][k] = int(r["metrics"]["latency_ns"][k] * factor)
+    return d
+
+
+class Conversion(unittest.TestCase):
+    def test_a_cost_run_is_read_in_instructions(self):
+        raw = cost_doc()
+        self.assertTrue(C.is_cost_doc(raw))
+        run = check_document("cost.json", copy.deepcopy(raw))
+        self.assertTrue(run.cost_mode)
+        for before, after in zip(raw["results"], run.results):
+            if before["status"] != "ok":
+                continue
+            m0, m1 = before["metrics"], after["metrics"]
+            self.assertNotIn("transactions_per_s", m1)
+            self.assertNotIn("latency_ns", m1)
+            self.assertNotIn("cpu_ns_per_transaction", m1, "tick-quantized CPU time is dropped in cost mode")
+            self.assertAlmostEqual(m1["instructions_per_transaction"], 1e9 / m0["transactions_per_s"], places=3)
+            self.assertEqual(m1["latency_instructions"]["p50"], m0["latency_ns"]["p50"])
+            # A guest nanosecond is an instruction: a transaction is tens of thousands of them.
+            self.assertGreater(m1["instructions_per_transaction"], 10_000)
+        wl = {w["name"]: w for w in run.doc["catalogue"]["workloads"]}
+        self.assertEqual(wl["tcp_rr"]["primary_metric"], "instructions_per_transaction")
+        self.assertEqual(wl["tcp_rr"]["cpu_metric"], "instructions_per_transaction")
+
+    def test_stream_and_packet_rates(self):
+        m = {"throughput_bps": 8e9, "packets_per_s": 2e6, "cpu_ns_per_byte": 3.0}
+        C.convert_metrics(m)
+        self.assertAlmostEqual(m["instructions_per_byte"], 1.0)
+        self.assertAlmostEqual(m["instructions_per_packet"], 500.0)
+        self.assertEqual(set(m), {"instructions_per_byte", "instructions_per_packet"})
+
+    def test_a_time_run_is_not_touched(self):
+        doc = load_sample()
+        run = check_document("t.json", doc)
+        self.assertFalse(run.cost_mode)
+        self.assertTrue(any("transactions_per_s" in r.get("metrics", {}) for r in run.results))
+
+    def test_units(self):
+        u, t = M.Units(cost=True), M.Units()
+        self.assertEqual(u.latency("p99"), "latency_instructions.p99")
+        self.assertEqual(t.latency("p99"), "latency_ns.p99")
+        self.assertEqual(u.latency_unit, "instructions")
+        self.assertEqual(t.latency_unit, "µs")
+        self.assertEqual(u.bpf_unit, "instructions per run")
+        self.assertIn("M instructions", u.duration(5e6))
+        for k in M.COST_KEYS + M.COST_LATENCY_KEYS:
+            self.assertIn("instruction", M.METRICS[k].unit)
+            self.assertFalse(M.METRICS[k].higher_is_better)
+        self.assertEqual(M.kind("instructions_per_packet"), "cost")
+
+
+class Bounds(unittest.TestCase):
+    def test_floor_and_spread(self):
+        self.assertAlmostEqual(C.bound([100.0, 100.01], [50.0, 50.0]), C.COST_FLOOR_PCT / 100)
+        self.assertAlmostEqual(C.bound([100.0, 102.0, 101.0]), C.COST_SPREAD_FACTOR * 2 / 101)
+
+    def test_ratio_carries_the_bound_not_a_level(self):
+        r = C.ratio({0: 200.0, 1: 200.02}, {0: 100.0, 1: 100.0})
+        self.assertAlmostEqual(r.value, 2.0001, places=4)
+        self.assertIsNone(r.level)
+        self.assertTrue(r.has_ci)
+        self.assertAlmostEqual(r.hi / r.value - 1, C.COST_FLOOR_PCT / 100)
+
+    def test_summary_ratio_uses_the_bound(self):
+        S = summarize(check_document("c.json", cost_doc()))
+        self.assertTrue(S.cost)
+        g = next(g for g in S.own("tcp_rr") if g.key.path == "tproxy-nft")
+        r = S.ratio_to_reference(g.key, g.primary)
+        self.assertGreater(r.value, 1.3, "tproxy-nft needs more instructions per transaction than baseline")
+        self.assertTrue(r.has_ci and r.level is None)
+
+
+class Compare(unittest.TestCase):
+    def test_aa_flags_nothing(self):
+        a = check_document("a.json", cost_doc())
+        b = check_document("b.json", cost_doc())
+        c = compare_runs(a, b)
+        self.assertTrue(c.cost)
+        self.assertEqual(c.regressions, [])
+        self.assertEqual(c.exit_code, 0)
+
+    def test_one_percent_is_flagged_a_tenth_is_not(self):
+        a = check_document("a.json", cost_doc())
+        b = check_document("b.json", slower(cost_doc(), "sk-lookup", "tcp_rr", 1.01, "b1"))
+        rows = [r for r in compare_runs(a, b).rows if r.path == "sk-lookup" and r.workload == "tcp_rr"
+                and r.metric == "instructions_per_transaction"]
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows[0].status, REGRESSION, rows[0])
+        self.assertAlmostEqual(rows[0].change_pct, 1.0, delta=0.05)
+        b2 = check_document("b2.json", slower(cost_doc(), "sk-lookup", "tcp_rr", 1.001, "b2"))
+        rows = [r for r in compare_runs(a, b2).rows if r.path == "sk-lookup" and r.workload == "tcp_rr"
+                and r.metric == "instructions_per_transaction"]
+        self.assertEqual(rows[0].status, NOT_SIG)
+
+    def test_a_wide_spread_widens_the_bound(self):
+        doc = cost_doc()
+        reps = [r for r in doc["results"] if r["path"] == "baseline" and r["workload"] == "udp_rr"]
+        reps[0]["metrics"]["transactions_per_s"] *= 1.03     # one repetition 3% off
+        a = check_document("a.json", doc)
+        b = check_document("b.json", slower(cost_doc(), "baseline", "udp_rr", 1.02, "b"))
+        row = next(r for r in compare_runs(a, b).rows if r.path == "baseline" and r.workload == "udp_rr"
+                   and r.metric == "instructions_per_transaction")
+        self.assertGreater(row.threshold_pct, 5.0)
+        self.assertEqual(row.status, NOT_SIG, "a 2% change inside a 3% spread is not a verdict")
+
+    def test_cost_and_time_are_never_mixed(self):
+        a = check_document("a.json", cost_doc())
+        t = check_document("t.json", load_sample())
+        for x, y in ((a, t), (t, a)):
+            c = compare_runs(x, y)
+            self.assertEqual(c.exit_code, 77)
+            self.assertIn("cost-mode run", c.guard)
+            self.assertTrue(all(r.status in (NOT_COMPARED,) or r.change_pct is None for r in c.rows
+                                if r.status != "only in A" and r.status != "only in B"))
+
+
+class Cli(TempDirTest):
+    def test_report_speaks_instructions_only(self):
+        d = os.path.join(self.tmp, "cost")
+        write_run(d, cost_doc())
+        p = cli("report", d)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(d, "report.md"), encoding="utf-8") as f:
+            md = f.read()
+        self.assertIn("Cost mode", md)
+        self.assertIn("instructions/transaction", md)
+        for unit in ("Gbit/s", "µs", "transactions/s"):
+            self.assertNotIn(unit, md, f"a time unit in a cost-mode report: {unit}")
+
+    def test_report_native_beside(self):
+        d, n = os.path.join(self.tmp, "cost"), os.path.join(self.tmp, "native")
+        write_run(d, cost_doc())
+        write_run(n, load_sample())
+        p = cli("report", d, "--native", n)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(d, "report.md"), encoding="utf-8") as f:
+            md = f.read()
+        self.assertIn("Instructions beside time", md)
+        self.assertIn("native CPU ÷ ref", md)
+        p = cli("report", n, "--native", d)
+        self.assertEqual(p.returncode, 2, "--native goes with a cost-mode run")
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1)
+
+    def test_compare_cli_refuses_mixing(self):
+        d, n = os.path.join(self.tmp, "cost"), os.path.join(self.tmp, "native")
+        write_run(d, cost_doc())
+        write_run(n, load_sample())
+        p = cli("compare", n, d)
+        self.assertEqual(p.returncode, 77, p.stdout)
+        self.assertIn("cost-mode run", p.stdout)
+        p = cli("compare", d, d)
+        self.assertEqual(p.returncode, 0, p.stdout)
+        self.assertIn("cost mode (instructions)", p.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
