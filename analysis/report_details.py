@@ -101,6 +101,9 @@ def tables_section(doc: Doc, S: RunSummary) -> None:
             header += [pm.heading, f"× {ref}", "vs ref", "× counterpart"]
         if cm:
             header += [cm.heading, f"× {ref}", "vs ref"]
+        per_g = S.cost and pm is not None     # cost mode: the rate, as work per 10⁹ instructions
+        if per_g:
+            header += [pm.unit.split("/")[-1] + "s per 10⁹ instructions"]
         if has_lat:
             header += [f"p50 {U.latency_unit}", f"p99 {U.latency_unit}", f"p99.9 {U.latency_unit}"]
         if has_conn:
@@ -123,6 +126,9 @@ def tables_section(doc: Doc, S: RunSummary) -> None:
                     c = S.cat.counterpart(g.key.path)
                     rc = S.ratio_to_counterpart(g.key, m)
                     row.append("" if not c or c == ref else (f"{ratio_text(rc)} ÷ {c}" if rc.value else f"– ({c} not run)"))
+            if per_g:
+                med = g.estimate(primary).median
+                row.append(M.fmt(1e9 / med) if med else "–")
             if has_lat:
                 for lk in (U.latency("p50"), U.latency("p99"), U.latency("p999")):
                     row.append(est_text(g.estimate(lk), M.METRICS[lk], with_ci=False))

@@ -39,8 +39,9 @@ commands:
   doctor    check root, kernel features and tools; says what to install or enable
   cleanup   remove what a killed run left behind (its namespaces and state, a guest's qemu and temp dirs;
             --hosts FILE: on the hosts)
-  vm        run the suite on another kernel in a qemu guest (a Debian package or your bzImage)
-            e.g.  pathbench vm --kernel linux-image-6.1.0-50-amd64-unsigned -- --paths baseline --workloads tcp_rr
+  vm        run the suite on another kernel in a qemu guest (a Debian package, the running kernel or your
+            bzImage); --accel tcg-icount is cost mode: every figure counted in instructions (docs/cost.md)
+            e.g.  pathbench vm --kernel auto --accel tcg-icount -- --paths baseline --workloads tcp_rr
   agent     (started over ssh by `run --hosts`: one host's roles, driven on stdin/stdout)
   version   print version and git sha
 
@@ -48,7 +49,8 @@ commands:
 Exit codes: 0 ok, 1 a result or check failed, 2 bad usage or input, 3 environment/setup,
 4 BPF load/attach; vm: 5 unknown package, 6 not a kernel, 7 kernel lacks 9p/virtio/veth/BPF,
 8 qemu/busybox-static missing, 9 too little memory, 10 guest did not boot, 11 guest hung/died,
-12 pathbench did not start in the guest; 20-28 --hosts problems (docs/hosts.md);
+12 pathbench did not start in the guest, 13 a setting that breaks cost mode, 14 no bootable
+image of the running kernel; 20-28 --hosts problems (docs/hosts.md);
 130/143 interrupted by SIGINT/SIGTERM (results so far are saved).
 )";
 
