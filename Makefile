@@ -16,15 +16,28 @@ PATHS ?= default
 WORKLOADS ?= default
 RUN_ARGS ?=
 
-.PHONY: all build test test-unprivileged bench bench-cost bench-scale bench-power kernel-bench report compare clean
+# WERROR=ON: compiler warnings are errors (what CI runs: .ci/run). Given on the command line it
+# reconfigures an existing build directory; otherwise the directory keeps what it had (default off).
+WERROR ?=
+
+.PHONY: all build build-suite configure test test-unprivileged bench bench-cost bench-scale bench-power kernel-bench report compare clean
 
 all: build
 
 $(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(if $(WERROR),-DPATHBENCH_WERROR=$(WERROR))
 
-build: $(BUILD)/CMakeCache.txt
+configure: $(BUILD)/CMakeCache.txt
+	$(if $(WERROR),cmake -S . -B $(BUILD) -DPATHBENCH_WERROR=$(WERROR) > /dev/null)
+
+# Everything: the suite, the tests, pathbench-micro.
+build: configure
 	cmake --build $(BUILD) -j $(JOBS)
+
+# What the suite runs and nothing else (a first `make bench` does not wait for the tests):
+# pathbench with its BPF objects and the proxy.
+build-suite: configure
+	cmake --build $(BUILD) -j $(JOBS) --target pathbench pathbench-tproxy
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 900
@@ -33,7 +46,7 @@ test-unprivileged: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
 
 # The report is made even when a result failed (exit 1): the failures are in it, with reasons.
-bench: build
+bench: build-suite
 	@rc=0; $(BUILD)/pathbench run --paths $(PATHS) --workloads $(WORKLOADS) \
 	    --duration-s $(DURATION) --warmup-s $(WARMUP) --cooldown-s $(COOLDOWN) --repetitions $(REPS) \
 	    --out-parent results --latest-link results/latest $(RUN_ARGS) || rc=$$?; \
@@ -55,7 +68,7 @@ KERNELS ?= $(KERNEL)
 KERNEL_IMAGE ?=
 KERNEL_MODULES ?=
 VM_ARGS ?=
-kernel-bench: build
+kernel-bench: build-suite
 	@suite="--paths $(PATHS) --workloads $(WORKLOADS) --duration-s $(DURATION) --warmup-s $(WARMUP) \
 	    --cooldown-s $(COOLDOWN) --repetitions $(REPS) $(RUN_ARGS)"; \
 	ks="$(KERNELS)"; [ -n "$(KERNEL_IMAGE)" ] && ks="$$ks image"; \
@@ -91,7 +104,7 @@ kernel-bench: build
 # KERNEL, KERNELS, KERNEL_IMAGE, KERNEL_MODULES, PATHS, WORKLOADS, DURATION, WARMUP, COOLDOWN, REPS,
 # RUN_ARGS and VM_ARGS as for kernel-bench; results/latest-cost points at the last run.
 COST_REPS ?= 3
-bench-cost: build
+bench-cost: build-suite
 	@KERNEL="$(KERNEL)" KERNELS="$(KERNELS)" KERNEL_IMAGE="$(KERNEL_IMAGE)" KERNEL_MODULES="$(KERNEL_MODULES)" \
 	    PATHS="$(PATHS)" WORKLOADS="$(WORKLOADS)" DURATION="$(DURATION)" WARMUP="$(WARMUP)" COOLDOWN="$(COOLDOWN)" \
 	    REPS="$(if $(filter command line environment,$(origin REPS)),$(REPS),$(COST_REPS))" RUN_ARGS="$(RUN_ARGS)" \
@@ -102,7 +115,7 @@ bench-cost: build
 # adding and removing one service), then payload and flow sweeps; a report for each.
 SCALE_PATHS ?= tproxy-ipt,tproxy-nft,tproxy-nft-set,sk-lookup,tc-sk-assign
 SERVICES ?= 1,100,1000,10000
-bench-scale: build
+bench-scale: build-suite
 	@rc=0; $(BUILD)/pathbench run --paths $(SCALE_PATHS) --workloads tcp_crr --services $(SERVICES) \
 	    --match-position last --duration-s 0.5 --warmup-s 0.25 --cooldown-s 0.05 --repetitions 6 \
 	    --out-parent results --latest-link results/latest-scale || rc=$$?; \
@@ -123,7 +136,7 @@ bench-scale: build
 # COST=1: the same proof in cost mode (scripts/detection-power-cost.sh): +1% and +5% per packet in
 # instructions on tcp_rr, udp_rr and udp_pps must all be flagged, two boots (A/A) nothing; ~10 min.
 COST ?=
-bench-power: build
+bench-power: build-suite
 ifeq ($(COST),1)
 	KERNEL="$(if $(KERNEL),$(KERNEL),auto)" BUILD=$(BUILD) PYTHON=$(PYTHON) \
 	    REPS="$(if $(filter command line environment,$(origin REPS)),$(REPS),$(COST_REPS))" \

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // hosts/protocol.h: the agent's line protocol (docs/hosts.md "The agent protocol"): one JSON
 // object per line on the agent's stdin (requests, answers) and stdout (replies, asks), and the
-// JSON forms of what crosses it. The orchestrator and every agent are the same binary, so both
-// ends use these same functions.
+// roles as an agent sees them. The orchestrator and every agent are the same binary, so both ends
+// use the same serializers.
 //
 //   request  {"id": 7, "op": "path_begin", ...}        orchestrator -> agent
 //   reply    {"id": 7, "ok": true, ...}                agent -> orchestrator
@@ -20,18 +20,10 @@
 
 namespace pb {
 
-constexpr int kAgentProtocol = 1;
-
-nlohmann::json to_json(const Wiring& w);
-Wiring wiring_from_json(const nlohmann::json& j);
-nlohmann::json to_json(const Endpoint& e);
-Endpoint endpoint_from_json(const nlohmann::json& j);
-nlohmann::json settings_to_json(const PathSettings& s);
-PathSettings settings_from_json(const nlohmann::json& j);
-WorkloadOptions options_from_json(const std::string& name, const nlohmann::json& j);
-WorkloadTotals totals_from_json(const nlohmann::json& j);
-nlohmann::json result_to_json(const WorkloadResult& r);
-WorkloadResult result_from_json(const nlohmann::json& j);
+// 2: workloads travel as {workload, options}, path_target as {protocol, server}; every struct in
+// its one serialized form (nlohmann's macros beside each struct: Wiring, Endpoint, PathSettings,
+// WorkloadOptions, WorkloadTotals, WorkloadResult, CaptureSummary, ProbeClientResult).
+constexpr int kAgentProtocol = 2;
 
 // The roles as one host's agent sees them: every role's namespace is the host's own (""), only
 // `here` is local (the others are on other hosts); the orchestrator passes here = "" (none).

@@ -257,6 +257,15 @@ std::optional<std::string> AgentConn::read_line(double timeout_s) {
 }
 
 nlohmann::json AgentConn::call(nlohmann::json req, double timeout_s, const AskFn& on_ask) {
+  try {
+    return exchange(std::move(req), timeout_s, on_ask);
+  } catch (const Error& e) {
+    if (e.code() == kExitHostLost && lost_.empty()) lost_ = e.what();
+    throw;
+  }
+}
+
+nlohmann::json AgentConn::exchange(nlohmann::json req, double timeout_s, const AskFn& on_ask) {
   const uint64_t id = next_id_++;
   req["id"] = id;
   auto send = [&](const nlohmann::json& j) {

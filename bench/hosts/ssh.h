@@ -48,7 +48,7 @@ class SshHost {
 std::pair<int, std::string> classify_ssh_failure(const std::string& stderr_text);
 
 // `pathbench agent` on a host, over its master: requests and replies are one JSON object per
-// line (hosts/protocol.md). call() sends a request and waits for its reply; while it waits the
+// line (hosts/protocol.h; docs/hosts.md "The agent protocol"). call() sends a request and waits for its reply; while it waits the
 // agent may ask the orchestrator something ({"ask": ...}), answered by on_ask.
 class AgentConn {
  public:
@@ -60,6 +60,9 @@ class AgentConn {
   using AskFn = std::function<nlohmann::json(const nlohmann::json&)>;
   // Throws Error(code from the reply, or kExitHostLost) with the agent's one-line error.
   nlohmann::json call(nlohmann::json req, double timeout_s = 60, const AskFn& on_ask = {});
+  // Why the agent is lost (its connection dropped, it stopped answering), or "": set by the
+  // first call that threw kExitHostLost, whoever caught that.
+  const std::string& lost() const { return lost_; }
   // Closes the agent's stdin (it tears down and exits) and waits up to timeout_s for it; then
   // kills the local ssh (the agent sees EOF all the same).
   void close(double timeout_s = 20);
@@ -67,6 +70,7 @@ class AgentConn {
   const std::string& where() const { return where_; }
 
  private:
+  nlohmann::json exchange(nlohmann::json req, double timeout_s, const AskFn& on_ask);
   std::optional<std::string> read_line(double timeout_s);  // nullopt: nothing within timeout_s
   std::string where_;
   pid_t pid_ = -1;
@@ -74,6 +78,7 @@ class AgentConn {
   int err_fd_ = -1;
   std::string buf_;
   uint64_t next_id_ = 1;
+  std::string lost_;
 };
 
 }  // namespace pb

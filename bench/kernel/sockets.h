@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace pb {
@@ -13,7 +14,9 @@ namespace pb {
 struct Endpoint {
   std::string ip;
   uint16_t port = 0;
+  bool operator==(const Endpoint&) const = default;
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Endpoint, ip, port)
 
 // Throws UsageError for an address that is not dotted-quad IPv4.
 sockaddr_in ipv4_sockaddr(const Endpoint& ep);

@@ -10,16 +10,14 @@ namespace {
 class Baseline : public PathInstance {
  public:
   explicit Baseline(const PathContext& ctx) : PathInstance(ctx) {}
-  void begin(const WorkloadOptions&) override { before_ = read_snmp(roles_.dut().netns); }
-  nlohmann::json end(const WorkloadOptions& w, const WorkloadTotals& t) override {
+  void begin(const WorkloadInfo&, const WorkloadOptions&) override { before_ = read_snmp(roles_.dut().netns); }
+  nlohmann::json end(const WorkloadInfo& wl, const WorkloadOptions&, const WorkloadTotals& t) override {
     auto after = read_snmp(roles_.dut().netns);
     uint64_t fwd = after["Ip.ForwDatagrams"] - before_["Ip.ForwDatagrams"];
     nlohmann::json p = {{"kernel_ip_forw_datagrams", fwd}, {"ok", true}};
     // Every datagram the client sent and the server received crossed the DUT's forwarding path
     // (injected frames: what the server received; the rest were lost before the DUT).
-    const WorkloadInfo* info = find_workload(w.name);
-    uint64_t expect = info && info->transport == Transport::kFrames ? t.packets_received
-                                                                     : std::min(t.packets_sent, t.packets_received);
+    uint64_t expect = wl.transport == Transport::kFrames ? t.packets_received : std::min(t.packets_sent, t.packets_received);
     if (fwd == 0) {
       p["ok"] = false;
       p["reason"] = "the DUT forwarded no datagram (Ip.ForwDatagrams did not move)";

@@ -33,6 +33,9 @@ const char* to_string(Technology t);
 // axis): N destination address:port pairs, the one the traffic uses at a chosen position.
 enum class MatchPosition { kFirst, kMiddle, kLast };
 const char* to_string(MatchPosition m);
+NLOHMANN_JSON_SERIALIZE_ENUM(MatchPosition, {{MatchPosition::kFirst, "first"},
+                                             {MatchPosition::kMiddle, "middle"},
+                                             {MatchPosition::kLast, "last"}})
 
 // What the run hands every path instance.
 struct PathSettings {
@@ -48,7 +51,12 @@ struct PathSettings {
   uint16_t service_port = 0;
   uint32_t update_samples = 0;     // services: add/remove cycles timed after setup
   nlohmann::json options_json() const;  // path_options of results ({} without services)
+  bool operator==(const PathSettings&) const = default;
 };
+// The agent protocol carries every setting (a path on the DUT host is built from these alone).
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PathSettings, proxy_workers, proxy_cpus, proxy_pipe_bytes, tcp_cc,
+                                                tcp_buffer_bytes, services, match_position, service_port,
+                                                update_samples)
 
 struct PathInfo;
 
@@ -74,12 +82,14 @@ class PathInstance {
   // Whether this path can carry a workload; reason if not. Default: a path that terminates
   // traffic in a proxy cannot carry raw injected frames (there is no socket to terminate).
   virtual std::optional<std::string> unsupported_workload(const WorkloadInfo& w) const;
-  // Where the client sends for this workload; default: straight to the server.
-  virtual Endpoint client_target(const WorkloadOptions&, const Endpoint& server) const { return server; }
-  // Around a workload run (warm-up included). end() returns the path's proof for that run:
-  // counters and checks; set "ok": false and "reason" when the traffic did not take the path.
-  virtual void begin(const WorkloadOptions&) {}
-  virtual nlohmann::json end(const WorkloadOptions&, const WorkloadTotals&) { return {{"ok", true}}; }
+  // Where a client sends traffic of this protocol meant for `server`; default: straight to it.
+  // (A workload's and the proof probe's exchanges alike: the protocol is all it depends on.)
+  virtual Endpoint client_target(Protocol, const Endpoint& server) const { return server; }
+  // Around a workload run (warm-up included), given the workload's descriptor and options. end()
+  // returns the path's proof for that run: counters and checks; set "ok": false and "reason" when
+  // the traffic did not take the path.
+  virtual void begin(const WorkloadInfo&, const WorkloadOptions&) {}
+  virtual nlohmann::json end(const WorkloadInfo&, const WorkloadOptions&, const WorkloadTotals&) { return {{"ok", true}}; }
   // What the server-side capture of the proof probe must see as the source address: the client
   // when the DUT routes, the DUT's own address when a proxy re-originates.
   virtual std::string expected_server_src() const;

@@ -82,16 +82,11 @@ ProxyPath::ProxyPath(const PathContext& ctx, tproxy::Config cfg) : PathInstance(
                        {{Item::kThread, workers}}, 0, std::move(p));
 }
 
-bool ProxyPath::tcp(const WorkloadOptions& w) const {
-  const WorkloadInfo* info = find_workload(w.name);
-  return info && info->protocol == Protocol::kTcp;
-}
+void ProxyPath::begin(const WorkloadInfo&, const WorkloadOptions&) { before_ = proxy_->counters(); }
 
-void ProxyPath::begin(const WorkloadOptions&) { before_ = proxy_->counters(); }
-
-nlohmann::json ProxyPath::end(const WorkloadOptions& w, const WorkloadTotals& t) {
+nlohmann::json ProxyPath::end(const WorkloadInfo& wl, const WorkloadOptions& w, const WorkloadTotals& t) {
   nlohmann::json p;
-  const bool is_tcp = tcp(w);
+  const bool is_tcp = tcp(wl);
   // Connections the client completed are accepted by the proxy within microseconds; give a
   // straggler at the stop a moment instead of failing the proof on a race.
   tproxy::CounterSnapshot d = proxy_->counters() - before_;
@@ -132,7 +127,7 @@ nlohmann::json ProxyPath::end(const WorkloadOptions& w, const WorkloadTotals& t)
     else if (d.udp_datagrams_client_to_upstream == 0)
       reason = "the proxy forwarded no datagram";
   }
-  if (reason.empty()) reason = check_interceptor(w, t, p);
+  if (reason.empty()) reason = check_interceptor(wl, w, t, p);
   p["ok"] = reason.empty();
   if (!reason.empty()) p["reason"] = reason;
   return p;

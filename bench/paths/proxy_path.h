@@ -30,12 +30,15 @@ class ProxyPath : public PathInstance {
  public:
   ProxyPath(const PathContext& ctx, tproxy::Config cfg);
 
-  void begin(const WorkloadOptions&) override;
-  nlohmann::json end(const WorkloadOptions& w, const WorkloadTotals& t) override;
+  void begin(const WorkloadInfo&, const WorkloadOptions&) override;
+  nlohmann::json end(const WorkloadInfo& wl, const WorkloadOptions& w, const WorkloadTotals& t) override;
 
  protected:
   // Per-path evidence (rule or program counters) into p; returns a failure reason or "".
-  virtual std::string check_interceptor(const WorkloadOptions&, const WorkloadTotals&, nlohmann::json&) { return {}; }
+  virtual std::string check_interceptor(const WorkloadInfo&, const WorkloadOptions&, const WorkloadTotals&,
+                                        nlohmann::json&) {
+    return {};
+  }
   // A transparent proxy listening on the wildcard address (TPROXY and the BPF steerers hand it
   // packets for any address).
   static tproxy::Config transparent_config(bool keep_client_source = false);
@@ -46,7 +49,7 @@ class ProxyPath : public PathInstance {
   static uint64_t new_flows(const WorkloadOptions& w, const WorkloadTotals& t, bool tcp) {
     return tcp ? t.connections : w.flows;
   }
-  bool tcp(const WorkloadOptions& w) const;
+  static bool tcp(const WorkloadInfo& wl) { return wl.protocol == Protocol::kTcp; }
 
   tproxy::Proxy* proxy_ = nullptr;  // owned by the undo log
   tproxy::CounterSnapshot before_;

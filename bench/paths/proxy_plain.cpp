@@ -13,7 +13,7 @@ namespace {
 class ProxyPlain : public ProxyPath {
  public:
   explicit ProxyPlain(const PathContext& ctx) : ProxyPath(ctx, config(ctx.roles.wiring())) {}
-  Endpoint client_target(const WorkloadOptions&, const Endpoint& server) const override {
+  Endpoint client_target(Protocol, const Endpoint& server) const override {
     try {
       proxy_->listen_on(server.port);
     } catch (const std::exception& e) {

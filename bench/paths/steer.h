@@ -103,17 +103,18 @@ class SteerPath : public ProxyPath {
     scale_["update"]["how"] = "bpf_map_update_elem / bpf_map_delete_elem on the services hash map (one bpf() each)";
   }
 
-  void begin(const WorkloadOptions& w) override {
-    ProxyPath::begin(w);
+  void begin(const WorkloadInfo& wl, const WorkloadOptions& w) override {
+    ProxyPath::begin(wl, w);
     before_stats_ = steer_stats_of(bpf_map__fd(skel_->maps.steer_stats));
   }
 
  protected:
-  std::string check_interceptor(const WorkloadOptions& w, const WorkloadTotals& t, nlohmann::json& p) override {
+  std::string check_interceptor(const WorkloadInfo& wl, const WorkloadOptions& w, const WorkloadTotals& t,
+                                nlohmann::json& p) override {
     auto now = steer_stats_of(bpf_map__fd(skel_->maps.steer_stats));
     p[Attach::kProofKey] = steer_json(now, before_stats_);
     for (auto& [k, v] : extra_.items()) p[k] = v;
-    return steer_check(tcp(w), w, t, now, before_stats_);
+    return steer_check(tcp(wl), w, t, now, before_stats_);
   }
 
  private:

@@ -38,8 +38,8 @@ class TproxyIpt : public ProxyPath {
     if (settings_.services) install_services();
     else install_prefix();
   }
-  void begin(const WorkloadOptions& w) override {
-    ProxyPath::begin(w);
+  void begin(const WorkloadInfo& wl, const WorkloadOptions& w) override {
+    ProxyPath::begin(wl, w);
     ipt_before_ = tproxy_packets();
   }
   void measure_updates() override {
@@ -122,8 +122,6 @@ class TproxyIpt : public ProxyPath {
   }
   // Packets the TPROXY rule(s) of the intercepted service matched.
   uint64_t tproxy_packets() const {
-    std::vector<std::string> list = {ipt_, "-w", "-t", "mangle", "-L", "PREROUTING", "-v", "-x", "-n"};
-    if (real_rule_) list = {ipt_, "-w", "-t", "mangle", "-L", kChain, "-v", "-x", "-n"};
     uint64_t n = 0;
     if (real_rule_) {
       // Only the real service's two rules (listing 20k rules twice per workload would take longer
@@ -134,16 +132,17 @@ class TproxyIpt : public ProxyPath {
       }
       return n;
     }
-    CmdResult r = run_cmd(in_netns(roles_.dut().netns, list));
+    CmdResult r = run_cmd(in_netns(roles_.dut().netns, {ipt_, "-w", "-t", "mangle", "-L", "PREROUTING", "-v", "-x", "-n"}));
     for (auto& line : split(r.out, '\n'))
       if (line.find("TPROXY") != std::string::npos) n += std::strtoull(trim(line).c_str(), nullptr, 10);
     return n;
   }
-  std::string check_interceptor(const WorkloadOptions& w, const WorkloadTotals& t, nlohmann::json& p) override {
+  std::string check_interceptor(const WorkloadInfo& wl, const WorkloadOptions& w, const WorkloadTotals& t,
+                                nlohmann::json& p) override {
     uint64_t n = tproxy_packets() - ipt_before_;
     p["iptables"] = ipt_;
     p["tproxy_rule_packets"] = n;
-    const bool is_tcp = tcp(w);
+    const bool is_tcp = tcp(wl);
     uint64_t need = new_flows(w, t, is_tcp);
     if (n < need)
       return fmt::format("TPROXY rules matched {} packets, fewer than the {} new {}", n, need,

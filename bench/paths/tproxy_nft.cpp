@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// paths/tproxy_nft.cpp: tproxy-nft (and tproxy-nft-transparent): an nft `tproxy` rule in the
-// DUT's prerouting hook hands new flows to the transparent proxy; a fwmark policy route makes
-// them local (paths/proxy_path.h). Kernel state, all in the DUT's namespace: nft table
-// ip pathbench_tproxy; ip rule fwmark 0x1 lookup 100; local default dev lo table 100.
+// paths/tproxy_nft.cpp: tproxy-nft, tproxy-nft-set and tproxy-nft-transparent: an nft `tproxy`
+// rule in the DUT's prerouting hook hands new flows to the transparent proxy; a fwmark policy
+// route makes them local (paths/proxy_path.h). With --services, tproxy-nft walks a chain of one
+// rule per service, tproxy-nft-set makes one lookup in a hashed set of address . port elements;
+// tproxy-nft-transparent keeps the client's source address upstream. Kernel state, all in the
+// DUT's namespace: nft table ip pathbench_tproxy; ip rule fwmark 0x1 lookup 100; local default
+// dev lo table 100.
 #include <fmt/core.h>
 
 #include "paths/tproxy_nft.h"
@@ -113,14 +116,10 @@ void install_nft(UndoLog& undo, const Ruleset& rs) {
                {"nft", "delete", "table", "ip", kNftTable}, rs.text, {}, 30 + static_cast<int>(rules / 40));
 }
 
-bool is_tcp(const WorkloadOptions& w) {
-  const WorkloadInfo* info = find_workload(w.name);
-  return info && info->protocol == Protocol::kTcp;
-}
-
 // Every new connection's SYN (or first datagram of a flow) went through the tproxy rule.
-std::string check_tproxy_rule(uint64_t tproxied, const WorkloadOptions& w, const WorkloadTotals& t) {
-  const bool tcp = is_tcp(w);
+std::string check_tproxy_rule(uint64_t tproxied, const WorkloadInfo& wl, const WorkloadOptions& w,
+                              const WorkloadTotals& t) {
+  const bool tcp = wl.protocol == Protocol::kTcp;
   uint64_t need = tcp ? t.connections : w.flows;
   if (tproxied < need)
     return fmt::format("nft tproxy rule matched {} packets, fewer than the {} new {}", tproxied, need,
@@ -169,18 +168,19 @@ class TproxyNft : public ProxyPath {
     scale_["update"]["how"] = form_ == NftForm::kSet ? "nft add element / nft delete element (one command each)"
                                                      : "nft add rule / nft delete rule handle (one command each)";
   }
-  void begin(const WorkloadOptions& w) override {
-    ProxyPath::begin(w);
+  void begin(const WorkloadInfo& wl, const WorkloadOptions& w) override {
+    ProxyPath::begin(wl, w);
     nft_before_ = nft_counters(roles_.dut().netns);
   }
 
  protected:
-  std::string check_interceptor(const WorkloadOptions& w, const WorkloadTotals& t, nlohmann::json& p) override {
+  std::string check_interceptor(const WorkloadInfo& wl, const WorkloadOptions& w, const WorkloadTotals& t,
+                                nlohmann::json& p) override {
     auto now = nft_counters(roles_.dut().netns);
     nlohmann::json rules = nlohmann::json::object();
     for (auto& [k, v] : now) rules[k] = v - nft_before_[k];
     p["nft_rule_packets"] = rules;
-    return check_tproxy_rule(now["tproxy"] - nft_before_["tproxy"], w, t);
+    return check_tproxy_rule(now["tproxy"] - nft_before_["tproxy"], wl, w, t);
   }
 
  private:
@@ -197,12 +197,12 @@ class TproxyNftExternal : public PathInstance {
     install_nft(undo_, nft_ruleset(wiring_, false, port, NftForm::kChain, make_services(settings_, wiring_)));
   }
   std::string expected_server_src() const override { return wiring_.dut_server_ip; }
-  void begin(const WorkloadOptions&) override { before_ = nft_counters(roles_.dut().netns); }
-  nlohmann::json end(const WorkloadOptions& w, const WorkloadTotals& t) override {
+  void begin(const WorkloadInfo&, const WorkloadOptions&) override { before_ = nft_counters(roles_.dut().netns); }
+  nlohmann::json end(const WorkloadInfo& wl, const WorkloadOptions& w, const WorkloadTotals& t) override {
     auto now = nft_counters(roles_.dut().netns);
     uint64_t tproxied = now["tproxy"] - before_["tproxy"];
     nlohmann::json p = {{"nft_tproxy_rule_packets", tproxied}, {"proxy_port", port_}, {"ok", true}};
-    if (std::string why = check_tproxy_rule(tproxied, w, t); !why.empty()) {
+    if (std::string why = check_tproxy_rule(tproxied, wl, w, t); !why.empty()) {
       p["ok"] = false;
       p["reason"] = why;
     }

@@ -235,14 +235,18 @@ PeerRun run_wrk(const PeerContext& c) {
   unlink(cfg_path.c_str());
   std::string text = r.out + r.err;
   std::smatch m;
-  auto rps = std::regex_search(text, m, std::regex(R"(Requests/sec:\s*([0-9.]+))")) ? std::optional<double>(std::stod(m[1])) : std::nullopt;
+  // A plain double and a flag, not std::optional: GCC 12 sees the optional's payload as
+  // maybe-uninitialized where it is read after the check below (-Wmaybe-uninitialized).
+  double rps = 0;
+  const bool have_rps = std::regex_search(text, m, std::regex(R"(Requests/sec:\s*([0-9.]+))"));
+  if (have_rps) rps = std::stod(m[1]);
   // "123456 requests in 2.00s": the count and wrk's own measured duration.
   std::optional<double> total, wrk_secs;
   if (std::regex_search(text, m, std::regex(R"((\d+) requests in ([0-9.]+)(m?s))"))) {
     total = std::stod(m[1]);
     wrk_secs = std::stod(m[2]) * (m[3] == "ms" ? 1e-3 : 1.0);
   }
-  if (r.status != 0 || !rps) {
+  if (r.status != 0 || !have_rps) {
     pr.result.ok = false;
     pr.result.reason = "wrk failed: " + trim(text).substr(0, 300);
     return pr;
@@ -255,14 +259,14 @@ PeerRun run_wrk(const PeerContext& c) {
     return std::llround(v * mult);
   };
   nlohmann::json met;
-  met["transactions_per_s"] = *rps;
+  met["transactions_per_s"] = rps;
   if (wrk_secs) met["duration_ns"] = static_cast<uint64_t>(*wrk_secs * 1e9);
   if (total) met["transactions"] = static_cast<uint64_t>(*total);
   met["latency_ns"] = {{"p50", lat("50")}, {"p90", lat("90")}, {"p99", lat("99")}};
   std::smatch em;
   if (std::regex_search(text, em, std::regex(R"(Socket errors: (.*))"))) met["wrk_socket_errors"] = trim(em[1]);
   met["cpu"] = cpu.usage.to_json();
-  if (*rps > 0) met["cpu_ns_per_transaction"] = static_cast<double>(cpu.usage.busy_ns) / (*rps * o.duration_s);
+  if (rps > 0) met["cpu_ns_per_transaction"] = static_cast<double>(cpu.usage.busy_ns) / (rps * o.duration_s);
   pr.result.ok = true;
   pr.result.metrics = met;
   pr.result.totals.transactions = total ? static_cast<uint64_t>(*total) : 0;

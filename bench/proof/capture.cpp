@@ -44,7 +44,7 @@ Capture::Capture(const std::string& ns, const std::string& dev, const std::strin
   impl_->ns = ns;
   impl_->dev = dev;
   impl_->filter = filter;
-  impl_->sum.ns = ns;
+  impl_->sum.netns = ns;
   impl_->sum.dev = dev;
   impl_->sum.filter = filter;
   impl_->th = std::thread([this] { loop(); });
@@ -121,24 +121,24 @@ void Capture::loop() {
     p.dst = ip_str(ip->daddr);
     p.proto = ip->protocol;
     p.ttl = ip->ttl;
-    p.len = ntohs(ip->tot_len);
+    p.ip_len = ntohs(ip->tot_len);
     size_t l4 = sizeof(ether_header) + ip->ihl * 4u;
     if (ip->protocol == IPPROTO_TCP && h->caplen >= l4 + sizeof(tcphdr)) {
       auto* t = reinterpret_cast<const tcphdr*>(bytes + l4);
       p.sport = ntohs(t->source);
       p.dport = ntohs(t->dest);
       p.tcp_flags = bytes[l4 + 13];
-      if (t->syn && !t->ack) ++s->syn;
+      if (t->syn && !t->ack) ++s->tcp_syn;
     } else if (ip->protocol == IPPROTO_UDP && h->caplen >= l4 + sizeof(udphdr)) {
       auto* u = reinterpret_cast<const udphdr*>(bytes + l4);
       p.sport = ntohs(u->source);
       p.dport = ntohs(u->dest);
     }
     ++s->packets;
-    ++s->ttls[p.ttl];
+    ++s->ttl[std::to_string(p.ttl)];
     const char* pr = p.proto == IPPROTO_TCP ? "tcp" : p.proto == IPPROTO_UDP ? "udp" : "ip";
     ++s->flows[p.src + ">" + p.dst + "/" + pr + ":" + std::to_string(p.dport)];
-    if (s->first.size() < 4) s->first.push_back(p);
+    if (s->first_packets.size() < 4) s->first_packets.push_back(p);
   };
   while (!m.stop.load()) {
     pollfd pf{fd, POLLIN, 0};
@@ -174,39 +174,10 @@ uint64_t CaptureSummary::count_flow(const std::string& src, const std::string& d
   return n;
 }
 
-CaptureSummary CaptureSummary::from_json(const nlohmann::json& j) {
-  CaptureSummary s;
-  s.ns = j.value("netns", "");
-  s.dev = j.value("dev", "");
-  s.filter = j.value("filter", "");
-  s.packets = j.value("packets", uint64_t{0});
-  s.pcap_received = j.value("pcap_received", uint64_t{0});
-  s.pcap_dropped = j.value("pcap_dropped", uint64_t{0});
-  s.syn = j.value("tcp_syn", uint64_t{0});
-  if (j.contains("flows")) s.flows = j["flows"].get<std::map<std::string, uint64_t>>();
-  if (j.contains("ttl"))
-    for (auto& [t, c] : j["ttl"].items()) s.ttls[std::stoi(t)] = c.get<uint64_t>();
-  if (j.contains("first_packets"))
-    for (auto& p : j["first_packets"])
-      s.first.push_back({p.value("src", ""), p.value("dst", ""), p.value("proto", uint8_t{0}), p.value("sport", uint16_t{0}),
-                         p.value("dport", uint16_t{0}), p.value("ttl", uint8_t{0}), p.value("ip_len", uint32_t{0}), 0});
-  return s;
-}
-
-nlohmann::json CaptureSummary::to_json() const {
-  nlohmann::json first_j = nlohmann::json::array();
-  for (auto& p : first)
-    first_j.push_back({{"src", p.src}, {"dst", p.dst}, {"proto", p.proto}, {"sport", p.sport},
-                       {"dport", p.dport}, {"ttl", p.ttl}, {"ip_len", p.len}});
-  nlohmann::json ttl_j = nlohmann::json::object();
-  for (auto& [t, c] : ttls) ttl_j[std::to_string(t)] = c;
-  return {{"netns", ns},     {"dev", dev},          {"filter", filter},
-          {"packets", packets}, {"pcap_received", pcap_received},
-          {"pcap_dropped", pcap_dropped}, {"flows", flows}, {"ttl", ttl_j},
-          {"tcp_syn", syn},   {"first_packets", first_j}};
+uint64_t CaptureSummary::with_ttl(int t) const {
+  auto it = ttl.find(std::to_string(t));
+  return it == ttl.end() ? 0 : it->second;
 }
 
 }  // namespace pb
 
-namespace pb {
-}  // namespace pb

@@ -135,15 +135,15 @@ nlohmann::json probe_verdict(const Wiring& w, const CaptureSummary& s, const Pro
   const CaptureSummary& c = cr.capture;
   const int udp_ok = cr.udp_ok, tcp_ok = cr.tcp_ok;
   const std::string& client_err = cr.error;
-  uint64_t from_expected = s.count_flow(want_src, w.server_ip);
+  const uint64_t from_expected = s.count_flow(want_src, w.server_ip);
   out["udp_answered"] = udp_ok;
   out["udp_sent"] = kUdp;
   out["tcp_completed"] = tcp_ok;
   out["tcp_attempted"] = kTcp;
   out["expected_server_src"] = want_src;
   out["expected_server_dst"] = w.server_ip;
-  out["server_side"] = s.to_json();
-  out["client_side"] = c.to_json();
+  out["server_side"] = s;
+  out["client_side"] = c;
   out["server_saw_from_expected_src"] = from_expected;
   out["routed"] = routes;
   if (udp_ok != kUdp) reason = fmt::format("only {}/{} UDP probes answered{}", udp_ok, kUdp,
@@ -155,12 +155,12 @@ nlohmann::json probe_verdict(const Wiring& w, const CaptureSummary& s, const Pro
   else if (from_expected < static_cast<uint64_t>(kUdp))
     reason = fmt::format("server saw {} packets from {} (expected >= {}); flows: {}", from_expected,
                          want_src, kUdp, nlohmann::json(s.flows).dump());
-  else if (s.syn < static_cast<uint64_t>(kTcp))
-    reason = fmt::format("server saw {} TCP SYNs, expected {}", s.syn, kTcp);
+  else if (s.tcp_syn < static_cast<uint64_t>(kTcp))
+    reason = fmt::format("server saw {} TCP SYNs, expected {}", s.tcp_syn, kTcp);
   else if (s.pcap_dropped)
     reason = fmt::format("capture dropped {} packets", s.pcap_dropped);
   else if (routes) {
-    uint64_t routed = s.ttls.count(63) ? s.ttls.at(63) : 0;
+    const uint64_t routed = s.with_ttl(63);
     if (routed != s.packets)
       reason = fmt::format("{} of {} packets at the server had TTL 63 (routed once); TTLs: {}",
                            routed, s.packets, out["server_side"]["ttl"].dump());
@@ -170,17 +170,33 @@ nlohmann::json probe_verdict(const Wiring& w, const CaptureSummary& s, const Pro
   return out;
 }
 
-nlohmann::json pcap_probe(const Roles& roles, const PathInstance& path, uint16_t udp_port, uint16_t tcp_port) {
+void LocalProbe::server_start(uint16_t udp_port, uint16_t tcp_port) {
+  server_.reset();
+  server_ = std::make_unique<ProbeServer>(roles_, udp_port, tcp_port);
+}
+
+ProbeClientResult LocalProbe::client(const Endpoint& ut, const Endpoint& tt) { return probe_client(roles_, ut, tt); }
+
+CaptureSummary LocalProbe::server_stop() {
+  CaptureSummary s = server_ ? server_->stop() : CaptureSummary{};
+  server_.reset();
+  return s;
+}
+
+nlohmann::json pcap_probe(ProbeHalves& halves, const Wiring& w, const PathInstance& path, uint16_t udp_port,
+                          uint16_t tcp_port) {
   try {
-    WorkloadOptions uo, to;
-    uo.name = "udp_rr";
-    to.name = "tcp_rr";
-    const Wiring& w = roles.wiring();
-    Endpoint ut = path.client_target(uo, {w.server_ip, udp_port});
-    Endpoint tt = path.client_target(to, {w.server_ip, tcp_port});
-    ProbeServer server(roles, udp_port, tcp_port);
-    ProbeClientResult cr = probe_client(roles, ut, tt);
-    CaptureSummary s = server.stop();
+    const Endpoint ut = path.client_target(Protocol::kUdp, {w.server_ip, udp_port});
+    const Endpoint tt = path.client_target(Protocol::kTcp, {w.server_ip, tcp_port});
+    halves.server_start(udp_port, tcp_port);
+    ProbeClientResult cr;
+    try {
+      cr = halves.client(ut, tt);
+    } catch (...) {
+      halves.server_stop();
+      throw;
+    }
+    const CaptureSummary s = halves.server_stop();
     return probe_verdict(w, s, cr, path.expected_server_src(), path.routes());
   } catch (const std::exception& e) {
     return {{"ok", false}, {"reason", std::string("probe could not run: ") + e.what()}};

@@ -30,7 +30,12 @@ struct Wiring {
   std::string client_dev, dut_client_dev, dut_server_dev, server_dev;
   std::string client_mac, dut_client_mac, dut_server_mac, server_mac;
   int prefix_len = 24;
+  bool operator==(const Wiring&) const = default;
 };
+// The agent protocol carries the wiring as it is (hosts/protocol.h).
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Wiring, client_ip, dut_client_ip, dut_server_ip, server_ip, client_dev,
+                                                dut_client_dev, dut_server_dev, server_dev, client_mac, dut_client_mac,
+                                                dut_server_mac, server_mac, prefix_len)
 
 class Roles {
  public:

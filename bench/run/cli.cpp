@@ -209,7 +209,8 @@ po::options_description run_options_description() {
       ("run-id", po::value<std::string>(), "namespace id (1-8 of [a-z0-9]); default random")
       ("hosts", po::value<std::string>(),
        "client, DUT and server on three hosts over ssh, as this JSON file names them (docs/hosts.md); "
-       "every other option means what it means without it")
+       "every other option means what it means without it (--peers excepted: the reference tools run in this "
+       "machine's namespaces)")
       ("verbose,v", po::bool_switch(), "debug log, libbpf's own log included");
   po::options_description all("pathbench run options");
   all.add(what).add(adaptive).add(timing).add(load).add(path).add(stack).add(proxy).add(bpf).add(calib).add(out);
@@ -315,12 +316,7 @@ RunConfig parse_run_options(const std::vector<std::string>& args) {
     c.inject_cost_ns = parse_double("inject-cost-ns-per-packet", str("inject-cost-ns-per-packet"), 0, 1e6);
   c.proof_capture = !vm["no-proof-capture"].as<bool>();
   c.peers = vm["peers"].as<bool>();
-  if (vm.count("hosts")) {
-    c.hosts_file = str("hosts");
-    if (c.peers) throw UsageError("--peers is not available with --hosts (the reference tools run in namespaces only)");
-    if (c.inject_cost_ns) throw UsageError("--inject-cost-ns-per-packet is not available with --hosts");
-    if (c.adaptive.target_ci_pct > 0) throw UsageError("--until-ci-pct is not available with --hosts yet");
-  }
+  if (vm.count("hosts")) c.hosts_file = str("hosts");
   if (c.peers && (c.duration_s != std::floor(c.duration_s) || c.warmup_s != std::floor(c.warmup_s) || c.duration_s < 1))
     throw UsageError("--peers needs whole seconds for --duration-s (>= 1) and --warmup-s: iperf3 and sockperf take "
                      "integers, and the definitions must match");

@@ -49,14 +49,20 @@ int cmd_run(const std::vector<std::string>& args) {
   // --hosts: the file is checked before anything is made, here or on a host; the orchestrator
   // itself needs no root (the agents do, on their hosts).
   std::optional<HostsConfig> hosts;
-  if (!cfg.hosts_file.empty()) hosts = load_hosts_file(cfg.hosts_file);
+  if (!cfg.hosts_file.empty()) {
+    if (auto why = hosts_mode_refuses(cfg)) throw UsageError(*why);
+    hosts = load_hosts_file(cfg.hosts_file);
+  }
   if (!hosts && !is_root())
     throw EnvError("pathbench run needs root (network namespaces, BPF, nft): run it as root or with sudo");
   if (!hosts && !find_program("ip")) throw EnvError("'ip' not found: apt-get install iproute2");
   if (hosts && !find_program("ssh")) throw EnvError("'ssh' not found: apt-get install openssh-client");
   prepare_output_dir(cfg);
   if (!cfg.latest_link.empty()) point_link(cfg.latest_link, cfg.out_dir);
-  if (hosts) return run_hosts_benchmark(cfg, *hosts);
+  if (hosts) {
+    std::unique_ptr<Site> site = make_hosts_site(cfg, *hosts);
+    return run_benchmark(cfg, *site);
+  }
   return run_benchmark(cfg);
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// run/config.h: the resolved options of one run. Every field is echoed into run.json ("options")
-// so a run can be reproduced from its file.
+// run/config.h: the resolved options of one run. run.json's "options" (RunConfig::to_json) echoes
+// every field that decides what is measured, so a run can be reproduced from its file; not echoed
+// are where its file goes (out_parent, latest_link: `out` is the resolved directory), and
+// match_position and update_samples without --services (they mean nothing then).
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>

@@ -46,11 +46,9 @@ MatchPosition match_position(const std::string& s) {
   return s == "first" ? MatchPosition::kFirst : s == "middle" ? MatchPosition::kMiddle : MatchPosition::kLast;
 }
 
-WorkloadOptions workload_options(const RunConfig& cfg, const WorkloadInfo& w, uint32_t payload, uint32_t flows,
-                                 uint16_t port) {
+WorkloadOptions workload_options(const RunConfig& cfg, uint32_t payload, uint32_t flows, uint16_t port) {
   const Placement pl = placement(cfg.pinning);
   WorkloadOptions o;
-  o.name = w.name;
   o.payload_bytes = payload;
   o.response_bytes = cfg.response_bytes.value_or(payload);
   o.flows = flows;
@@ -79,7 +77,7 @@ std::vector<Trial> trials_of(const RunConfig& cfg, unsigned rep, bool services, 
     for (uint32_t payload : payloads)
       for (uint32_t flows : cfg.flows) {
         const uint16_t port = services ? service_port : static_cast<uint16_t>(kBasePort + wi);
-        Trial t{rep, w.name, workload_options(cfg, w, payload, flows, port), haproxy ? "haproxy" : "", true};
+        Trial t{rep, &w, workload_options(cfg, payload, flows, port), haproxy ? "haproxy" : "", true};
         out.push_back(t);
         if (!cfg.peers || haproxy) continue;
         for (const PeerTool& tool : peer_tools()) {

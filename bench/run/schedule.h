@@ -19,7 +19,7 @@ namespace pb {
 
 struct Trial {
   unsigned repetition = 0;
-  std::string workload;
+  const WorkloadInfo* workload = nullptr;  // the registry's descriptor (never null in a schedule)
   WorkloadOptions options;  // resolved: payload, flows, timing, port, CPUs, congestion control
   std::string reference;    // "" = pathbench's own generator; else a reference tool's name
   bool own_load = true;     // the load is pathbench's generator (also for HAProxy-as-proxy rows)
@@ -34,10 +34,13 @@ struct InstancePlan {
   std::vector<Trial> trials;
 };
 
-// The instances of one repetition, in the order they run. `rng_state` carries the shuffle.
+// The instances of one repetition, in the order they run. With --order shuffled the order is
+// drawn from cfg.seed + rep, so a repetition's order depends on its number alone (recorded seed,
+// reproducible, the same whichever repetitions ran before it).
 std::vector<InstancePlan> schedule_repetition(const RunConfig& cfg, unsigned rep);
 
-// Every instance of a fixed-length run (cfg.repetitions repetitions), for tests and `--dry-run`.
+// Every instance of a fixed-length run (cfg.repetitions repetitions): the runner's progress total
+// and the schedule's tests.
 std::vector<InstancePlan> full_schedule(const RunConfig& cfg);
 
 // CPU placement of the run's threads (environment.cpu_pinning): -1 = left to the scheduler.

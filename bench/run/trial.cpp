@@ -45,7 +45,7 @@ Generator generator_for(const Trial& t, const WorkloadInfo& w) {
 }
 
 nlohmann::json run_trial(const TrialContext& ctx, const Trial& t, const std::string& path_name, unsigned order) {
-  const WorkloadInfo& w = *find_workload(t.workload);
+  const WorkloadInfo& w = *t.workload;
   const Generator g = ctx.generator ? *ctx.generator : generator_for(t, w);
   nlohmann::json entry = result_entry(path_name, w.name, t.repetition, order, "ok", "");
   if (!g.tool.empty()) entry["reference"] = {{"tool", g.tool}};
@@ -61,16 +61,16 @@ nlohmann::json run_trial(const TrialContext& ctx, const Trial& t, const std::str
     entry["reason"] = *why;
     return entry;
   }
-  entry["workload_options"] = t.options.to_json();
-  WorkloadContext wctx{ctx.roles, {}, {ctx.roles.wiring().server_ip, t.options.port}, ctx.interrupted, {}};
+  entry["workload_options"] = t.options;
+  WorkloadContext wctx{w, ctx.roles, {}, {ctx.roles.wiring().server_ip, t.options.port}, ctx.interrupted, {}};
   PeerRun pr;
   nlohmann::json proof;
   try {
-    wctx.target = ctx.path.client_target(t.options, wctx.server_bind);
-    entry["target"] = {{"ip", wctx.target.ip}, {"port", wctx.target.port}};
-    ctx.path.begin(t.options);
+    wctx.target = ctx.path.client_target(w.protocol, wctx.server_bind);
+    entry["target"] = wctx.target;
+    ctx.path.begin(w, t.options);
     pr = g.run(wctx, t.options);
-    proof = ctx.path.end(t.options, pr.result.totals);
+    proof = ctx.path.end(w, t.options, pr.result.totals);
   } catch (const std::exception& e) {
     pr.result.ok = false;
     pr.result.reason = e.what();
@@ -78,7 +78,7 @@ nlohmann::json run_trial(const TrialContext& ctx, const Trial& t, const std::str
   if (pr.reference.is_object())
     for (auto& [k, v] : pr.reference.items()) entry["reference"][k] = v;
   if (!proof.is_object()) proof = nlohmann::json::object();
-  proof["generator_totals"] = pr.result.totals.to_json();
+  proof["generator_totals"] = pr.result.totals;
   if (ctx.probe) proof["pcap_probe"] = *ctx.probe;
   entry["proof"] = proof;
   if (!pr.result.metrics.is_null()) entry["metrics"] = pr.result.metrics;

@@ -38,8 +38,7 @@ struct TrialContext {
   unsigned instance_index;
   const nlohmann::json* probe;           // the instance's pcap verdict, or null without capture
   const std::atomic<int>* interrupted;
-  // Hosts mode: the generator on the client host's agent (hosts/orchestrator.cpp); null: the
-  // trial's own (generator_for).
+  // The site's generator (run/site.h); null: the trial's own (generator_for).
   const Generator* generator = nullptr;
 };
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // workloads/registry.cpp: what every workload shares (trait names, the catalogue entry, options
-// and totals as JSON). The workloads register themselves (common/registry.h).
+// and totals as JSON: workload.h, beside the structs). The workloads register themselves (common/registry.h).
 #include "workloads/workload.h"
 
 namespace pb {
@@ -24,22 +24,6 @@ nlohmann::json WorkloadInfo::catalogue_json() const {
           {"latency", has_latency()},
           {"default_payload_bytes", default_payload},
           {"in_default_suite", in_default_suite}};
-}
-
-nlohmann::json WorkloadOptions::to_json() const {
-  return {{"payload_bytes", payload_bytes}, {"response_bytes", response_bytes},
-          {"flows", flows},                 {"duration_s", duration_s},
-          {"warmup_s", warmup_s},           {"cooldown_s", cooldown_s},
-          {"rate_pps", rate_pps},           {"port", port},
-          {"stall_timeout_s", stall_timeout_s}, {"client_cpu", client_cpu},
-          {"server_cpu", server_cpu},       {"tcp_cc", tcp_cc},
-          {"tcp_buffer_bytes", tcp_buffer_bytes}};
-}
-
-nlohmann::json WorkloadTotals::to_json() const {
-  return {{"transactions", transactions},   {"connections", connections},
-          {"bytes_sent", bytes_sent},       {"packets_sent", packets_sent},
-          {"packets_received", packets_received}};
 }
 
 }  // namespace pb

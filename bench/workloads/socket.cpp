@@ -457,10 +457,9 @@ WorkloadInfo socket_workload(std::string name, std::string desc, int order, Prot
   w.max_payload = max;
   w.unsupported = [] { return std::optional<std::string>(); };
   w.run = [fn](const WorkloadContext& ctx, const WorkloadOptions& opt) {
-    const WorkloadInfo& info = *find_workload(opt.name);
-    SocketLoad load(ctx, info, opt, fn);
+    SocketLoad load(ctx, ctx.workload, opt, fn);
     workload::Window win;
-    std::string failure = workload::drive(ctx, opt, info, load, win);
+    std::string failure = workload::drive(ctx, opt, ctx.workload, load, win);
     return load.finish(win, failure);
   };
   return w;

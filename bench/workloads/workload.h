@@ -35,9 +35,12 @@ enum class Pattern { kStream, kRr, kCrr, kPps };
 const char* to_string(Protocol p);
 const char* to_string(Transport t);
 const char* to_string(Pattern p);
+NLOHMANN_JSON_SERIALIZE_ENUM(Protocol, {{Protocol::kTcp, "tcp"}, {Protocol::kUdp, "udp"}})
 
+// The resolved options of one workload run. The workload itself is its descriptor (WorkloadInfo),
+// passed beside the options wherever a decision depends on it: nothing looks a workload up by name
+// except where a name arrives from outside (the CLI, the agent protocol).
 struct WorkloadOptions {
-  std::string name;               // the workload (for messages and the record only)
   uint32_t payload_bytes = 0;     // request (rr/crr), write size (stream), datagram payload (pps)
   uint32_t response_bytes = 0;    // rr/crr response
   uint32_t flows = 1;             // concurrent flows (one thread each)
@@ -51,8 +54,12 @@ struct WorkloadOptions {
   int server_cpu = -1;
   std::string tcp_cc;             // congestion control of every TCP socket the workload makes
   int tcp_buffer_bytes = 0;       // fixed SO_SNDBUF/SO_RCVBUF of every TCP socket (0: autotuning)
-  nlohmann::json to_json() const;
+  bool operator==(const WorkloadOptions&) const = default;
 };
+// run.json's workload_options and the agent protocol: every field, by its own name.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkloadOptions, payload_bytes, response_bytes, flows, duration_s,
+                                                warmup_s, cooldown_s, rate_pps, port, stall_timeout_s, client_cpu,
+                                                server_cpu, tcp_cc, tcp_buffer_bytes)
 
 // Counts over the whole workload run, warm-up and cool-down included; proofs compare them with
 // path counters, which cannot be cut to the measured window.
@@ -62,17 +69,22 @@ struct WorkloadTotals {
   uint64_t bytes_sent = 0;        // payload bytes, client -> server
   uint64_t packets_sent = 0;      // UDP datagrams / injected frames the client sent
   uint64_t packets_received = 0;  // ... and the server received
-  nlohmann::json to_json() const;
+  bool operator==(const WorkloadTotals&) const = default;
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkloadTotals, transactions, connections, bytes_sent, packets_sent,
+                                                packets_received)
 
 struct WorkloadResult {
   bool ok = false;
   std::string reason;      // when !ok
   nlohmann::json metrics;  // see results/README.md
   WorkloadTotals totals;
+  bool operator==(const WorkloadResult&) const = default;
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkloadResult, ok, reason, metrics, totals)
 
 struct WorkloadContext {
+  const WorkloadInfo& workload;    // what runs: its traits decide the load, responder and metrics
   const Roles& roles;
   Endpoint target;                 // where the client sends (the path may redirect)
   Endpoint server_bind;            // where the responder listens (in the server role)
@@ -100,6 +112,7 @@ struct WorkloadInfo {
   bool in_default_suite = true;
   // Reason this machine cannot run it, or nullopt. Cheap and side-effect free.
   std::function<std::optional<std::string>()> unsupported;
+  // Runs the workload; ctx.workload is this descriptor.
   std::function<WorkloadResult(const WorkloadContext&, const WorkloadOptions&)> run;
 
   bool request_response() const { return pattern == Pattern::kRr || pattern == Pattern::kCrr; }

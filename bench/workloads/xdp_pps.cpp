@@ -152,6 +152,15 @@ std::optional<std::string> live_frames_unsupported() {
     if (err == -EINVAL)
       return "the kernel refuses BPF_PROG_RUN with BPF_F_TEST_XDP_LIVE_FRAMES (needs Linux 5.18+); "
              "use udp_pps (socket sender) instead";
+    // As root, EPERM/EACCES is not a missing capability of ours: the kernel's policy (lockdown,
+    // an LSM) or the sandbox around us (a seccomp filter, a container runtime) refuses live
+    // frames. Said so, with what it affects and how to look, instead of the raw errno.
+    if (err == -EPERM || err == -EACCES)
+      return "the kernel or a security policy forbids BPF_PROG_RUN with BPF_F_TEST_XDP_LIVE_FRAMES (" +
+             std::string(err == -EPERM ? "EPERM" : "EACCES") +
+             " as root): xdp_pps is skipped, nothing else is affected (every other workload and path runs); "
+             "check with `grep -E '^(CapEff|Seccomp):' /proc/self/status` (capabilities, a seccomp filter), "
+             "`cat /sys/kernel/security/lockdown` and `dmesg | grep -i -e bpf -e lockdown`";
     if (err) return errno_msg("BPF_PROG_RUN(xdp_sink, live frames)", -err);
   } catch (const std::exception& e) {
     return std::string(e.what());
@@ -362,10 +371,9 @@ WorkloadResult run_xdp_pps(const WorkloadContext& ctx, const WorkloadOptions& op
     r.reason = fmt::format("payload {} bytes does not fit the 1500-byte MTU (max {})", opt.payload_bytes, kMaxPayload);
     return r;
   }
-  const WorkloadInfo& info = *find_workload(opt.name);
   XdpPpsLoad load(ctx, opt);
   workload::Window win;
-  std::string failure = workload::drive(ctx, opt, info, load, win);
+  std::string failure = workload::drive(ctx, opt, ctx.workload, load, win);
   return load.finish(win, failure);
 }
 

@@ -15,6 +15,7 @@
 #include <set>
 
 #include "bpf_test_util.h"
+#include "host_snapshot.h"
 #include "kernel/bpf/skeleton.h"
 #include "kernel/bpf/stats.h"
 #include "kernel/bpf/attach.h"
@@ -72,7 +73,6 @@ void expect_no_xdp(const Topology& topo) {
 
 WorkloadOptions short_xdp_pps(uint16_t port) {
   WorkloadOptions x;
-  x.name = "xdp_pps";
   x.payload_bytes = 18;
   x.duration_s = 0.3;
   x.warmup_s = 0.1;
@@ -89,53 +89,58 @@ TEST_P(ForwardingPath, ForwardsUdpAndLeavesNothing) {
   const PathInfo* info = find_path(GetParam());
   ASSERT_NE(info, nullptr) << "path not registered";
   if (auto why = info->unsupported()) GTEST_SKIP() << GetParam() << " unsupported here: " << *why;
-  Topology topo(test::topo_id("bp"));
-  const std::string csum_before = tx_csum(topo.cli_ns(), Addr::kClientDev);
-  PathContext pctx{*info, topo, {}};
+  const std::string host_before = pbtest::host_snapshot();
   std::set<uint32_t> ids;
   {
-    auto inst = info->make(pctx);
-    WorkloadOptions w;
-    w.name = "udp_pps";
-    inst->begin(w);
-    const int n = 200;
-    int got = udp_through(topo, 9000, n);
-    WorkloadTotals t;
-    t.packets_sent = n;
-    t.packets_received = static_cast<uint64_t>(got);
-    auto proof = inst->end(w, t);
-    EXPECT_EQ(got, n) << "datagrams lost through " << GetParam();
-    EXPECT_TRUE(proof.value("ok", false)) << proof.dump(2);
-    EXPECT_GE(proof.value("forwarded_client_to_server", 0u), static_cast<uint64_t>(n)) << proof.dump(2);
-    EXPECT_EQ(proof.value("kernel_ip_forw_datagrams", 1u), 0u) << "packets took the kernel's path";
-    ASSERT_TRUE(proof.contains("bpf_stats"));
-    for (auto& s : proof["bpf_stats"]) ids.insert(s["prog_id"].get<uint32_t>());
-    EXPECT_GE(ids.size(), 2u);
+    Topology topo(test::topo_id("bp"));
+    const std::string csum_before = tx_csum(topo.cli_ns(), Addr::kClientDev);
+    PathContext pctx{*info, topo, {}};
+    const WorkloadInfo& udp_pps = *find_workload("udp_pps");
+    {
+      auto inst = info->make(pctx);
+      WorkloadOptions w;
+      inst->begin(udp_pps, w);
+      const int n = 200;
+      int got = udp_through(topo, 9000, n);
+      WorkloadTotals t;
+      t.packets_sent = n;
+      t.packets_received = static_cast<uint64_t>(got);
+      auto proof = inst->end(udp_pps, w, t);
+      EXPECT_EQ(got, n) << "datagrams lost through " << GetParam();
+      EXPECT_TRUE(proof.value("ok", false)) << proof.dump(2);
+      EXPECT_GE(proof.value("forwarded_client_to_server", 0u), static_cast<uint64_t>(n)) << proof.dump(2);
+      EXPECT_EQ(proof.value("kernel_ip_forw_datagrams", 1u), 0u) << "packets took the kernel's path";
+      ASSERT_TRUE(proof.contains("bpf_stats"));
+      for (auto& s : proof["bpf_stats"]) ids.insert(s["prog_id"].get<uint32_t>());
+      EXPECT_GE(ids.size(), 2u);
 
-    const WorkloadInfo* wi = find_workload("xdp_pps");
-    ASSERT_NE(wi, nullptr);
-    if (!wi->unsupported()) {
-      auto x = short_xdp_pps(9001);
-      WorkloadContext wc{topo, {Addr::kServer, x.port}, {Addr::kServer, x.port}, nullptr, {}};
-      inst->begin(x);
-      WorkloadResult res = wi->run(wc, x);
-      auto pr = inst->end(x, res.totals);
-      EXPECT_TRUE(res.ok) << res.reason;
-      EXPECT_GT(res.totals.packets_received, 0u);
-      EXPECT_TRUE(pr.value("ok", false)) << pr.dump(2);
+      const WorkloadInfo* wi = find_workload("xdp_pps");
+      ASSERT_NE(wi, nullptr);
+      if (!wi->unsupported()) {
+        auto x = short_xdp_pps(9001);
+        WorkloadContext wc{*wi, topo, {Addr::kServer, x.port}, {Addr::kServer, x.port}, nullptr, {}};
+        inst->begin(*wi, x);
+        WorkloadResult res = wi->run(wc, x);
+        auto pr = inst->end(*wi, x, res.totals);
+        EXPECT_TRUE(res.ok) << res.reason;
+        EXPECT_GT(res.totals.packets_received, 0u);
+        EXPECT_TRUE(pr.value("ok", false)) << pr.dump(2);
+      }
+      if (std::string(GetParam()) == "xdp-redirect") {
+        EXPECT_EQ(tx_csum(topo.cli_ns(), Addr::kClientDev), "off") << "docs/gotchas.md \"XDP redirect loses checksum offload\": tx csum off during";
+      }
     }
-    if (std::string(GetParam()) == "xdp-redirect") {
-      EXPECT_EQ(tx_csum(topo.cli_ns(), Addr::kClientDev), "off") << "docs/gotchas.md \"XDP redirect loses checksum offload\": tx csum off during";
+    for (uint32_t id : ids) {
+      int fd = bpf_prog_get_fd_by_id(id);
+      EXPECT_LT(fd, 0) << "program id " << id << " still loaded after the path was destroyed";
+      if (fd >= 0) close(fd);
     }
+    expect_no_xdp(topo);
+    EXPECT_EQ(tx_csum(topo.cli_ns(), Addr::kClientDev), csum_before) << "offload not restored";
+    EXPECT_EQ(udp_through(topo, 9002, 20), 20) << "kernel forwarding broken after teardown";
   }
-  for (uint32_t id : ids) {
-    int fd = bpf_prog_get_fd_by_id(id);
-    EXPECT_LT(fd, 0) << "program id " << id << " still loaded after the path was destroyed";
-    if (fd >= 0) close(fd);
-  }
-  expect_no_xdp(topo);
-  EXPECT_EQ(tx_csum(topo.cli_ns(), Addr::kClientDev), csum_before) << "offload not restored";
-  EXPECT_EQ(udp_through(topo, 9002, 20), 20) << "kernel forwarding broken after teardown";
+  // The topology gone too: the host is as it was (another run's pb-* namespaces would show here).
+  EXPECT_EQ(pbtest::diff_lines(host_before, pbtest::host_snapshot()), "");
 }
 
 INSTANTIATE_TEST_SUITE_P(Paths, ForwardingPath, ::testing::Values("tc-redirect", "xdp-redirect"),
@@ -158,14 +163,14 @@ TEST(TcRedirectClsact, ForwardsAndRemovesQdisc) {
   {
     auto inst = info->make(pctx);
     bpf::set_tc_attach_mode(bpf::TcAttachMode::kAuto);
+    const WorkloadInfo& udp_pps = *find_workload("udp_pps");
     WorkloadOptions w;
-    w.name = "udp_pps";
-    inst->begin(w);
+    inst->begin(udp_pps, w);
     int got = udp_through(topo, 9004, 50);
     WorkloadTotals t;
     t.packets_sent = 50;
     t.packets_received = static_cast<uint64_t>(got);
-    auto proof = inst->end(w, t);
+    auto proof = inst->end(udp_pps, w, t);
     EXPECT_EQ(proof.value("attach_mode", ""), "clsact");
     EXPECT_TRUE(proof.value("ok", false)) << proof.dump(2);
     EXPECT_EQ(got, 50);
@@ -188,7 +193,7 @@ TEST(XdpPps, KernelForwardingAndCleanup) {
   if (auto why = wi->unsupported()) GTEST_SKIP() << *why;
   Topology topo(test::topo_id("bq"));
   auto x = short_xdp_pps(9003);
-  WorkloadContext wc{topo, {Addr::kServer, x.port}, {Addr::kServer, x.port}, nullptr, {}};
+  WorkloadContext wc{*wi, topo, {Addr::kServer, x.port}, {Addr::kServer, x.port}, nullptr, {}};
   WorkloadResult res = wi->run(wc, x);
   EXPECT_TRUE(res.ok) << res.reason;
   EXPECT_GT(res.metrics.value("packets_per_s", 0.0), 0.0);

@@ -13,7 +13,11 @@
 #   1. bad input: each case one line, its own exit code, nothing changed in any namespace;
 #   2. a run in --hosts mode passes every proof, and leaves nothing behind in any namespace;
 #   3. the same suite in namespace mode, twice (the A/A spread), and --hosts mode are equivalent;
-#   4. SIGINT and SIGKILL of the orchestrator: the agents remove everything (timed).
+#   4. SIGINT and SIGKILL of the orchestrator: the agents remove everything (timed);
+#  2b. every run option does what it says with --hosts (tests/hosts/options_hold.py): the TCP buffer
+#      size reaches the client host's generator and the DUT host's proxy, --until-ci-pct stops as
+#      in namespace mode, --inject-cost-ns-per-packet is installed on the DUT host;
+# and, around all of it, the host namespace is as it was (scripts/host-snapshot).
 # Usage: ssh_hosts_test.sh <pathbench binary>. Exit 77 (skipped) when root, sshd or ssh is missing.
 set -uo pipefail
 PB=${1:?usage: ssh_hosts_test.sh <pathbench binary>}
@@ -27,6 +31,10 @@ command -v ssh-keygen >/dev/null || skip "ssh-keygen not found: apt-get install 
 
 ID=$(head -c 64 /dev/urandom | tr -dc 'a-z0-9' | head -c 5)
 MG=pbs-$ID-mgmt CLI=pbs-$ID-cli DUT=pbs-$ID-dut SRV=pbs-$ID-srv
+# The host namespace before anything: compared after the teardown (another run's pb-* namespaces
+# or BPF programs, made meanwhile, would show there too: a difference names its owner).
+HOST0=$(mktemp /tmp/pbs-$ID-host.XXXX)
+"$SRC/scripts/host-snapshot" > "$HOST0"
 T=$(mktemp -d /tmp/pbs-$ID-XXXX)
 chmod 700 "$T"
 FAILS=0
@@ -45,8 +53,13 @@ teardown() {
   done
   [ -n "$made_run_sshd" ] && rmdir /run/sshd 2>/dev/null
   rm -rf "$T"
+  if ! "$SRC/scripts/host-snapshot" | diff "$HOST0" - > "$HOST0.diff"; then
+    echo "FAIL: the host namespace is not as it was: $(head -10 "$HOST0.diff" | tr '\n' '|')"
+    RC=1
+  fi
+  rm -f "$HOST0" "$HOST0.diff"
 }
-trap teardown EXIT
+trap 'RC=$?; teardown; exit $RC' EXIT
 
 # --- namespaces -------------------------------------------------------------------------------
 nsctl() { ip netns exec "$1" sysctl -q -w "$2" >/dev/null; }
@@ -259,6 +272,37 @@ echo "hosts-mode default paths: exit $rc in $(( $(date +%s) - t0 )) s"
 settled "$T/state.1"
 diff "$T/state.0" "$T/state.1" > "$T/diff.1" && ok "normal end: nothing left in any namespace" ||
   fail "normal end left state: $(head -10 "$T/diff.1")"
+
+# --- 2b. every option holds with --hosts -------------------------------------------------------------
+# The size the generator's and the proxy's TCP sockets get (4 MiB: not the default, so a field
+# left at its default on the way to an agent cannot pass), and autotuning.
+for bytes in 4194304 0; do
+  arg=$bytes; [ $bytes = 0 ] && arg=autotuning
+  timeout 120 ip netns exec $MG "$PB" run --hosts "$T/hosts.json" --paths proxy-plain --workloads tcp_stream,tcp_rr \
+    --duration-s 0.2 --warmup-s 0.1 --cooldown-s 0.05 --repetitions 1 --tcp-buffer-bytes $arg --out "$T/buf-$bytes" \
+    > "$T/buf-$bytes.log" 2>&1 || fail "--tcp-buffer-bytes $arg with --hosts exited $?: $(grep -E 'error|warn' "$T/buf-$bytes.log" | head -3)"
+  out=$(/usr/bin/python3 "$SRC/tests/hosts/options_hold.py" buffers "$T/buf-$bytes/run.json" $bytes 2>&1) && ok "--tcp-buffer-bytes $arg with --hosts: $out" ||
+    fail "--tcp-buffer-bytes $arg with --hosts: $out"
+done
+timeout 120 ip netns exec $MG "$PB" run --hosts "$T/hosts.json" --paths baseline --workloads udp_rr --duration-s 0.1 \
+  --warmup-s 0.05 --cooldown-s 0.02 --repetitions 6 --until-ci-pct 50 --max-repetitions 7 --no-proof-capture \
+  --out "$T/adaptive" > "$T/adaptive.log" 2>&1 || fail "--until-ci-pct with --hosts exited $?: $(grep -E 'error|warn' "$T/adaptive.log" | head -3)"
+out=$(/usr/bin/python3 "$SRC/tests/hosts/options_hold.py" adaptive "$T/adaptive/run.json" 2>&1) && ok "--until-ci-pct with --hosts: $out" ||
+  fail "--until-ci-pct with --hosts: $out"
+timeout 120 ip netns exec $MG "$PB" run --hosts "$T/hosts.json" --paths baseline --workloads udp_rr --duration-s 0.2 \
+  --warmup-s 0.1 --cooldown-s 0.05 --repetitions 1 --inject-cost-ns-per-packet 200 --out "$T/inject" > "$T/inject.log" 2>&1 ||
+  fail "--inject-cost-ns-per-packet with --hosts exited $?: $(grep -E 'error|warn' "$T/inject.log" | head -3)"
+out=$(/usr/bin/python3 "$SRC/tests/hosts/options_hold.py" injected "$T/inject/run.json" 200 2>&1) &&
+  ok "--inject-cost-ns-per-packet with --hosts: $out" || fail "--inject-cost-ns-per-packet with --hosts: $out"
+# --peers is the one option hosts mode refuses: bad input, its reason in one line, nothing made.
+timeout 60 ip netns exec $MG "$PB" run --hosts "$T/hosts.json" --peers --duration-s 1 --warmup-s 1 --repetitions 1 \
+  --out "$T/peers" > /dev/null 2> "$T/peers.err"
+rc=$?
+if [ $rc = 2 ] && [ "$(grep -c 'error:' "$T/peers.err")" = 1 ] && grep -q -- "--peers is not available with --hosts" "$T/peers.err" &&
+   [ ! -e "$T/peers" ]; then ok "--peers with --hosts refused: $(grep 'error:' "$T/peers.err")"
+else fail "--peers with --hosts: exit $rc, want 2 with its reason: $(cat "$T/peers.err")"; fi
+settled "$T/state.5" && ok "the option runs left nothing in any namespace" ||
+  fail "the option runs left state: $(diff "$T/state.0" "$T/state.5" | head -10)"
 
 # --- 3. the same suite in both modes ------------------------------------------------------------------
 # Paths that install no policy rule: the hosts' DUT is not rebuilt between path instances, and a

@@ -24,7 +24,9 @@ TEST(Histogram, BucketsCoverEveryValueWithBoundedWidth) {
     ASSERT_LT(i, Histogram::kBuckets);
     EXPECT_LE(Histogram::lower(i), v) << v;
     EXPECT_GT(Histogram::lower(i) + Histogram::width(i), v) << v;
-    if (v >= 256) EXPECT_LE(static_cast<double>(Histogram::width(i)) / Histogram::lower(i), 1.0 / 128) << v;
+    if (v >= 256) {
+      EXPECT_LE(static_cast<double>(Histogram::width(i)) / Histogram::lower(i), 1.0 / 128) << v;
+    }
   }
   for (size_t i = 1; i < Histogram::kBuckets; ++i)
     ASSERT_EQ(Histogram::lower(i - 1) + Histogram::width(i - 1), Histogram::lower(i)) << "gap at " << i;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Reliability: pathbench runs as root and changes kernel state; these tests kill, interrupt,
 // stall and repeat it, and check that nothing is leaked and nothing already measured is lost.
-// Every test compares the host before and after (../shared/tools/host-snapshot).
+// Every test compares the host before and after (scripts/host-snapshot).
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/stat.h>

@@ -11,14 +11,10 @@
 #include "common/clock.h"
 #include "common/fs.h"
 #include "common/strings.h"
+#include "host_snapshot.h"
 
 namespace pbtest {
 
-// The host's network/BPF state in a diffable form: ../shared/tools/host-snapshot when it is
-// there (the project's reference), else an equivalent built in.
-std::string host_snapshot();
-// Line diff for assertion messages.
-std::string diff_lines(const std::string& a, const std::string& b);
 pb::CmdResult pathbench(const std::vector<std::string>& args, int timeout_s = 300);
 std::string temp_dir(const std::string& tag);
 nlohmann::json load_json(const std::string& path);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // End-to-end tests of the pathbench binary as a user runs it, as root, on real namespaces.
-// Each one checks that the host is exactly as before (../shared/tools/host-snapshot).
+// Each one checks that the host is exactly as before (scripts/host-snapshot).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -220,6 +220,38 @@ TEST(Harness, FixedTcpBuffersReachTheGeneratorAndTheProxy) {
     std::filesystem::remove_all(out);
   }
   EXPECT_EQ(diff_lines(before, host_snapshot()), "");
+}
+
+// tproxy-nft-set end to end with --services: one rule over a hashed set of address . port elements
+// (the count installed is the count asked for), every proof passes, the update cost is measured,
+// and a set has no "position" of its service.
+TEST(Harness, TproxyNftSetInterceptsItsServicesThroughOneRule) {
+  PB_REQUIRE_ROOT();
+  if (auto why = pb::find_path("tproxy-nft-set")->unsupported()) GTEST_SKIP() << *why;
+  std::string before = host_snapshot();
+  std::string out = temp_dir("nftset");
+  auto r = pathbench({"run", "--paths", "tproxy-nft-set", "--workloads", "tcp_crr,udp_rr", "--services", "1,100",
+                      "--update-samples", "3", "--duration-s", "0.2", "--warmup-s", "0.1", "--repetitions", "1", "--out",
+                      out});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto doc = load_json(out + "/run.json");
+  ASSERT_EQ(doc["path_instances"].size(), 2u);
+  for (auto& pi : doc["path_instances"]) {
+    SCOPED_TRACE(pi.dump().substr(0, 400));
+    ASSERT_EQ(pi["status"], "ok");
+    const uint64_t n = pi["scale"]["services"].get<uint64_t>();
+    EXPECT_EQ(pi["configuration"]["counts"]["nft_set_elements"].get<uint64_t>(), n);
+    EXPECT_EQ(pi["configuration"]["counts"]["nft_sets"], 1);
+    EXPECT_EQ(pi["scale"]["match_position"], "n/a (hashed)");
+    EXPECT_EQ(pi["scale"]["update"]["add_ns"]["n"], 3) << "three timed add/remove cycles";
+  }
+  ASSERT_EQ(doc["results"].size(), 4u);
+  for (auto& res : doc["results"]) {
+    EXPECT_EQ(res["status"], "ok") << res.dump().substr(0, 400);
+    EXPECT_TRUE(res["proof"]["nft_rule_packets"]["tproxy"].get<uint64_t>() > 0) << res["proof"].dump();
+  }
+  EXPECT_EQ(diff_lines(before, host_snapshot()), "");
+  std::filesystem::remove_all(out);
 }
 
 TEST(Harness, TopologyScriptUpIsIdempotentAndDownRemovesAPartialUp) {

@@ -23,7 +23,7 @@ TEST(Schedule, EveryCombinationIsATrialAndRepetitionsInterleave) {
     EXPECT_EQ(plans[i].trials.size(), 2u * 2u * 2u);  // workloads x payloads x flows
   }
   std::set<std::tuple<std::string, uint32_t, uint32_t>> seen;
-  for (auto& t : plans[0].trials) seen.insert({t.workload, t.options.payload_bytes, t.options.flows});
+  for (auto& t : plans[0].trials) seen.insert({t.workload->name, t.options.payload_bytes, t.options.flows});
   EXPECT_EQ(seen.size(), 8u);
   EXPECT_EQ(plans[0].trials[0].options.tcp_cc, "cubic");
 }
@@ -65,7 +65,7 @@ TEST(Schedule, PeersFollowTheirWorkloadAndHaproxyFollowsItsPath) {
   ASSERT_EQ(plans.size(), 3u);  // baseline, tproxy-nft, tproxy-nft with HAProxy
   EXPECT_TRUE(plans[2].haproxy);
   std::vector<std::string> seq;
-  for (auto& t : plans[0].trials) seq.push_back(t.workload + "/" + t.reference);
+  for (auto& t : plans[0].trials) seq.push_back(t.workload->name + "/" + t.reference);
   EXPECT_EQ(seq, (std::vector<std::string>{"tcp_stream/", "tcp_stream/iperf3", "tcp_rr/", "tcp_rr/sockperf", "udp_rr/",
                                            "udp_rr/sockperf"}));
   for (auto& t : plans[2].trials) EXPECT_EQ(t.reference, "haproxy");

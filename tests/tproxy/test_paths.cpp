@@ -22,6 +22,7 @@
 #include "common/clock.h"
 #include "common/fs.h"
 #include "common/strings.h"
+#include "host_snapshot.h"
 
 namespace {
 
@@ -77,14 +78,8 @@ size_t progs_named(const std::string& name) {
 
 class ProxyPaths : public ::testing::TestWithParam<Case> {};
 
-TEST_P(ProxyPaths, InterceptsTcpAndUdpProvesItAndLeavesNothingBehind) {
-  const Case c = GetParam();
-  if (!pb::is_root()) GTEST_SKIP() << "needs root (namespaces, IP_TRANSPARENT, nft, BPF)";
-  const pb::PathInfo* info = pb::find_path(c.path);
-  ASSERT_NE(info, nullptr) << c.path << " is not registered";
-  if (info->unsupported)
-    if (auto why = info->unsupported()) GTEST_SKIP() << *why;
-  pb::Topology::down(c.run_id);  // `up` keeps an existing topology: start from a clean one
+// The exchange, its proofs and the DUT's state, on a topology of its own (gone on return).
+void intercept_and_prove(const Case& c, const pb::PathInfo* info) {
   pb::Topology topo(c.run_id);
   const std::string before = dut_state(topo.dut_ns());
   const size_t progs_before = progs_named("pb_sk_lookup") + progs_named("pb_tc_sk_assign");
@@ -119,11 +114,11 @@ TEST_P(ProxyPaths, InterceptsTcpAndUdpProvesItAndLeavesNothingBehind) {
     EXPECT_TRUE(inst->unsupported_workload(xdp).has_value()) << "xdp_pps cannot go through a proxy";
 
     // ---- TCP
+    const pb::WorkloadInfo& tcp_rr = *pb::find_workload("tcp_rr");
     pb::WorkloadOptions tw;
-    tw.name = "tcp_rr";
     tw.port = 7101;
-    pb::Endpoint tt = inst->client_target(tw, {Addr::kServer, 7101});
-    inst->begin(tw);
+    pb::Endpoint tt = inst->client_target(pb::Protocol::kTcp, {Addr::kServer, 7101});
+    inst->begin(tcp_rr, tw);
     int cfd = -1;
     {
       pb::ScopedNetns in(topo.cli_ns());
@@ -157,7 +152,7 @@ TEST_P(ProxyPaths, InterceptsTcpAndUdpProvesItAndLeavesNothingBehind) {
     pb::WorkloadTotals tt_tot;
     tt_tot.connections = 1;
     tt_tot.transactions = 1;
-    nlohmann::json proof = inst->end(tw, tt_tot);
+    nlohmann::json proof = inst->end(tcp_rr, tw, tt_tot);
     EXPECT_TRUE(proof.value("ok", false)) << "TCP proof: " << proof.dump();
     EXPECT_EQ(proof["proxy"].value("tcp_accepted", 0), 1) << proof.dump();
     EXPECT_EQ(proof["proxy"].value("bytes_client_to_upstream", 0), 8) << proof.dump();
@@ -168,17 +163,17 @@ TEST_P(ProxyPaths, InterceptsTcpAndUdpProvesItAndLeavesNothingBehind) {
       EXPECT_EQ(proof["tc_sk_assign"].value("tcp_assigned", 0), 1) << proof.dump();
     }
     // A proof must be able to fail: claim more connections than the proxy saw.
-    inst->begin(tw);
+    inst->begin(tcp_rr, tw);
     pb::WorkloadTotals bogus;
     bogus.connections = 3;
-    EXPECT_FALSE(inst->end(tw, bogus).value("ok", true)) << "the proof accepted connections the proxy never saw";
+    EXPECT_FALSE(inst->end(tcp_rr, tw, bogus).value("ok", true)) << "the proof accepted connections the proxy never saw";
 
     // ---- UDP
+    const pb::WorkloadInfo& udp_rr = *pb::find_workload("udp_rr");
     pb::WorkloadOptions uw;
-    uw.name = "udp_rr";
     uw.port = 7102;
-    pb::Endpoint ut = inst->client_target(uw, {Addr::kServer, 7102});
-    inst->begin(uw);
+    pb::Endpoint ut = inst->client_target(pb::Protocol::kUdp, {Addr::kServer, 7102});
+    inst->begin(udp_rr, uw);
     int ufd = -1;
     {
       pb::ScopedNetns in(topo.cli_ns());
@@ -210,7 +205,7 @@ TEST_P(ProxyPaths, InterceptsTcpAndUdpProvesItAndLeavesNothingBehind) {
     ut_tot.packets_sent = 5;
     ut_tot.packets_received = 5;
     ut_tot.transactions = 5;
-    proof = inst->end(uw, ut_tot);
+    proof = inst->end(udp_rr, uw, ut_tot);
     EXPECT_TRUE(proof.value("ok", false)) << "UDP proof: " << proof.dump();
     EXPECT_EQ(proof["proxy"].value("udp_flows_created", 0), 1) << proof.dump();
     EXPECT_EQ(proof["proxy"].value("udp_datagrams_client_to_upstream", 0), 5) << proof.dump();
@@ -233,11 +228,26 @@ TEST_P(ProxyPaths, InterceptsTcpAndUdpProvesItAndLeavesNothingBehind) {
       << "a BPF program outlived its path";
 }
 
+TEST_P(ProxyPaths, InterceptsTcpAndUdpProvesItAndLeavesNothingBehind) {
+  const Case c = GetParam();
+  if (!pb::is_root()) GTEST_SKIP() << "needs root (namespaces, IP_TRANSPARENT, nft, BPF)";
+  const pb::PathInfo* info = pb::find_path(c.path);
+  ASSERT_NE(info, nullptr) << c.path << " is not registered";
+  if (info->unsupported)
+    if (auto why = info->unsupported()) GTEST_SKIP() << *why;
+  pb::Topology::down(c.run_id);  // `up` keeps an existing topology: start from a clean one
+  const std::string host_before = pbtest::host_snapshot();
+  intercept_and_prove(c, info);
+  // The topology gone too: the host is as it was (another run's pb-* namespaces would show here).
+  EXPECT_EQ(pbtest::diff_lines(host_before, pbtest::host_snapshot()), "");
+}
+
 INSTANTIATE_TEST_SUITE_P(All, ProxyPaths,
                          ::testing::Values(Case{"proxy-plain", "pxt11"}, Case{"tproxy-nft", "pxt12"},
                                            Case{"tproxy-ipt", "pxt13"}, Case{"sk-lookup", "pxt14"},
                                            Case{"tc-sk-assign", "pxt15"},
-                                           Case{"tproxy-nft-transparent", "pxt16"}),
+                                           Case{"tproxy-nft-transparent", "pxt16"},
+                                           Case{"tproxy-nft-set", "pxt17"}),
                          [](const ::testing::TestParamInfo<Case>& i) {
                            std::string n = i.param.path;
                            for (auto& ch : n)

@@ -25,6 +25,7 @@
 #include "kernel/host.h"
 #include "kernel/process.h"
 #include "vm_test_support.h"
+#include "host_snapshot.h"
 
 using namespace pb;
 using namespace std::chrono_literals;
@@ -106,10 +107,16 @@ struct VmFaults : ::testing::Test {
     char tmpl[] = "/tmp/pbvt-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     out = tmpl;
+    host_before = pbtest::host_snapshot();
   }
   void TearDown() override {
     if (!out.empty()) run_cmd({"rm", "-rf", out});
+    // Whatever the guest did, the host's network and BPF state is as it was (scripts/host-snapshot).
+    if (!host_before.empty()) {
+      EXPECT_EQ(pbtest::diff_lines(host_before, pbtest::host_snapshot()), "");
+    }
   }
+  std::string host_before;
   std::vector<std::string> base(const std::vector<std::string>& extra = {}) {
     std::vector<std::string> a = {"--kernel", pkg, "--accel", "tcg", "--out-parent", out};
     a.insert(a.end(), extra.begin(), extra.end());
@@ -271,8 +278,11 @@ TEST_F(VmFaults, BadInputHasItsOwnExitCodeAndLeavesNothing) {
       if (l.rfind("pathbench: error: ", 0) == 0) errors.push_back(l);
     ASSERT_EQ(errors.size(), 1u) << c.what << ": " << r.err;
     EXPECT_NE(errors[0].find(c.says), std::string::npos) << c.what << ": " << r.err;
-    if (c.code != 10)
-      for (auto& l : split(r.err, '\n')) EXPECT_NE(l.rfind("  |", 0), 0u) << c.what << ": more than one line: " << r.err;
+    if (c.code != 10) {
+      for (auto& l : split(r.err, '\n')) {
+        EXPECT_NE(l.rfind("  |", 0), 0u) << c.what << ": more than one line: " << r.err;
+      }
+    }
     EXPECT_EQ(vmtest::pbv_dirs(), before) << c.what << ": temp dir left";
     EXPECT_FALSE(vmtest::cache_has(none)) << c.what << ": cache entry for an unknown package";
     EXPECT_FALSE(vmtest::cache_has("linux-image-amd64")) << c.what << ": cache entry for a non-kernel";
