@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Cost mode end to end: Debian's current 6.1 kernel in a `--accel tcg-icount` guest (one vCPU,
-// -icount shift=0,sleep=off), two paths x tcp_rr x 2 repetitions. The unit must be recorded, the
-// repetitions must agree within 0.5% (a determinism check: instruction counts repeat; it is not a
-// performance claim), and nothing of the guest may be left.
+// -icount shift=0,sleep=off), two paths x tcp_rr x 3 repetitions. The unit must be recorded, and
+// the repetitions must repeat: the two closest within 0.2%, every one within 2% of the median (a
+// determinism check, not a performance claim). Why not all within 0.2%: an event the host times (a
+// 9p reply on virtio, the guest's only I/O) lands at an instruction point that depends on the host,
+// and now and then lands inside a window: CI saw one repetition of three 0.8% above the other two
+// (docs/cost.md, "How exact"). The median is what analysis reads. Nothing of the guest may be left.
 #include <dirent.h>
 #include <unistd.h>
 
@@ -11,6 +14,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <iostream>
 #include <map>
 
@@ -20,7 +24,7 @@
 
 using namespace pb;
 
-TEST(VmCost, TwoPathsRepeatToHalfAPercent) {
+TEST(VmCost, TwoPathsRepeatToAFifthOfAPercent) {
   if (auto why = vmtest::cannot_boot()) GTEST_SKIP() << *why;
   std::string pkg = vmtest::debian_61_package();
   if (pkg.empty()) GTEST_SKIP() << "apt knows no linux-image-amd64 dependency (not Debian, or apt-get update needed)";
@@ -31,7 +35,7 @@ TEST(VmCost, TwoPathsRepeatToHalfAPercent) {
   auto t0 = std::chrono::steady_clock::now();
   CmdResult r = run_cmd({PATHBENCH_BINARY, "vm", "--kernel", pkg, "--accel", "tcg-icount", "--boot-timeout-s", "120",
                          "--timeout-s", "480", "--out-parent", out, "--", "--paths", "baseline,tproxy-nft", "--workloads",
-                         "tcp_rr", "--duration-s", "0.2", "--warmup-s", "0.1", "--cooldown-s", "0.05", "--repetitions", "2"},
+                         "tcp_rr", "--duration-s", "0.2", "--warmup-s", "0.1", "--cooldown-s", "0.05", "--repetitions", "3"},
                         {}, 540);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::cout << "cost-mode guest took " << secs << " s\n";
@@ -60,11 +64,19 @@ TEST(VmCost, TwoPathsRepeatToHalfAPercent) {
   }
   ASSERT_EQ(per_tx.size(), 2u);
   for (auto& [path, v] : per_tx) {
-    ASSERT_EQ(v.size(), 2u) << path;
-    double lo = *std::min_element(v.begin(), v.end()), hi = *std::max_element(v.begin(), v.end());
-    std::cout << path << ": " << lo << " .. " << hi << " instructions per transaction\n";
-    EXPECT_LT((hi - lo) / lo, 0.005) << path << ": repetitions differ by more than 0.5% (" << lo << " vs " << hi << ")";
-    EXPECT_GT(lo, 10000) << path << ": a transaction takes tens of thousands of instructions through veth";
+    ASSERT_EQ(v.size(), 3u) << path;
+    std::cout << path << ", instructions per transaction in run order:";
+    for (double x : v) std::cout << " " << x;
+    std::cout << "\n";
+    std::vector<double> s = v;
+    std::sort(s.begin(), s.end());
+    double closest = std::min(s[1] - s[0], s[2] - s[1]) / s[0], median = s[1];
+    EXPECT_LT(closest, 0.002) << path << ": no two repetitions agree within 0.2% (" << s[0] << ", " << s[1] << ", "
+                              << s[2] << ")";
+    for (double x : v)
+      EXPECT_LT(std::abs(x - median) / median, 0.02) << path << ": a repetition is over 2% from the median (" << x
+                                                      << " vs " << median << ")";
+    EXPECT_GT(s[0], 10000) << path << ": a transaction takes tens of thousands of instructions through veth";
   }
   EXPECT_EQ(vmtest::pbv_dirs(), dirs_before) << "a pbv-v* temp dir was left";
   EXPECT_TRUE(vmtest::qemu_pids_for("/pbv-v").empty()) << "a qemu was left";
