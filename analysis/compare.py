@@ -359,7 +359,11 @@ def _cost_row(ctx: Context, base: dict, mk: str, va: list, vb: list, ga: GroupSu
     (analysis/cost.py) instead of an interval and a fixed threshold: instructions repeat, so the
     gate is as fine as the runs' own spread allows."""
     met = M.METRICS[mk]
-    c = cost_change(va, vb)
+    # the workload's typical spread over both runs' configurations (cost.typical_spread)
+    from .cost import typical_spread
+    typical = typical_spread([list(g.values[mk]) for S in (ctx.sa, ctx.sb) for g in S.own(base["workload"])
+                              if g.ok and mk in g.values])
+    c = cost_change(va, vb, typical, latency=M.kind(mk) == "latency")
     if c.change is None:
         status, note = NO_DATA, ""
     elif not c.beyond:

@@ -91,10 +91,9 @@ def _clean(v):
 
 def rule_text(c: Comparison) -> str:
     if c.cost:
-        from .cost import COST_FLOOR_PCT, COST_SPREAD_FACTOR
+        from .cost import RULE
         return (f"cost mode (instructions): regression = the change of the median on the bad side beyond the row's "
-                f"cost bound, the larger of {COST_FLOOR_PCT:g}% (two boots of one guest) and {COST_SPREAD_FACTOR:g}× "
-                f"the wider relative range of the two runs' repetitions; change = B vs A")
+                f"cost bound, {RULE}; change = B vs A")
     fam = (f" AND significant among all {c.family} gated rows (Benjamini-Hochberg, false discovery rate "
            f"{c.fdr:g}: q < {c.fdr:g})" if c.fdr is not None else " (each row on its own: --per-row)")
     return (f"regression = the {LEVEL_TEXT} interval of the change (Hodges-Lehmann, distribution-free) entirely on the "

@@ -120,7 +120,8 @@ def reproducibility_cost(doc: Doc, S: RunSummary) -> None:
         worst, gw = max(spreads, key=lambda t: t[0])
         items.append(f"**{wl}**: repetitions of one configuration range over a median {typ * 100:.3f}% of their "
                      f"median, at most {worst * 100:.3f}% (`{gw.key.name}`); ratios are bounded by ±{COST_FLOOR_PCT:g}% "
-                     f"(two boots) or twice a configuration's own range where that is wider.")
+                     f"(two boots) or twice the wider of a configuration's own range (one outlying repetition left "
+                     f"out) and the workload's typical range, where that is wider.")
     doc.ul(items)
 
 

@@ -78,7 +78,8 @@ def tables_section(doc: Doc, S: RunSummary) -> None:
     if S.cost:
         doc.p(f"Median over successful repetitions, in instructions (cost mode); ratios are paired by repetition "
               f"(median of path ÷ `{ref}` per repetition) with the cost mode's bound in brackets: ±{_floor_pct()}% "
-              f"measured across two boots, or twice the repetitions' own range where that is wider. Instructions per "
+              f"measured across two boots, or twice the repetitions' own range (one outlying repetition left out) or the "
+              f"workload's typical range where that is wider. Instructions per "
               f"unit of work are lower-is-better, so a ratio above 1 costs more than `{ref}`. Latency columns are "
               f"instructions between request and reply.")
     else:
@@ -382,8 +383,8 @@ def method_cost(doc: Doc, S: RunSummary) -> None:
         "Each number is the **median over repetitions**. Instruction counts repeat: repetitions of one configuration "
         "typically agree to a few hundredths of a percent (\"How reproducible\" above gives this run's own figures).",
         f"**Bounds, not confidence intervals**: a ratio's bracket is ±{COST_FLOOR_PCT:g}% (what two boots of the same "
-        f"guest disagreed by, docs/cost.md) or {COST_SPREAD_FACTOR:g}× the repetitions' own relative range where that "
-        f"is wider. better/worse is named only where the bracket excludes 1; the claims are decided the same way.",
+        f"guest disagreed by, docs/cost.md) or {COST_SPREAD_FACTOR:g}× the wider of the repetitions' own relative "
+        f"range (the one farthest from the median left out) and the workload's typical range, where that is wider. better/worse is named only where the bracket excludes 1; the claims are decided the same way.",
         f"**Paired ratios**: a path's repetition i is divided by `{ref}`'s repetition i (same workload and options); "
         f"the ratio is the median of those. Instructions per unit are lower-is-better: above 1 costs more.",
         "Latency percentiles are instructions between a request's send and its reply's arrival, from the stored "

@@ -138,6 +138,12 @@ class RunSummary(dict):
                 return g
         return None
 
+    def typical_spread(self, workload: str, metric: str) -> float:
+        """Cost mode: how well this workload's metric repeats over all of its configurations
+        (cost.typical_spread)."""
+        from .cost import typical_spread
+        return typical_spread([list(g.by_rep[metric].values()) for g in self.own(workload) if metric in g.by_rep])
+
     def ratio(self, key: M.GroupKey, other: str | None, metric: str | None) -> Ratio:
         """key's metric ÷ other path's, paired by repetition (see stats.paired_ratio)."""
         g, o = self.get(key), self.partner(key, other)
@@ -145,7 +151,8 @@ class RunSummary(dict):
             return Ratio(None)
         if self.cost:
             from .cost import ratio as cost_ratio
-            return cost_ratio(g.by_rep[metric], o.by_rep[metric])
+            return cost_ratio(g.by_rep[metric], o.by_rep[metric], typical=self.typical_spread(key.workload, metric),
+                              latency=M.kind(metric) == "latency")
         return paired_ratio(g.by_rep[metric], o.by_rep[metric])
 
     @property

@@ -90,7 +90,22 @@ class Conversion(unittest.TestCase):
 class Bounds(unittest.TestCase):
     def test_floor_and_spread(self):
         self.assertAlmostEqual(C.bound([100.0, 100.01], [50.0, 50.0]), C.COST_FLOOR_PCT / 100)
-        self.assertAlmostEqual(C.bound([100.0, 102.0, 101.0]), C.COST_SPREAD_FACTOR * 2 / 101)
+        # two of three apart: the spread counts (the one farthest from the median, 104, is left out)
+        self.assertAlmostEqual(C.bound([100.0, 104.0, 101.0]), C.COST_SPREAD_FACTOR * 1 / 100.5)
+        # with two repetitions both count
+        self.assertAlmostEqual(C.bound([100.0, 102.0]), C.COST_SPREAD_FACTOR * 2 / 101)
+
+    def test_one_repetition_off_does_not_widen_the_bound(self):
+        # a window hit by a ~3.6M-instruction background event: +1.2% on one repetition of three
+        self.assertAlmostEqual(C.bound([43701.8, 43696.1, 44226.0]), C.COST_FLOOR_PCT / 100)
+        self.assertAlmostEqual(C.core_range([43701.8, 43696.1, 44226.0]), 5.7 / 43698.95, places=9)
+
+    def test_the_workloads_typical_spread_widens_the_bound(self):
+        lists = [[100.0, 101.3, 100.0], [50.0, 50.0, 50.6], [80.0, 81.0, 80.0], [20.0, 20.0, 20.0]]
+        typical = C.typical_spread(lists)
+        self.assertAlmostEqual(typical, (0.012 + 1 / 80) / 2, places=4)   # median of 1.3%, 1.2%, 1.25%, 0
+        self.assertAlmostEqual(C.bound([20.0, 20.0, 20.0], typical=typical), C.COST_SPREAD_FACTOR * typical)
+        self.assertEqual(C.typical_spread(lists[:2]), 0.0, "two lists are one configuration's, not a workload's")
 
     def test_ratio_carries_the_bound_not_a_level(self):
         r = C.ratio({0: 200.0, 1: 200.02}, {0: 100.0, 1: 100.0})
@@ -133,13 +148,25 @@ class Compare(unittest.TestCase):
     def test_a_wide_spread_widens_the_bound(self):
         doc = cost_doc()
         reps = [r for r in doc["results"] if r["path"] == "baseline" and r["workload"] == "udp_rr"]
-        reps[0]["metrics"]["transactions_per_s"] *= 1.03     # one repetition 3% off
+        reps[0]["metrics"]["transactions_per_s"] *= 1.03     # two repetitions of three 3% apart
+        reps[1]["metrics"]["transactions_per_s"] *= 0.97
         a = check_document("a.json", doc)
         b = check_document("b.json", slower(cost_doc(), "baseline", "udp_rr", 1.02, "b"))
         row = next(r for r in compare_runs(a, b).rows if r.path == "baseline" and r.workload == "udp_rr"
                    and r.metric == "instructions_per_transaction")
         self.assertGreater(row.threshold_pct, 5.0)
         self.assertEqual(row.status, NOT_SIG, "a 2% change inside a 3% spread is not a verdict")
+
+    def test_one_repetition_off_does_not_blind_the_row(self):
+        doc = cost_doc()
+        reps = [r for r in doc["results"] if r["path"] == "baseline" and r["workload"] == "tcp_rr"]
+        reps[0]["metrics"]["transactions_per_s"] /= 1.012    # one window 1.2% costlier (docs/cost.md)
+        a = check_document("a.json", doc)
+        b = check_document("b.json", slower(cost_doc(), "baseline", "tcp_rr", 1.01, "b"))
+        row = next(r for r in compare_runs(a, b).rows if r.path == "baseline" and r.workload == "tcp_rr"
+                   and r.metric == "instructions_per_transaction")
+        self.assertLess(row.threshold_pct, 1.0)
+        self.assertEqual(row.status, REGRESSION, row)
 
     def test_cost_and_time_are_never_mixed(self):
         a = check_document("a.json", cost_doc())
