@@ -97,9 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
         c.add_argument("--stream-threshold-pct", type=float, default=DEFAULT_STREAM_THRESHOLD_PCT, metavar="PCT",
                        help=f"the same for stream workloads, which move more between runs (default "
                             f"{DEFAULT_STREAM_THRESHOLD_PCT:g})")
-        c.add_argument("--gate", default="rate,cpu", metavar="KINDS",
-                       help="which metric kinds can fail the gate: rate, cpu, latency (default rate,cpu; latency "
-                            "percentiles move with the host on shared VMs)")
+        c.add_argument("--gate", default="rate,cpu,cost", metavar="KINDS",
+                       help="which metric kinds can fail the gate: rate, cpu, cost (instructions per unit, cost "
+                            "mode), latency (default rate,cpu,cost; latency percentiles move with the host on shared "
+                            "VMs)")
         c.add_argument("--fdr", type=rate, default=DEFAULT_FDR, metavar="Q",
                        help=f"false discovery rate over all gated rows of the compare (Benjamini-Hochberg; default "
                             f"{DEFAULT_FDR:g}): a row is flagged only if significant among them all, so an A/A pair "

@@ -217,6 +217,18 @@ class Cli(TempDirTest):
         self.assertEqual(p.returncode, 0, p.stdout)
         self.assertIn("cost mode (instructions)", p.stdout)
 
+    def test_compare_cli_gates_instructions_by_default(self):
+        # The command line's default --gate once left "cost" out: a cost-mode regression printed
+        # "changed (not gated)" and compare exited 0, so a CI gate on cost mode could never fail.
+        a, b = os.path.join(self.tmp, "a"), os.path.join(self.tmp, "b")
+        write_run(a, cost_doc())
+        write_run(b, slower(cost_doc(), "sk-lookup", "tcp_rr", 1.02, "b2pct"))
+        p = cli("compare", a, b)
+        self.assertEqual(p.returncode, 1, p.stdout)
+        self.assertRegex(p.stdout, r"sk-lookup\s+instructions per transaction.*REGRESSION")
+        p = cli("compare", a, b, "--gate", "rate,cpu")
+        self.assertEqual(p.returncode, 0, "--gate without cost leaves instructions ungated")
+
 
 if __name__ == "__main__":
     unittest.main()
