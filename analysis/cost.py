@@ -22,7 +22,7 @@ Verdicts: instruction counts repeat, so intervals are not statistical.  A ratio 
 decided against the cost mode's own bound: the larger of COST_FLOOR_PCT (what two boots of the same
 guest disagree by, measured) and COST_SPREAD_FACTOR times the larger of two spreads: the row's own
 repetitions' relative range with its single most distant repetition left out (one repetition in a
-window that a ~3.6M-instruction background event hit must not blind the row: the median is robust
+window in which the vCPU idled for a tick, counted as instructions, must not blind the row: the median is robust
 to it, so the bound is too), and the workload's typical spread, the median relative range over all
 of its configurations (xdp_pps and udp_pps repeat less well on every path: docs/cost.md).
 """
@@ -120,7 +120,7 @@ def relative_range(values) -> float:
 
 def core_range(values) -> float:
     """relative_range without the repetition farthest from the median, for three or more: one
-    repetition hit by a background event (docs/cost.md, "How exact") moves the median by nothing
+    repetition with a tick of idle in its window (docs/cost.md, "How exact") moves the median by nothing
     and must not widen the bound either."""
     vs = sorted(v for v in values if isinstance(v, (int, float)) and v > 0)
     if len(vs) < 3:

@@ -2,10 +2,10 @@
 // Cost mode end to end: Debian's current 6.1 kernel in a `--accel tcg-icount` guest (one vCPU,
 // -icount shift=0,sleep=off), two paths x tcp_rr x 3 repetitions. The unit must be recorded, and
 // the repetitions must repeat: the two closest within 0.2%, every one within 2% of the median (a
-// determinism check, not a performance claim). Why not all within 0.2%: an event the host times (a
-// 9p reply on virtio, the guest's only I/O) lands at an instruction point that depends on the host,
-// and now and then lands inside a window: CI saw one repetition of three 0.8% above the other two
-// (docs/cost.md, "How exact"). The median is what analysis reads. Nothing of the guest may be left.
+// determinism check, not a performance claim). Why not all within 0.2%: now and then every guest
+// task blocks inside a window, qemu (sleep=off) jumps the clock to the next tick, and that tick of
+// idle counts as instructions: CI saw one repetition of two 0.8% above the other (docs/cost.md,
+// "How exact"). The median is what analysis reads. Nothing of the guest may be left.
 #include <dirent.h>
 #include <unistd.h>
 
