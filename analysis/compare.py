@@ -47,8 +47,8 @@ excluding 0 up to 7.5%: the same 8% applies.  p99.9 moved up to 26% with its int
 so it has its own --tail-threshold-pct, 30% by default.  On three A/A pairs of 8-repetition runs no
 95% interval excluded 0 at all.
 
-What gates (exit 1): the rate and CPU-per-unit metrics, and in cost mode instructions per unit. Latency percentiles and connect latency
-are compared the same way and shown, but a change beyond their threshold is "changed (not gated)"
+What gates (exit 1): the rate and CPU-per-unit metrics, and in cost mode instructions per unit.
+Latency percentiles and connect latency are compared the same way and shown, but a change beyond their threshold is "changed (not gated)"
 unless --gate latency: on a shared VM the tail moves with the host (an A/A pair of default suites
 moved tcp_rr p99 by +61% with every interval excluding 0, docs/noise.md), so gating on it would make
 every CI run a coin toss.

@@ -43,6 +43,11 @@ COST_FLOOR_PCT = 0.5
 # a margin for the cross-boot part that one run's repetitions cannot see.
 COST_SPREAD_FACTOR = 2.0
 
+# Latency percentiles come from histograms with 128 buckets per power of two (bench/measure/
+# histogram.h): above 256 instructions a percentile moves in steps of 1/256 to 1/128 of its value.
+# Two steps are not a verdict: an A/A pair's tcp_rr p99 moved by one step (-0.7%) across boots.
+LATENCY_FLOOR_PCT = 2 * 100 / 128
+
 # The workload's typical spread needs this many (configuration, run) lists of repetitions.
 TYPICAL_MIN_LISTS = 3
 
@@ -138,11 +143,13 @@ def typical_spread(value_lists) -> float:
     return _median(rs) if len(rs) >= TYPICAL_MIN_LISTS else 0.0
 
 
-def bound(*value_lists, typical: float = 0.0) -> float:
+def bound(*value_lists, typical: float = 0.0, latency: bool = False) -> float:
     """The cost mode's bound (a fraction) for numbers built from these repetitions' values; typical:
-    the workload's typical spread (typical_spread) in the runs involved."""
+    the workload's typical spread (typical_spread) in the runs involved; latency: a percentile read
+    from a histogram (at least LATENCY_FLOOR_PCT)."""
     spread = max([core_range(v) for v in value_lists] + [typical])
-    return max(COST_FLOOR_PCT / 100, COST_SPREAD_FACTOR * spread)
+    floor = max(COST_FLOOR_PCT, LATENCY_FLOOR_PCT if latency else 0.0) / 100
+    return max(floor, COST_SPREAD_FACTOR * spread)
 
 
 def _median(vs: list[float]) -> float:
@@ -167,9 +174,7 @@ def ratio(num: dict, den: dict, typical: float = 0.0, latency: bool = False) -> 
             return Ratio(None)
         rs = []
         v, method = _median(list(num.values())) / _median(list(den.values())), "cost (unpaired)"
-    b = bound(list(num.values()), list(den.values()), typical=typical)
-    if latency:
-        b = max(b, LATENCY_FLOOR_PCT / 100)
+    b = bound(list(num.values()), list(den.values()), typical=typical, latency=latency)
     return Ratio(v, v * (1 - b), v * (1 + b), None, len(common) or min(len(num), len(den)), method, tuple(rs))
 
 
@@ -195,22 +200,14 @@ class Change:
 
 
 def change(a: list[float], b: list[float], typical: float = 0.0, latency: bool = False) -> Change:
-    """B vs A: the change of the medians and its bound; latency: a percentile read from a histogram
-    (LATENCY_FLOOR_PCT)."""
+    """B vs A: the change of the medians and its bound (bound())."""
     a = [v for v in a if v > 0]
     b = [v for v in b if v > 0]
-    bd = bound(a, b, typical=typical)
-    if latency:
-        bd = max(bd, LATENCY_FLOOR_PCT / 100)
+    bd = bound(a, b, typical=typical, latency=latency)
     if not a or not b:
         return Change(None, bd, len(a), len(b))
     return Change(_median(b) / _median(a) - 1, bd, len(a), len(b))
 
-
-# Latency percentiles come from histograms with 128 buckets per power of two (bench/measure/
-# histogram.h): above 256 instructions a percentile moves in steps of 1/256 to 1/128 of its value.
-# Two steps are not a verdict: an A/A pair's tcp_rr p99 moved by one step (-0.7%) across boots.
-LATENCY_FLOOR_PCT = 2 * 100 / 128
 
 RULE = (f"the larger of {COST_FLOOR_PCT:g}% (what two boots of one guest disagree by) and {COST_SPREAD_FACTOR:g}× "
         f"the wider of the repetitions' own relative range (with the one repetition farthest from the median left "

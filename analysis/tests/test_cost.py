@@ -95,6 +95,15 @@ class Bounds(unittest.TestCase):
         # with two repetitions both count
         self.assertAlmostEqual(C.bound([100.0, 102.0]), C.COST_SPREAD_FACTOR * 2 / 101)
 
+    def test_latency_percentiles_are_bounded_by_two_histogram_steps(self):
+        same = [75520.0, 75520.0, 75520.0]
+        self.assertAlmostEqual(C.bound(same, same), C.COST_FLOOR_PCT / 100)
+        self.assertAlmostEqual(C.bound(same, same, latency=True), 2 / 128)
+        # one histogram step (0.68%, an A/A pair's tcp_rr p99 across boots) is not a verdict
+        self.assertFalse(C.change(same, [76032.0] * 3, latency=True).beyond)
+        self.assertTrue(C.change(same, [76032.0] * 3).beyond)
+        self.assertEqual(C.ratio({0: 2.0}, {0: 1.0}, latency=True).hi, 2.0 * (1 + 2 / 128))
+
     def test_one_repetition_off_does_not_widen_the_bound(self):
         # a window hit by a ~3.6M-instruction background event: +1.2% on one repetition of three
         self.assertAlmostEqual(C.bound([43701.8, 43696.1, 44226.0]), C.COST_FLOOR_PCT / 100)
