@@ -157,8 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
                        description="From runs on several kernels (one or more runs each), write kernels.md and a "
                                    "self-contained kernels.html into --out: per path x workload the primary metric "
                                    "per kernel with 95% intervals, and which paths and features each kernel lacks "
-                                   "(skipped results' reasons, environment.features, attach modes in the proofs).")
+                                   "(skipped results' reasons, environment.features, attach modes in the proofs). "
+                                   "Cost-mode runs (make bench-cost): instructions per unit on each kernel and the "
+                                   "change between neighbours against the cost bound; with --profiles, the kernel "
+                                   "functions the instructions go to.")
     k.add_argument("runs", metavar="RUN", nargs="+")
+    k.add_argument("--profiles", metavar="RUN", nargs="+", default=[],
+                   help="profiled runs (pathbench run --kernel-profile-ns N), matched to RUNs by kernel release")
     k.add_argument("--out", metavar="DIR", default=".", help="output directory (default: .)")
     k.add_argument("--exclude-flagged", action="store_true", help="leave repetitions flagged abnormal out")
 

@@ -126,9 +126,11 @@ def plot_kernels(runs: list[Run], sums: list[RunSummary], cat, outdir: str):
                    "move them; a change of a ratio between kernels is a change of the path's relative cost.", png, svg)]
 
 
-def build(runs: list[Run], outdir: str, exclude_flagged: bool = False) -> tuple[str, str]:
+def build(runs: list[Run], outdir: str, exclude_flagged: bool = False,
+          profiles: list[Run] | None = None) -> tuple[str, str]:
     runs = order_runs(runs, "kernel")
     sums = [summarize(r, exclude_flagged) for r in runs]
+    cost = bool(runs) and all(r.cost_mode for r in runs)
     cat = merged_catalogue(runs)
     cols = [column_label(r) for r in runs]
     doc = Doc()
@@ -145,7 +147,12 @@ def build(runs: list[Run], outdir: str, exclude_flagged: bool = False) -> tuple[
                 str(r.options.get("repetitions", "–")), f"`{r.filename}`"] for c, r in zip(cols, runs)])
     doc.toc()
 
-    doc.h2("Primary metric per kernel")
+    if cost:
+        from .kernels_cost import section_cost, section_profiles
+        section_cost(doc, runs, sums, cat, cols)
+        profiles = [p for p in (profiles or []) if p.cost_mode]
+        section_profiles(doc, runs, sums, profiles, [summarize(p, exclude_flagged) for p in profiles], cat, cols)
+    doc.h2("Primary metric per kernel" + (" and its ratio to the reference path" if cost else ""))
     doc.p(f"Median over a run's repetitions with its {LEVEL_TEXT} interval (none below 6 repetitions), and in "
           f"parentheses the ratio to the run's own reference path (paired by repetition). A missing cell says why.")
     wls = sorted({w for S in sums for w in S.workloads()}, key=cat.workload_sort_key)
@@ -220,11 +227,14 @@ def build(runs: list[Run], outdir: str, exclude_flagged: bool = False) -> tuple[
         doc.p("Attach mode recorded in each path's proof (for example TCX links on 6.6+, clsact before):")
         doc.table(["path"] + cols, [[f"`{p}`"] + [m.get(p, "–") for m in modes] for p in mpaths])
     doc.h2("How to read this")
-    doc.ul(["Absolute numbers are only comparable between runs on the same machine in the same environment; the "
+    doc.ul((["Cost mode: every figure is an instruction count in a one-vCPU qemu guest with -icount shift=0 "
+             "(docs/cost.md); two boots of one kernel agree within the bound each change is decided against, so a "
+             "change beyond it is the kernel's."] if cost else []) + ["Absolute numbers are only comparable between runs on the same machine in the same environment; the "
             "ratios to each run's reference path are the kernel-to-kernel view that survives a different machine "
             "speed. For a regression verdict between two runs use `python3 -m analysis compare A B`.",
             "Runs inside a pathbench VM guest under TCG (software CPU emulation) are functional truth, not "
-            "performance truth: which paths work, their proofs and attach modes hold; costs do not.",
+            "performance truth in time: which paths work, their proofs and attach modes hold; their times do not "
+            "(cost mode's instruction counts do).",
             f"Intervals are distribution-free {LEVEL_TEXT} intervals, or absent (fewer than 6 repetitions)."])
     os.makedirs(outdir, exist_ok=True)
     md_path, html_path = os.path.join(outdir, "kernels.md"), os.path.join(outdir, "kernels.html")
@@ -237,7 +247,8 @@ def build(runs: list[Run], outdir: str, exclude_flagged: bool = False) -> tuple[
 
 def main(args) -> int:
     runs = [load_run(r) for r in args.runs]
-    md, html = build(runs, args.out, args.exclude_flagged)
+    profiles = [load_run(r) for r in getattr(args, "profiles", None) or []]
+    md, html = build(runs, args.out, args.exclude_flagged, profiles)
     for w in environment_warnings(runs):
         print(f"warning: {w}")
     print(f"kernels: {html}\n         {md}")

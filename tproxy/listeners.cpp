@@ -13,14 +13,14 @@ namespace pb::tproxy {
 
 namespace {
 
-// What both listeners share: SO_REUSEADDR, SO_REUSEPORT (one group across the workers) and, for
-// interception, IP_TRANSPARENT.
-int listener_socket(int type, bool transparent, const char* proto) {
+// What both listeners share: SO_REUSEADDR, SO_REUSEPORT (one group across the workers; not with
+// Config::reuseport false) and, for interception, IP_TRANSPARENT.
+int listener_socket(int type, bool transparent, bool reuseport, const char* proto) {
   int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) throw sys_error(std::string("socket(") + proto + ")", errno);
   try {
     set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
-    set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
+    if (reuseport) set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
     if (transparent) set_int(fd, SOL_IP, IP_TRANSPARENT, 1, "IP_TRANSPARENT (needs CAP_NET_ADMIN)");
   } catch (...) {
     close(fd);
@@ -59,7 +59,7 @@ uint16_t Proxy::Worker::open_listeners(uint16_t want_port) {
   if (cfg.tcp) {
     tl = std::make_unique<Listener>();
     tl->h = {Kind::kTcpListener, tl.get()};
-    int fd = tl->fd = listener_socket(SOCK_STREAM, cfg.transparent, "tcp");
+    int fd = tl->fd = listener_socket(SOCK_STREAM, cfg.transparent, cfg.reuseport, "tcp");
     // Inherited by accepted sockets (they are clones of the listener).
     set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
     if (cfg.keepalive) set_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
@@ -77,7 +77,7 @@ uint16_t Proxy::Worker::open_listeners(uint16_t want_port) {
   if (cfg.udp) {
     ul = std::make_unique<Listener>();
     ul->h = {Kind::kUdpListener, ul.get()};
-    int fd = ul->fd = listener_socket(SOCK_DGRAM, cfg.transparent, "udp");
+    int fd = ul->fd = listener_socket(SOCK_DGRAM, cfg.transparent, cfg.reuseport, "udp");
     set_int(fd, SOL_IP, IP_RECVORIGDSTADDR, 1, "IP_RECVORIGDSTADDR");
     if (cfg.udp_rcvbuf > 0 &&
         setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &cfg.udp_rcvbuf, sizeof cfg.udp_rcvbuf) != 0)

@@ -65,6 +65,9 @@ void Proxy::open_in_netns(const std::function<void()>& fn) {
 void Proxy::start() {
   if (running_) return;
   if (!cfg_.tcp && !cfg_.udp) throw std::runtime_error("tproxy: neither tcp nor udp enabled");
+  if (!cfg_.reuseport && cfg_.workers > 1)
+    throw std::runtime_error("tproxy: " + std::to_string(cfg_.workers) +
+                             " workers need SO_REUSEPORT listeners; without it (reuseport off) one worker only");
   // Sockets are opened by a thread inside the namespace, one worker after the other: the first
   // one fixes the port when cfg.port is 0, the others join its SO_REUSEPORT group.
   std::lock_guard<std::mutex> lk(mu_);

@@ -45,6 +45,9 @@ struct Config {
   bool tcp = true;
   bool udp = true;
   unsigned workers = 1;          // threads; each has its own SO_REUSEPORT listener and epoll
+  // SO_REUSEPORT on the listeners. false: one plain listener (and UDP socket), so one worker:
+  // bpf_sk_assign before Linux 6.5 refuses a socket of a reuseport group (-ESOCKTNOSUPPORT).
+  bool reuseport = true;
   std::vector<int> cpus;         // worker i is pinned to cpus[i % size]; empty: not pinned
   bool transparent = true;       // IP_TRANSPARENT on the listeners (needed for TPROXY)
   // proxy-plain: connect here instead of to the original destination. port 0 = the port the

@@ -25,6 +25,7 @@ enum ExitCode : int {
   kExitVmNoStart = 12,        // the guest booted but pathbench did not start in it
   kExitVmCostSetting = 13,    // a setting that breaks cost mode (1 guest ns = 1 instruction), e.g. --vcpus 2
   kExitVmNoRunningImage = 14, // the running kernel has no bootable image (/boot/vmlinuz-$(uname -r)) here
+  kExitVmUnknownSuite = 15,   // --kernel PACKAGE/SUITE: Debian's archive does not serve that suite
   kExitSkipped = 77,     // test skipped (automake/ctest convention)
   kExitSigint = 130,
   kExitSigterm = 143,

@@ -228,7 +228,8 @@ class Agent {
   }
   nlohmann::json set_roles(const nlohmann::json& req) {
     roles_ = std::make_unique<HostRoles>(role_, req.at("wiring").get<Wiring>(), req.value("hosts", nlohmann::json::object()));
-    apply_bpf_settings(req.value("bpf_stats", std::string("sample")), req.value("tc_attach", std::string("auto")));
+    apply_bpf_settings(req.value("bpf_stats", std::string("sample")), req.value("tc_attach", std::string("auto")),
+                       req.value("kernel_profile_ns", uint64_t{0}));
     return nlohmann::json::object();
   }
   nlohmann::json environment(const nlohmann::json&) {

@@ -173,7 +173,8 @@ class HostsSite : public Site {
                       {"wiring", w},
                       {"hosts", host_names_},
                       {"bpf_stats", cfg.bpf_stats},
-                      {"tc_attach", cfg.tc_attach}});
+                      {"tc_attach", cfg.tc_attach},
+                      {"kernel_profile_ns", cfg.kernel_profile_ns}});
   }
 
   // The environment is per host; its top level is the DUT's (the machine whose cost is measured),
@@ -292,6 +293,11 @@ std::optional<std::string> hosts_mode_refuses(const RunConfig& cfg) {
   if (cfg.peers)
     return std::string("--peers is not available with --hosts: the reference tools and HAProxy run as processes in this "
                        "machine's role namespaces, which hosts mode does not have");
+  // The sampler runs where the window is measured, the client's host here: its profile would be
+  // the generators' machine, not the DUT's.
+  if (cfg.kernel_profile_ns)
+    return std::string("--kernel-profile-ns is not available with --hosts: the profiler samples the machine the "
+                       "measured window runs on, which with --hosts is the client's host, not the DUT");
   return std::nullopt;
 }
 

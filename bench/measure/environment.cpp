@@ -72,7 +72,7 @@ nlohmann::json kernel_features() {
   if (!tcx) f["tcx"]["reason"] = "no TCX link on tc ingress (Linux 6.6+): TC programs attach through clsact";
   auto why = bpf::sk_assign_reuseport_missing(kernel_release());
   f["sk_assign_reuseport"] = {{"available", !why}};
-  if (why) f["sk_assign_reuseport"]["reason"] = *why + " (tc-sk-assign is skipped)";
+  if (why) f["sk_assign_reuseport"]["reason"] = *why + " (tc-sk-assign's proxy listens without SO_REUSEPORT, one worker)";
   return f;
 }
 

@@ -14,6 +14,8 @@ namespace {
 
 struct NetnsAttach {
   static constexpr const char* kProofKey = "sk_lookup";
+  // sk_lookup's bpf_sk_assign selects within a reuseport group itself (since 5.9).
+  static std::optional<std::string> no_reuseport() { return std::nullopt; }
   static bpf_program* program(sk_lookup* s) { return s->progs.pb_sk_lookup; }
   static void attach(UndoLog& undo, const Roles& roles, bpf_program* prog, nlohmann::json&) {
     struct LinkDeleter {

@@ -8,6 +8,8 @@
 //
 // An Attach policy provides:
 //   static constexpr const char* kProofKey;           proof key of the program's counters
+//   static std::optional<std::string> no_reuseport(); why the proxy must listen without
+//                                                      SO_REUSEPORT on this kernel (nullopt: it need not)
 //   static auto* program(Skel*);                      the bpf_program to attach
 //   static void attach(UndoLog&, const Roles&, bpf_program*, nlohmann::json& extra);
 #pragma once
@@ -53,7 +55,8 @@ PathInfo steer_path_info(std::string name, std::string description, int order) {
 template <class Skel, class Attach>
 class SteerPath : public ProxyPath {
  public:
-  explicit SteerPath(const PathContext& ctx) : ProxyPath(ctx, transparent_config()) {
+  explicit SteerPath(const PathContext& ctx) : ProxyPath(ctx, listener_config()) {
+    extra_["proxy_listener"] = listener_record();
     add_local_table(undo_);
     add_iif_rules(undo_, wiring_);
     const std::string what = Attach::kProofKey;
@@ -118,6 +121,17 @@ class SteerPath : public ProxyPath {
   }
 
  private:
+  static tproxy::Config listener_config() {
+    tproxy::Config c = transparent_config();
+    c.reuseport = !Attach::no_reuseport();
+    return c;
+  }
+  // What ran, for the proof and the report: the reuseport group, or the single listener and why.
+  static nlohmann::json listener_record() {
+    auto why = Attach::no_reuseport();
+    if (!why) return {{"reuseport", true}};
+    return {{"reuseport", false}, {"reason", *why + ": one listener without SO_REUSEPORT"}};
+  }
   Skel* skel_ = nullptr;  // owned by the undo log
   pb_steer_stats before_stats_{};
   nlohmann::json extra_ = nlohmann::json::object();

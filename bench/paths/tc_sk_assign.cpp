@@ -3,8 +3,10 @@
 // a transparent proxy). The program runs at TC ingress of the DUT's client-side interface (a TCX
 // link, clsact on kernels before 6.6: kernel/bpf/attach.h, the same attachment tc-redirect uses)
 // and attaches the proxy's socket to new flows' skbs with bpf_sk_assign. Kernel state: the two
-// iif policy rules and the local route, the program and its maps, the TC attachment. Skipped
-// before Linux 6.5 (bpf_sk_assign and SO_REUSEPORT, docs/gotchas.md "bpf_sk_assign and SO_REUSEPORT before 6.5").
+// iif policy rules and the local route, the program and its maps, the TC attachment. Before
+// Linux 6.5 bpf_sk_assign refuses a socket of a SO_REUSEPORT group, so there the proxy listens
+// without SO_REUSEPORT (one worker), recorded as proof.proxy_listener (docs/gotchas.md
+// "bpf_sk_assign and SO_REUSEPORT before 6.5").
 #include "common/log.h"
 #include "kernel/bpf/attach.h"
 #include "kernel/host.h"
@@ -16,6 +18,7 @@ namespace {
 
 struct TcAttach {
   static constexpr const char* kProofKey = "tc_sk_assign";
+  static std::optional<std::string> no_reuseport() { return bpf::sk_assign_reuseport_missing(kernel_release()); }
   static bpf_program* program(tc_sk_assign* s) { return s->progs.pb_tc_sk_assign; }
   static void attach(UndoLog& undo, const Roles& roles, bpf_program* prog, nlohmann::json& extra) {
     const std::string& dev = roles.wiring().dut_client_dev;
@@ -29,15 +32,8 @@ struct TcAttach {
 };
 
 PB_REGISTER_PATH([] {
-  PathInfo p = steer_path_info<tc_sk_assign, TcAttach>(
+  return steer_path_info<tc_sk_assign, TcAttach>(
       "tc-sk-assign", "TC ingress BPF bpf_sk_assign to the proxy socket (Cilium's way); policy route local", 50);
-  // Before Linux 6.5 bpf_sk_assign refuses the proxy's SO_REUSEPORT listener: the SYN is never
-  // delivered and connect() hangs in EINPROGRESS (kernel/bpf/attach.h). Skipped, with the reason.
-  p.unsupported = [base = p.unsupported]() -> std::optional<std::string> {
-    if (auto r = base()) return r;
-    return bpf::sk_assign_reuseport_missing(kernel_release());
-  };
-  return p;
 });
 
 }  // namespace

@@ -188,7 +188,11 @@ po::options_description run_options_description() {
        "in-kernel program cost: sample (stats on during each warm-up only: they cost a third of the packet rate "
        "here) | off | always")
       ("tc-attach", po::value<std::string>()->default_value("auto"),
-       "TC programs: auto (TCX link where the kernel has it, else clsact) | clsact (always the classic hook)");
+       "TC programs: auto (TCX link where the kernel has it, else clsact) | clsact (always the classic hook)")
+      ("kernel-profile-ns", po::value<std::string>()->default_value("0"),
+       "sample where the kernel spends each measured window, every N ns of CPU time (a BPF program on cpu-clock, "
+       "symbolized with /proc/kallsyms; metrics.kernel_profile): in cost mode every N instructions. It costs an "
+       "interrupt per sample (docs/cost.md); 0 = off");
   po::options_description calib("Calibration");
   calib.add_options()
       ("inject-cost-ns-per-packet", po::value<std::string>(),
@@ -312,6 +316,10 @@ RunConfig parse_run_options(const std::vector<std::string>& args) {
     c.proxy_pipe_bytes = static_cast<unsigned>(parse_uint("proxy-pipe-bytes", str("proxy-pipe-bytes"), 4096, 1u << 30));
   c.bpf_stats = one_of("bpf-stats", str("bpf-stats"), {"sample", "off", "always"});
   c.tc_attach = one_of("tc-attach", str("tc-attach"), {"auto", "clsact"});
+  c.kernel_profile_ns = parse_uint("kernel-profile-ns", str("kernel-profile-ns"), 0, 1000000000);
+  if (c.kernel_profile_ns && c.kernel_profile_ns < 1000)
+    throw UsageError("--kernel-profile-ns " + std::to_string(c.kernel_profile_ns) +
+                     ": below 1000 the sampling interrupts would be most of what is measured (0 = off)");
   if (vm.count("inject-cost-ns-per-packet"))
     c.inject_cost_ns = parse_double("inject-cost-ns-per-packet", str("inject-cost-ns-per-packet"), 0, 1e6);
   c.proof_capture = !vm["no-proof-capture"].as<bool>();

@@ -27,6 +27,7 @@ nlohmann::json RunConfig::to_json() const {
                       {"proxy_pipe_bytes", proxy_pipe_bytes ? nlohmann::json(proxy_pipe_bytes) : nlohmann::json("default")},
                       {"bpf_stats", bpf_stats},
                       {"tc_attach", tc_attach},
+                      {"kernel_profile_ns", kernel_profile_ns ? nlohmann::json(kernel_profile_ns) : nlohmann::json("off")},
                       {"inject_cost_ns_per_packet", inject_cost_ns ? nlohmann::json(*inject_cost_ns) : nlohmann::json(nullptr)},
                       {"out", out_dir},
                       {"run_id", run_id},

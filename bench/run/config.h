@@ -46,6 +46,7 @@ struct RunConfig {
   unsigned proxy_pipe_bytes = 0;           // 0: the proxy's default (1 MiB)
   std::string bpf_stats = "sample";        // sample | off | always
   std::string tc_attach = "auto";          // auto | clsact
+  uint64_t kernel_profile_ns = 0;          // sample kernel functions every N ns of CPU time (0: off)
   // Calibrated slowdown per packet at the DUT (run/calibration.h); 0 attaches the same program
   // spinning no loops: the control a calibrated run is compared with (the hook costs something too).
   std::optional<double> inject_cost_ns;

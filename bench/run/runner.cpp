@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "kernel/bpf/attach.h"
 #include "kernel/bpf/stats.h"
+#include "measure/kprofile.h"
 #include "paths/path.h"
 #include "proof/probe.h"
 #include "roles/roles.h"
@@ -22,7 +23,8 @@ namespace pb {
 
 std::atomic<int> g_interrupted{0};
 
-void apply_bpf_settings(const std::string& bpf_stats, const std::string& tc_attach) {
+void apply_bpf_settings(const std::string& bpf_stats, const std::string& tc_attach, uint64_t kernel_profile_ns) {
+  set_kernel_profile_ns(kernel_profile_ns);
   bpf::set_stats_mode(bpf_stats == "off"      ? bpf::StatsMode::kOff
                       : bpf_stats == "always" ? bpf::StatsMode::kAlways
                                               : bpf::StatsMode::kSample);
@@ -188,7 +190,7 @@ class Runner {
 }  // namespace
 
 int run_benchmark(const RunConfig& cfg, Site& site) {
-  apply_bpf_settings(cfg.bpf_stats, cfg.tc_attach);
+  apply_bpf_settings(cfg.bpf_stats, cfg.tc_attach, cfg.kernel_profile_ns);
   RunDocument doc(cfg);
   // A failure of the site as a whole (its setup; an agent lost mid-run) is saved as such, then
   // thrown: the exit code is the error's.

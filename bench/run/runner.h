@@ -20,8 +20,9 @@ class Site;
 // Set by the signal thread: the signal number that asked the run to stop (0: none).
 extern std::atomic<int> g_interrupted;
 
-// The process-wide BPF settings of a run (--bpf-stats, --tc-attach), here and on every agent.
-void apply_bpf_settings(const std::string& bpf_stats, const std::string& tc_attach);
+// The process-wide BPF settings of a run (--bpf-stats, --tc-attach, --kernel-profile-ns), here and
+// on every agent.
+void apply_bpf_settings(const std::string& bpf_stats, const std::string& tc_attach, uint64_t kernel_profile_ns);
 
 // Runs cfg on the site; returns the process exit code (0, 1 when a result failed, 130/143 when
 // interrupted). Throws Error when the site fails as a whole (after saving run.json as failed).

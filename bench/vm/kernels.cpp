@@ -54,19 +54,68 @@ static std::string find_modules_root(const std::string& root, const std::string&
   return {};
 }
 
-// The kernel of a Debian package, unpacked into the cache once (flock while filling).
-Kernel package_kernel(const std::string& pkg, OwnedResources& owned) {
-  if (!valid_package_name(pkg))
-    throw UsageError("--kernel '" + pkg + "' is not a Debian package name (e.g. linux-image-6.1.0-50-amd64-unsigned)");
+std::string debian_mirror() {
+  if (const char* e = std::getenv("PATHBENCH_DEBIAN_MIRROR")) return e;
+  return "http://deb.debian.org/debian";
+}
+
+// The apt options for a suite's private lists (<cache>/apt/<suite>/), updated when absent or a
+// day old (old kernels leave the archive, new ones arrive). A suite the archive does not serve:
+// kExitVmUnknownSuite, and nothing left behind.
+static std::vector<std::string> suite_apt_options(const std::string& suite) {
+  const std::string dir = cache_root() + "/apt/" + suite, stamp = dir + "/.updated";
+  auto opts = private_apt_options(dir);
+  struct stat st {};
+  if (stat(stamp.c_str(), &st) == 0 && time(nullptr) - st.st_mtime < 86400) return opts;
+  const bool existed = exists(dir);
+  make_dirs(dir + "/lists/partial", "private apt lists");
+  make_dirs(dir + "/cache/archives/partial", "private apt cache");
+  std::ofstream(dir + "/sources.list") << private_sources_line(debian_mirror(), suite) << "\n";
+  std::vector<std::string> argv = {"apt-get", "-q"};
+  argv.insert(argv.end(), opts.begin(), opts.end());
+  argv.push_back("update");
+  log::info("vm: apt lists of suite {} (private, in {}; /etc/apt untouched)", suite, dir);
+  CmdResult r = run_cmd(argv, {}, 300);
+  // apt-get update exits 0 even for a missing Release file on some versions: read its output too.
+  const std::string all = r.out + "\n" + r.err;
+  if (r.status != 0 || all.find("does not have a Release file") != std::string::npos ||
+      all.find("404  Not Found") != std::string::npos) {
+    if (!existed) remove_tree(dir);
+    std::string first;
+    for (auto& l : split(all, '\n'))
+      if (first.empty() && (l.rfind("E: ", 0) == 0 || l.rfind("Err:", 0) == 0)) first = trim(l);
+    if (all.find("Release file") != std::string::npos || all.find("404") != std::string::npos)
+      throw Error(kExitVmUnknownSuite, "unknown suite '" + suite + "': " + debian_mirror() +
+                                           " does not serve it (e.g. bookworm-backports, trixie): " + first);
+    throw EnvError("apt-get update of suite " + suite + " (private lists) failed (exit " + std::to_string(r.status) +
+                   "): " + (first.empty() ? trim(r.err) : first));
+  }
+  std::ofstream(stamp) << "\n";
+  return opts;
+}
+
+// The kernel of a Debian package (PACKAGE or PACKAGE/SUITE), unpacked into the cache once (flock
+// while filling).
+Kernel package_kernel(const std::string& name, OwnedResources& owned) {
+  const PackageRef ref = parse_package_ref(name);
+  const std::string& pkg = ref.package;
   std::string cache = cache_root();
   make_dirs(cache, "kernel cache");
   std::string dir = cache + "/" + pkg, lock = cache + "/" + pkg + ".lock";
+  std::vector<std::string> apt_opts;
   if (!exists(dir + "/.complete")) {  // before the lock file: an unknown name leaves nothing
-    CmdResult show = run_cmd({"apt-cache", "show", "--no-all-versions", pkg}, {}, 60);
+    if (!ref.suite.empty()) apt_opts = suite_apt_options(ref.suite);
+    std::vector<std::string> argv = {"apt-cache"};
+    argv.insert(argv.end(), apt_opts.begin(), apt_opts.end());
+    argv.insert(argv.end(), {"show", "--no-all-versions", pkg});
+    CmdResult show = run_cmd(argv, {}, 60);
     if (show.status != 0 || trim(show.out).empty())
-      throw Error(kExitVmUnknownPackage, "unknown package '" + pkg +
-                                             "': apt has no such package (see `apt-cache search linux-image`; "
-                                             "run apt-get update if the lists are old)");
+      throw Error(kExitVmUnknownPackage,
+                  "unknown package '" + pkg + "': " +
+                      (ref.suite.empty() ? "apt has no such package (see `apt-cache search linux-image`; run apt-get "
+                                           "update if the lists are old, or name a suite: PACKAGE/SUITE)"
+                                         : "suite " + ref.suite + " has no such package (its lists: " + cache_root() +
+                                               "/apt/" + ref.suite + ")"));
   }
   int fd = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) throw_errno("open " + lock, errno);
@@ -81,7 +130,10 @@ Kernel package_kernel(const std::string& pkg, OwnedResources& owned) {
     remove_tree(tmp);
     make_dirs(tmp + "/deb");
     log::info("vm: fetching {} (apt-get download, unpacked into {}, not installed)", pkg, dir);
-    sh("cd \"$1\" && apt-get download -q \"$2\"", {tmp + "/deb", pkg}, 600, "apt-get download " + pkg);
+    std::vector<std::string> dl = {tmp + "/deb"};
+    dl.insert(dl.end(), apt_opts.begin(), apt_opts.end());
+    dl.push_back(pkg);
+    sh("cd \"$1\" && shift && apt-get download -q \"$@\"", dl, 600, "apt-get download " + name);
     auto debs = list_dir(tmp + "/deb");
     if (debs.empty()) throw EnvError("apt-get download " + pkg + " produced no .deb");
     run_cmd_checked({"dpkg-deb", "-x", tmp + "/deb/" + debs[0], tmp + "/root"}, {}, 300);
@@ -118,6 +170,7 @@ Kernel package_kernel(const std::string& pkg, OwnedResources& owned) {
   k.modules_root = find_modules_root(dir + "/root", k.release);
   k.config = dir + "/root/boot/config-" + k.release;
   k.source = {{"package", pkg}, {"release", k.release}};
+  if (!ref.suite.empty()) k.source["suite"] = ref.suite;
   return k;
 }
 

@@ -17,7 +17,8 @@ struct Kernel {
   nlohmann::json source;                              // recorded as virtualization.kernel_source
 };
 
-std::string cache_root();  // $PATHBENCH_KERNEL_CACHE or /var/cache/pathbench/kernels
+std::string cache_root();
+std::string debian_mirror();  // $PATHBENCH_DEBIAN_MIRROR or http://deb.debian.org/debian  // $PATHBENCH_KERNEL_CACHE or /var/cache/pathbench/kernels
 
 // Where the running kernel's files are expected, and what is missing there ("" = bootable).
 struct RunningFiles {

@@ -17,7 +17,9 @@ po::options_description description() {
   kernel.add_options()
       ("kernel", po::value<std::string>(),
        "a Debian kernel package (linux-image-6.1.0-57-amd64-unsigned), fetched with apt-get download and unpacked "
-       "(not installed) into /var/cache/pathbench/kernels; `running`: this machine's own kernel "
+       "(not installed) into /var/cache/pathbench/kernels; PACKAGE/SUITE takes it from another Debian suite "
+       "(linux-image-6.12.95+deb12-amd64-unsigned/bookworm-backports, .../trixie) through private apt lists kept "
+       "in that cache (never /etc/apt); `running`: this machine's own kernel "
        "(/boot/vmlinuz-$(uname -r) and /lib/modules/$(uname -r)); `auto`: the running kernel where its image "
        "exists, else Debian's current one (the linux-image-amd64 metapackage's). Default: running")
       ("kernel-image", po::value<std::string>(), "a kernel you built (arch/x86/boot/bzImage)")
@@ -64,7 +66,8 @@ std::string vm_help() {
     << "\nExit codes: 5 unknown package, 6 not a kernel, 7 kernel lacks 9p/virtio/overlay/veth/BPF, 8 qemu or\n"
        "busybox-static missing, 9 too little memory, 10 guest did not boot, 11 guest hung or died during the run,\n"
        "12 guest booted but pathbench did not start in it, 13 a setting that breaks cost mode (more than one vCPU),\n"
-       "14 the running kernel has no bootable image here; otherwise the guest's `pathbench run` exit code (its\n"
+       "14 the running kernel has no bootable image here, 15 --kernel PACKAGE/SUITE names a suite the archive does\n"
+       "not serve; otherwise the guest's `pathbench run` exit code (its\n"
        "results and console.log come back either way).\n";
   return o.str();
 }

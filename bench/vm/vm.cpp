@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/error.h"
 #include "common/strings.h"
 
 namespace pb::vm {
@@ -17,6 +18,37 @@ bool valid_package_name(const std::string& n) {
   for (char c : n)
     if (!ok_first(c) && c != '+' && c != '-' && c != '.') return false;
   return true;
+}
+
+bool valid_suite_name(const std::string& s) {
+  if (s.empty() || s.size() > 64 || s.front() == '-' || s.back() == '-') return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  return true;
+}
+
+PackageRef parse_package_ref(const std::string& name) {
+  auto slash = name.find('/');
+  PackageRef r{name.substr(0, slash), slash == std::string::npos ? "" : name.substr(slash + 1)};
+  if (!valid_package_name(r.package))
+    throw UsageError("--kernel '" + name + "': '" + r.package +
+                     "' is not a Debian package name (e.g. linux-image-6.1.0-57-amd64-unsigned)");
+  if (slash != std::string::npos && !valid_suite_name(r.suite))
+    throw UsageError("--kernel '" + name + "': '" + r.suite +
+                     "' is not a Debian suite name (PACKAGE/SUITE, e.g. .../bookworm-backports or .../trixie)");
+  return r;
+}
+
+std::string private_sources_line(const std::string& mirror, const std::string& suite) {
+  return "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] " + mirror + " " + suite + " main";
+}
+
+std::vector<std::string> private_apt_options(const std::string& dir) {
+  return {"-o", "Dir::Etc::SourceList=" + dir + "/sources.list",
+          "-o", "Dir::Etc::SourceParts=/dev/null",
+          "-o", "Dir::State::Lists=" + dir + "/lists",
+          "-o", "Dir::Cache=" + dir + "/cache",
+          "-o", "APT::Get::List-Cleanup=0"};
 }
 
 const std::vector<ConfigNeed>& required_config() {

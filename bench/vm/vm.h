@@ -17,6 +17,23 @@ namespace pb::vm {
 // with a letter or digit. Anything else is refused before apt sees it.
 bool valid_package_name(const std::string& name);
 
+// `--kernel PACKAGE/SUITE` (apt's own convention, as in `apt-get install pkg/bookworm-backports`):
+// a kernel from another Debian suite (bookworm-backports and trixie serve 6.12), reached through
+// private apt lists in pathbench's kernel cache, never through /etc/apt. suite "" = the host's
+// own apt configuration. UsageError when either part is malformed.
+struct PackageRef {
+  std::string package, suite;
+};
+PackageRef parse_package_ref(const std::string& name);
+// Suite names: lowercase letters, digits and '-' (bookworm, bookworm-backports, trixie, sid).
+bool valid_suite_name(const std::string& suite);
+// The one sources.list line of a suite's private lists: Debian's archive (mirror), main only,
+// signed by Debian's archive keyring.
+std::string private_sources_line(const std::string& mirror, const std::string& suite);
+// The apt-get / apt-cache options that make apt read and write only under dir:
+// dir/sources.list, no sources.list.d, dir/lists, dir/cache (status stays the host's, read only).
+std::vector<std::string> private_apt_options(const std::string& dir);
+
 // Kernel config symbols the guest needs, and what each is for. A symbol is present when the
 // config says =y or =m.
 struct ConfigNeed {

@@ -7,6 +7,7 @@
 
 #include "common/clock.h"
 #include "common/testhook.h"
+#include "measure/kprofile.h"
 #include "measure/snmp.h"
 #include "measure/sysstate.h"
 #include "roles/roles.h"
@@ -32,6 +33,10 @@ std::string drive(const WorkloadContext& ctx, const WorkloadOptions& opt, const 
     if (c >= 0 && std::find(cpus.begin(), cpus.end(), c) == cpus.end()) cpus.push_back(c);
   const double speed_before = cpu_speed_probe(opt.client_cpu);
   const auto memory_before = memory_speed_probe(opt.client_cpu);
+
+  // Loaded before the load starts, counting only inside the window.
+  std::unique_ptr<KernelProfiler> prof;
+  if (kernel_profile_ns()) prof = std::make_unique<KernelProfiler>(kernel_profile_ns());
 
   Phases ph;
   std::string failure;
@@ -85,12 +90,14 @@ std::string drive(const WorkloadContext& ctx, const WorkloadOptions& opt, const 
     win.start_ns = mono_ns();
     ph.phase = kMeasure;
     load.window_start();
+    if (prof) prof->start();
     slice_p0 = load.progress();
     slice_t0 = mono_ns();
     slicing = true;
     if (fault_injected("stall-responder")) load.stall_server();
     wait_phase(opt.duration_s);
     load.window_end();
+    if (prof) win.kernel_profile = prof->stop();
     slicing = false;
     ph.phase = kCooldown;
     win.end_ns = mono_ns();

@@ -63,6 +63,7 @@ struct Window {
   CpuUsage cpu;
   nlohmann::json system_state;  // measure/sysstate.h, plus the speed probe
   uint64_t tcp_retransmits = 0;
+  nlohmann::json kernel_profile;  // measure/kprofile.h, with --kernel-profile-ns (null: off)
   double seconds() const { return static_cast<double>(end_ns - start_ns) / 1e9; }
 };
 

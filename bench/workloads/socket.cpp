@@ -376,6 +376,7 @@ WorkloadResult SocketLoad::finish(const workload::Window& win, const std::string
   m["duration_ns"] = win.end_ns - win.start_ns;
   m["cpu"] = win.cpu.to_json();
   m["system_state"] = win.system_state;
+  if (!win.kernel_profile.is_null()) m["kernel_profile"] = win.kernel_profile;
   const double busy = static_cast<double>(win.cpu.busy_ns);
   switch (info_.pattern) {
     case Pattern::kStream: {

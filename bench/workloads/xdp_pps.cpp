@@ -271,6 +271,7 @@ class XdpPpsLoad : public workload::Load {
     m["dut_ip_forw_datagrams"] = snmp1_["Ip.ForwDatagrams"] - snmp0_["Ip.ForwDatagrams"];
     m["cpu"] = win.cpu.to_json();
     m["system_state"] = win.system_state;
+    if (!win.kernel_profile.is_null()) m["kernel_profile"] = win.kernel_profile;
     if (rx) m["cpu_ns_per_packet"] = static_cast<double>(win.cpu.busy_ns) / static_cast<double>(rx);
     const uint64_t repeat = opt_.rate_pps ? std::clamp<uint64_t>(opt_.rate_pps / 1000, 1, kChunk) : kRepeatUnpaced;
     m["generator"] = {{"method", "BPF_PROG_RUN + BPF_F_TEST_XDP_LIVE_FRAMES, XDP_TX on " + ctx_.roles.wiring().client_dev},

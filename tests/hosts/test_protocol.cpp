@@ -268,13 +268,13 @@ TEST(HostChecks, WiringNamesWhatIsMissing) {
   EXPECT_NE(what.find("net.ipv4.ip_forward is 0 on lab-dut"), std::string::npos) << what;
 }
 
-// One option is refused with --hosts, for one stated reason; the rest mean what they mean without
+// Two options are refused with --hosts, each for one stated reason; the rest mean what they mean without
 // it (--until-ci-pct, --inject-cost-ns-per-packet, --tcp-buffer-bytes, --bpf-stats, --tc-attach
 // included: tests/hosts/ssh_hosts_test.sh runs them).
 #include "hosts/orchestrator.h"
 #include "run/cli.h"
 
-TEST(HostsMode, RefusesOnlyPeersAndSaysWhy) {
+TEST(HostsMode, RefusesOnlyPeersAndTheProfilerAndSaysWhy) {
   RunConfig every = parse_run_options({"--hosts", "lab.json", "--until-ci-pct", "5", "--repetitions", "6",
                                        "--inject-cost-ns-per-packet", "100", "--tcp-buffer-bytes", "4194304",
                                        "--bpf-stats", "always", "--tc-attach", "clsact", "--services", "10", "--paths",
@@ -284,4 +284,7 @@ TEST(HostsMode, RefusesOnlyPeersAndSaysWhy) {
   ASSERT_TRUE(why.has_value());
   EXPECT_NE(why->find("--peers is not available with --hosts"), std::string::npos) << *why;
   EXPECT_EQ(why->find('\n'), std::string::npos) << "one line";
+  why = hosts_mode_refuses(parse_run_options({"--hosts", "lab.json", "--kernel-profile-ns", "50000"}));
+  ASSERT_TRUE(why.has_value());
+  EXPECT_NE(why->find("--kernel-profile-ns is not available with --hosts"), std::string::npos) << *why;
 }

@@ -43,6 +43,13 @@ TEST(Options, ExplicitListsAreCanonicalisedAndDeduplicated) {
   EXPECT_EQ(c.to_json()["duration_s"], 0.5);
 }
 
+TEST(Options, KernelProfileIsRecordedAndBounded) {
+  EXPECT_EQ(parse_run_options({}).to_json()["kernel_profile_ns"], "off");
+  EXPECT_EQ(parse_run_options({"--kernel-profile-ns", "50000"}).to_json()["kernel_profile_ns"], 50000);
+  EXPECT_NE(usage_error({"--kernel-profile-ns", "500"}).find("below 1000"), std::string::npos);
+  EXPECT_NE(usage_error({"--kernel-profile-ns", "-1"}).find("kernel-profile-ns"), std::string::npos);
+}
+
 TEST(Options, UnknownNamesAreRejectedByName) {
   EXPECT_NE(usage_error({"--paths", "baseline,warp-drive"}).find("unknown path 'warp-drive'"), std::string::npos);
   EXPECT_NE(usage_error({"--workloads", "tcp_rrr"}).find("unknown workload 'tcp_rrr'"), std::string::npos);

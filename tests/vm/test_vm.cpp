@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "common/error.h"
 #include "common/strings.h"
 #include "kernel/bpf/attach.h"
 #include "kernel/host.h"
@@ -21,6 +22,38 @@ TEST(VmNames, DebianPackageNames) {
   EXPECT_FALSE(valid_package_name("linux image"));
   EXPECT_FALSE(valid_package_name("../etc/passwd"));
   EXPECT_FALSE(valid_package_name("linux;rm"));
+}
+
+TEST(VmNames, SuiteQualifiedPackages) {
+  auto r = parse_package_ref("linux-image-6.12.95+deb12-amd64-unsigned/bookworm-backports");
+  EXPECT_EQ(r.package, "linux-image-6.12.95+deb12-amd64-unsigned");
+  EXPECT_EQ(r.suite, "bookworm-backports");
+  r = parse_package_ref("linux-image-6.1.0-57-amd64-unsigned");
+  EXPECT_EQ(r.package, "linux-image-6.1.0-57-amd64-unsigned");
+  EXPECT_EQ(r.suite, "");
+  EXPECT_EQ(parse_package_ref("linux-image-6.12.117+deb13-amd64-unsigned/trixie").suite, "trixie");
+  for (const char* bad : {"linux-image-amd64/", "linux-image-amd64/Trixie", "linux-image-amd64/trixie/main",
+                          "linux-image-amd64/../etc", "linux-image-amd64/-x", "/trixie", "Linux/trixie",
+                          "linux-image-amd64/trixie;rm"})
+    EXPECT_THROW(parse_package_ref(bad), pb::UsageError) << bad;
+  EXPECT_TRUE(valid_suite_name("bookworm-backports"));
+  EXPECT_FALSE(valid_suite_name("bookworm-"));
+  EXPECT_FALSE(valid_suite_name(""));
+}
+
+TEST(VmNames, PrivateAptListsNeverTouchEtcApt) {
+  auto o = private_apt_options("/var/cache/pathbench/kernels/apt/trixie");
+  const std::vector<std::string> want = {
+      "-o", "Dir::Etc::SourceList=/var/cache/pathbench/kernels/apt/trixie/sources.list",
+      "-o", "Dir::Etc::SourceParts=/dev/null",
+      "-o", "Dir::State::Lists=/var/cache/pathbench/kernels/apt/trixie/lists",
+      "-o", "Dir::Cache=/var/cache/pathbench/kernels/apt/trixie/cache",
+      "-o", "APT::Get::List-Cleanup=0"};
+  EXPECT_EQ(o, want);
+  for (auto& a : o) EXPECT_EQ(a.find("/etc/apt"), std::string::npos) << a;
+  EXPECT_EQ(private_sources_line("http://deb.debian.org/debian", "bookworm-backports"),
+            "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian "
+            "bookworm-backports main");
 }
 
 static std::string full_config() {

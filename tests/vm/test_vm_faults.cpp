@@ -253,6 +253,12 @@ TEST_F(VmFaults, BadInputHasItsOwnExitCodeAndLeavesNothing) {
       {"guest fails to boot", {"--kernel", pkg, "--accel", "tcg", "--boot-timeout-s", "1"}, 10, "did not boot", ""},
       {"cost mode with two vCPUs", {"--kernel", pkg, "--accel", "tcg-icount", "--vcpus", "2"}, 13, "runs one vCPU", ""},
       {"cost mode, unknown package", {"--kernel", none, "--accel", "tcg-icount"}, 5, "unknown package", ""},
+      // PACKAGE/SUITE: a suite Debian's archive does not serve (private lists, removed again), and
+      // a package that suite does not have.
+      {"unknown suite", {"--kernel", none + "/no-such-suite-pathbench", "--accel", "tcg-icount"}, 15, "unknown suite", ""},
+      {"package not in the suite", {"--kernel", none + "/bookworm-backports", "--accel", "tcg-icount"}, 5,
+       "suite bookworm-backports has no such package", ""},
+      {"malformed suite", {"--kernel", pkg + "/Trixie"}, 2, "not a Debian suite name", ""},
   };
   // The running kernel without its image here (a Firecracker-style host, CI's machine): exit 14,
   // naming the alternative. Where /boot has the image, the case does not apply.
@@ -285,6 +291,7 @@ TEST_F(VmFaults, BadInputHasItsOwnExitCodeAndLeavesNothing) {
     }
     EXPECT_EQ(vmtest::pbv_dirs(), before) << c.what << ": temp dir left";
     EXPECT_FALSE(vmtest::cache_has(none)) << c.what << ": cache entry for an unknown package";
+    EXPECT_FALSE(vmtest::cache_has("apt/no-such-suite-pathbench")) << c.what << ": private lists of an unknown suite";
     EXPECT_FALSE(vmtest::cache_has("linux-image-amd64")) << c.what << ": cache entry for a non-kernel";
   }
 }
