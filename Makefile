@@ -101,6 +101,9 @@ kernel-bench: build-suite
 #   make bench-cost                                   # auto: the running kernel, else Debian's current
 #   make bench-cost KERNELS="linux-image-6.1.0-47-amd64-unsigned linux-image-6.1.0-57-amd64-unsigned"
 #   make bench-cost NATIVE=results/latest             # cost ratios beside a time-based run's
+#   make bench-cost KERNELS="linux-image-6.1.0-57-amd64-unsigned linux-image-6.12.95+deb12-amd64-unsigned/bookworm-backports"
+#                                                     # PACKAGE/SUITE: another Debian suite, private apt lists
+# PROFILE=0 leaves out the profiled pass per kernel (PROFILE_NS, PROFILE_REPS: docs/cost.md).
 # KERNEL, KERNELS, KERNEL_IMAGE, KERNEL_MODULES, PATHS, WORKLOADS, DURATION, WARMUP, COOLDOWN, REPS,
 # RUN_ARGS and VM_ARGS as for kernel-bench; results/latest-cost points at the last run.
 COST_REPS ?= 3
@@ -108,7 +111,8 @@ bench-cost: build-suite
 	@KERNEL="$(KERNEL)" KERNELS="$(KERNELS)" KERNEL_IMAGE="$(KERNEL_IMAGE)" KERNEL_MODULES="$(KERNEL_MODULES)" \
 	    PATHS="$(PATHS)" WORKLOADS="$(WORKLOADS)" DURATION="$(DURATION)" WARMUP="$(WARMUP)" COOLDOWN="$(COOLDOWN)" \
 	    REPS="$(if $(filter command line environment,$(origin REPS)),$(REPS),$(COST_REPS))" RUN_ARGS="$(RUN_ARGS)" \
-	    VM_ARGS="$(VM_ARGS)" NATIVE="$(NATIVE)" BUILD="$(BUILD)" PYTHON="$(PYTHON)" scripts/bench-cost.sh
+	    VM_ARGS="$(VM_ARGS)" NATIVE="$(NATIVE)" PROFILE="$(PROFILE)" PROFILE_NS="$(PROFILE_NS)" \
+	    PROFILE_REPS="$(PROFILE_REPS)" BUILD="$(BUILD)" PYTHON="$(PYTHON)" scripts/bench-cost.sh
 
 # The scale suite (about 10 minutes on 2 cores): every intercepting path at 1, 100, 1000 and
 # 10000 services (tcp_crr: connection rate, connect latency, CPU per connection; the cost of

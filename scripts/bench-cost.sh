@@ -9,9 +9,13 @@
 #   PATHS WORKLOADS DURATION WARMUP COOLDOWN REPS RUN_ARGS    as for `make bench`
 #   VM_ARGS            more `pathbench vm` options (--memory-mib, --timeout-s)
 #   NATIVE             a time-based run directory to put the cost ratios beside (report --native)
+#   PROFILE            1 (default): a second, profiled pass per kernel (--kernel-profile-ns PROFILE_NS,
+#                      default 50000 instructions; PROFILE_REPS repetitions, default 1): where the
+#                      instructions go, by kernel function (docs/cost.md); 0: none
 #
 # Each kernel's run lands in results/ with its report (results/latest-cost points at the last);
-# with more than one kernel, the cross-kernel report goes to results/kernels-cost-<time>/.
+# the profiled passes land beside them (results/latest-cost-profile); the cross-kernel report (one
+# kernel or more, with the profiles) goes to results/kernels-cost-<time>/.
 # Exit: the worst of the guests' exit codes (0 ok, 1 a result failed; see `pathbench vm --help`).
 set -uo pipefail
 BUILD=${BUILD:-build}
@@ -27,20 +31,28 @@ suite=(--paths "${PATHS:-default}" --workloads "${WORKLOADS:-default}" --duratio
 suite+=(${RUN_ARGS:-})
 # shellcheck disable=SC2206
 vm_args=(${VM_ARGS:-})
+profile=${PROFILE:-1}
+profile_suite=("${suite[@]}" --repetitions "${PROFILE_REPS:-1}" --kernel-profile-ns "${PROFILE_NS:-50000}")
 mkdir -p results
 rc=0
 dirs=()
-for k in $ks; do
-  r=0
-  rm -f results/latest-cost
-  start=$(date +%s)
+profiles=()
+# guest KERNEL LINK RUN-OPTIONS...: one guest of kernel KERNEL, its results linked from LINK.
+guest() {
+  local k=$1 link=$2
+  shift 2
+  rm -f "$link"
   if [ "$k" = image ]; then
     "$PB" vm --accel tcg-icount --kernel-image "$KERNEL_IMAGE" ${KERNEL_MODULES:+--modules "$KERNEL_MODULES"} \
-      "${vm_args[@]}" --out-parent results --latest-link results/latest-cost -- "${suite[@]}" || r=$?
+      "${vm_args[@]}" --out-parent results --latest-link "$link" -- "$@"
   else
-    "$PB" vm --accel tcg-icount --kernel "$k" "${vm_args[@]}" --out-parent results --latest-link results/latest-cost \
-      -- "${suite[@]}" || r=$?
+    "$PB" vm --accel tcg-icount --kernel "$k" "${vm_args[@]}" --out-parent results --latest-link "$link" -- "$@"
   fi
+}
+for k in $ks; do
+  r=0
+  start=$(date +%s)
+  guest "$k" results/latest-cost "${suite[@]}" || r=$?
   echo "bench-cost: $k took $(( $(date +%s) - start )) s (wall, boot included)"
   if [ -f results/latest-cost/run.json ]; then
     d=$(readlink -f results/latest-cost)
@@ -51,9 +63,18 @@ for k in $ks; do
     echo "bench-cost: $k failed (exit $r), no results"
   fi
   [ "$r" -gt "$rc" ] && rc=$r
+  if [ "$profile" = 1 ] && [ "$r" -le 1 ]; then
+    start=$(date +%s)
+    p=0
+    guest "$k" results/latest-cost-profile "${profile_suite[@]}" || p=$?
+    echo "bench-cost: $k profiled pass took $(( $(date +%s) - start )) s (wall, boot included)"
+    [ -f results/latest-cost-profile/run.json ] && profiles+=("$(readlink -f results/latest-cost-profile)")
+    [ "$p" -le 1 ] || echo "bench-cost: $k profiled pass exited $p"
+  fi
 done
-if [ "${#dirs[@]}" -gt 1 ]; then
+if [ "${#dirs[@]}" -gt 1 ] || [ "${#profiles[@]}" -gt 0 ]; then
   out=results/kernels-cost-$(date -u +%Y%m%dT%H%M%SZ)
-  $PYTHON -m analysis kernels --out "$out" "${dirs[@]}" && echo "cross-kernel report: $out/kernels.html"
+  $PYTHON -m analysis kernels --out "$out" "${dirs[@]}" ${profiles[@]:+--profiles "${profiles[@]}"} &&
+    echo "cross-kernel report: $out/kernels.html"
 fi
 exit "$rc"
