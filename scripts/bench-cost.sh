@@ -25,14 +25,15 @@ PB=$BUILD/pathbench
 ks=${KERNELS:-${KERNEL:-}}
 [ -n "$ks" ] || ks=auto
 [ -n "${KERNEL_IMAGE:-}" ] && ks="$ks image"
-suite=(--paths "${PATHS:-default}" --workloads "${WORKLOADS:-default}" --duration-s "${DURATION:-0.3}"
-       --warmup-s "${WARMUP:-0.15}" --cooldown-s "${COOLDOWN:-0.05}" --repetitions "${REPS:-3}")
+common=(--paths "${PATHS:-default}" --workloads "${WORKLOADS:-default}" --duration-s "${DURATION:-0.3}"
+        --warmup-s "${WARMUP:-0.15}" --cooldown-s "${COOLDOWN:-0.05}")
 # shellcheck disable=SC2206
-suite+=(${RUN_ARGS:-})
+suite=("${common[@]}" --repetitions "${REPS:-3}" ${RUN_ARGS:-})
 # shellcheck disable=SC2206
 vm_args=(${VM_ARGS:-})
 profile=${PROFILE:-1}
-profile_suite=("${suite[@]}" --repetitions "${PROFILE_REPS:-1}" --kernel-profile-ns "${PROFILE_NS:-50000}")
+# shellcheck disable=SC2206
+profile_suite=("${common[@]}" --repetitions "${PROFILE_REPS:-1}" --kernel-profile-ns "${PROFILE_NS:-50000}" ${RUN_ARGS:-})
 mkdir -p results
 rc=0
 dirs=()
