@@ -154,6 +154,43 @@ TEST(Proxy, StartFailsWithContextAndLeavesNothingOpen) {
   EXPECT_TRUE(p.tcp_listener_fds().empty());
 }
 
+// bpf_sk_assign before Linux 6.5 refuses a SO_REUSEPORT group's socket: reuseport off gives plain
+// listeners, and more than one worker (which would need the group) is refused, saying why.
+TEST(Proxy, ReuseportOffMeansPlainListenersAndOneWorker) {
+  Config c;
+  c.listen_ip = "127.0.0.1";
+  c.port = 0;
+  c.transparent = false;
+  c.reuseport = false;
+  c.workers = 2;
+  {
+    Proxy p(c);
+    try {
+      p.start();
+      FAIL() << "two workers started without SO_REUSEPORT";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("one worker only"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(p.running());
+  }
+  for (bool reuseport : {false, true}) {
+    c.workers = 1;
+    c.reuseport = reuseport;
+    Proxy p(c);
+    p.start();
+    auto fds = p.tcp_listener_fds();
+    auto udp = p.udp_socket_fds();
+    ASSERT_EQ(fds.size(), 1u);
+    ASSERT_EQ(udp.size(), 1u);
+    for (int fd : {fds[0], udp[0]}) {
+      int v = -1;
+      socklen_t l = sizeof v;
+      ASSERT_EQ(getsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &v, &l), 0);
+      EXPECT_EQ(v != 0, reuseport) << "reuseport " << reuseport;
+    }
+  }
+}
+
 TEST(Proxy, PlainProxyRelaysOnLoopbackWithoutPrivileges) {
   // No interception, no IP_TRANSPARENT: the relay itself, on 127.0.0.1 in this namespace.
   Config c;
