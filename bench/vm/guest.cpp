@@ -255,7 +255,18 @@ int command(const std::vector<std::string>& args) {
     }
   }
   const std::string where = "guest kernel " + k.release + " under " + accel_name(spec.accel);
-  const std::string console = "; console " + console_dst + " ends:\n" + tail;
+  // A hung or dead run says where it was and what the kernel reported first, before the tail.
+  std::string trouble;
+  if (c.verdict == GuestVerdict::kHung || c.verdict == GuestVerdict::kDied) {
+    const ConsoleMarks full = read_marks(read_file(spec.console_log).value_or(""));
+    if (!full.last_step.empty()) trouble += "; its last step: " + full.last_step;
+    if (!full.kernel_trouble.empty()) {
+      trouble += "; the kernel's first report:\n";
+      for (auto& l : split(full.kernel_trouble, '\n'))
+        if (!l.empty()) trouble += "  | " + l + "\n";
+    }
+  }
+  const std::string console = trouble + "; console " + console_dst + " ends:\n" + tail;
   switch (c.verdict) {
     case GuestVerdict::kInterrupted:
       return g_interrupted.load() == 2 ? kExitSigint : kExitSigterm;

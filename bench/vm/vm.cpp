@@ -169,13 +169,18 @@ std::vector<std::string> qemu_argv(const GuestSpec& s) {
   a.insert(a.end(), {"-smp", std::to_string(s.vcpus), "-m", std::to_string(s.memory_mib) + "M",
                      "-display", "none", "-monitor", "none", "-serial", "file:" + s.console_log,
                      "-nic", "none", "-no-reboot", "-kernel", s.kernel_image, "-initrd", s.initrd});
-  std::string append = "console=ttyS0 rdinit=/init panic=-1 loglevel=4";
+  std::string append = "console=ttyS0 rdinit=/init panic=-1";
   // Cost mode: with sleep=off an idle vCPU's clock jumps to the next timer deadline. Without a
   // periodic tick that deadline can be seconds away, so every wait for a 9p read of the host's
   // root cost seconds of guest time: pathbench started 125 s (guest) after user space and its
   // 60 s command timeouts fired. With the tick on (nohz=off) a wait costs at most one tick
   // (docs/gotchas.md "icount: idle jumps to the next timer").
-  if (s.accel == Accel::kTcgIcount) append += " " + std::string(kCostModeCmdline);
+  if (s.accel == Accel::kTcgIcount) append += " loglevel=4 " + std::string(kCostModeCmdline);
+  // Outside cost mode: a soft lockup or an RCU stall prints its call traces at KERN_DEFAULT, which
+  // loglevel=4 keeps off the console (only its headline came back from a hung CI guest), and on
+  // several vCPUs every CPU's backtrace says what the stuck one waits for. Cost mode keeps its
+  // console as it was: a printed warning inside a window would be counted as instructions.
+  else append += " " + std::string(kDiagnosticCmdline);
   if (!s.append_extra.empty()) append += " " + s.append_extra;
   a.insert(a.end(), {"-append", append});
   auto share = [&](const std::string& tag, const std::string& path, bool ro, bool remap) {
@@ -211,6 +216,8 @@ nlohmann::json guest_info(const GuestSpec& s, const std::string& qemu_version,
     j["time_unit"] = "instruction";
     j["unit_note"] = "1 guest ns = 1 guest instruction (qemu -icount shift=0): every duration, rate, latency and "
                      "CPU time in this run counts instructions executed by the guest's one vCPU";
+  } else {
+    j["kernel_cmdline"] = kDiagnosticCmdline;  // call traces of a lockup or stall reach the console
   }
   return j;
 }
@@ -324,6 +331,25 @@ ConsoleMarks read_marks(const std::string& log) {
   };
   if (auto p = log.find("pathbench-vm: FAILED "); p != std::string::npos) m.failed = line_at(p + 21);
   else if (auto k = log.find("Kernel panic"); k != std::string::npos) m.failed = line_at(k);
+  if (auto p = log.rfind("pathbench: ["); p != std::string::npos) m.last_step = line_at(p);
+  // The first sign of kernel trouble and up to 40 lines after it (its call trace, with
+  // softlockup_all_cpu_backtrace the other CPUs' too): a hung guest's console tail holds only the
+  // repeated headlines.
+  size_t first = std::string::npos;
+  for (const char* sig : {"BUG: soft lockup", "rcu: INFO: rcu_", "BUG: ", "WARNING: CPU", "INFO: task "}) {
+    auto k = log.find(sig);
+    if (k != std::string::npos && (first == std::string::npos || k < first)) first = k;
+  }
+  if (first != std::string::npos) {
+    size_t begin = log.rfind('\n', first);
+    begin = begin == std::string::npos ? 0 : begin + 1;
+    size_t end = begin;
+    for (int i = 0; i < 40 && end != std::string::npos && end < log.size(); ++i) {
+      end = log.find('\n', end);
+      if (end != std::string::npos) ++end;
+    }
+    m.kernel_trouble = log.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+  }
   return m;
 }
 

@@ -59,6 +59,7 @@ const std::vector<std::string>& initramfs_modules();  // virtio_pci, 9p, 9pnet_v
 // as the guest's clock: one guest nanosecond is one guest instruction (docs/cost.md).
 inline constexpr const char* kIcountSpec = "shift=0,sleep=off";
 inline constexpr const char* kCostModeCmdline = "nohz=off";
+inline constexpr const char* kDiagnosticCmdline = "loglevel=5 softlockup_all_cpu_backtrace=1";
 
 // Accelerator: "auto" takes KVM when /dev/kvm exists and a bounded probe boot reached user
 // space; otherwise TCG. "kvm" or "tcg" forces it (kvm without /dev/kvm is an error upstream).
@@ -97,6 +98,8 @@ struct ConsoleMarks {
   double initramfs_s = -1, userspace_s = -1, start_s = -1, exit_s = -1;  // guest uptime; -1 = not seen
   std::optional<int> exit_rc;  // "pathbench-vm: pathbench exit N"
   std::string failed;          // "pathbench-vm: FAILED <what>" (initramfs) or the kernel panic line
+  std::string last_step;       // the last "pathbench: [i/n] ..." progress line: where a run hung
+  std::string kernel_trouble;  // the first soft lockup / RCU stall / BUG / WARNING and what follows it
 };
 ConsoleMarks read_marks(const std::string& console);
 

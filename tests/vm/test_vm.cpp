@@ -168,6 +168,10 @@ TEST(VmQemu, TcgCommandLine) {
   ASSERT_NE(app, a.end());
   EXPECT_NE((app + 1)->find("console=ttyS0"), std::string::npos);
   EXPECT_NE((app + 1)->find("panic=-1"), std::string::npos);
+  // A lockup's call traces (KERN_DEFAULT) and every CPU's backtrace reach the console.
+  EXPECT_NE((app + 1)->find("loglevel=5"), std::string::npos);
+  EXPECT_EQ((app + 1)->find("loglevel=4"), std::string::npos);
+  EXPECT_NE((app + 1)->find("softlockup_all_cpu_backtrace=1"), std::string::npos);
 }
 
 TEST(VmQemu, KvmCommandLine) {
@@ -190,6 +194,7 @@ TEST(VmGuestInfo, KeysTheAnalysisReads) {
   EXPECT_EQ(j["host_kernel"], "6.18.0");
   EXPECT_EQ(j["kernel_source"]["package"], "linux-image-x");
   EXPECT_EQ(j["performance_truth"], false);
+  EXPECT_EQ(j["kernel_cmdline"], kDiagnosticCmdline) << "what the guest booted with is recorded";
 }
 
 TEST(VmScripts, QuotingAndPowerOff) {
@@ -221,6 +226,26 @@ TEST(VmOutcome, MarkersAreRead) {
   auto f = read_marks("pathbench-vm: initramfs 1.0\npathbench-vm: FAILED insmod 3.ko\n");
   EXPECT_EQ(f.failed, "insmod 3.ko");
   EXPECT_LT(f.userspace_s, 0);
+}
+
+// A hung guest: where the run was and the kernel's first report with its trace, not only the
+// repeated headlines of the console's tail.
+TEST(VmOutcome, AHungGuestSaysItsLastStepAndTheKernelsFirstReport) {
+  std::string log = std::string(kBooted) + "pathbench: [1/8] rep 1/1 baseline tcp_rr (5s left)\n" +
+                    "pathbench: [7/8] rep 1/1 xdp-redirect tcp_rr (0s left)\n" +
+                    "[  112.1] watchdog: BUG: soft lockup - CPU#0 stuck for 26s! [pathbench:1005]\n" +
+                    "[  112.1] CPU: 0 PID: 1005 Comm: pathbench\n[  112.1] Call Trace:\n[  112.1]  veth_xdp_rcv+0x1a/0x300\n";
+  for (int i = 0; i < 60; ++i) log += "[  140.0] filler " + std::to_string(i) + "\n";
+  log += "[  400.5] watchdog: BUG: soft lockup - CPU#0 stuck for 300s! [pathbench:1005]\n";
+  auto m = read_marks(log);
+  EXPECT_EQ(m.last_step, "pathbench: [7/8] rep 1/1 xdp-redirect tcp_rr (0s left)");
+  EXPECT_EQ(m.kernel_trouble.rfind("[  112.1] watchdog: BUG: soft lockup - CPU#0 stuck for 26s!", 0), 0u) << m.kernel_trouble;
+  EXPECT_NE(m.kernel_trouble.find("veth_xdp_rcv"), std::string::npos);
+  EXPECT_EQ(m.kernel_trouble.find("300s"), std::string::npos) << "bounded to 40 lines from the first report";
+  EXPECT_EQ(std::count(m.kernel_trouble.begin(), m.kernel_trouble.end(), '\n'), 40);
+  auto quiet = read_marks(std::string(kBooted) + "pathbench-vm: pathbench exit 0 9.0\n");
+  EXPECT_TRUE(quiet.kernel_trouble.empty());
+  EXPECT_TRUE(quiet.last_step.empty());
 }
 
 TEST(VmOutcome, AFailedResultIsARunNotABootFailure) {
@@ -347,6 +372,10 @@ TEST(VmQemu, CostModeCommandLine) {
   auto ta = qemu_argv(t);
   app = std::find(ta.begin(), ta.end(), "-append");
   EXPECT_EQ((app + 1)->find("nohz=off"), std::string::npos) << "only cost mode changes the guest's tick";
+  // Cost mode's console stays quiet: a warning printed inside a window would be counted.
+  app = std::find(a.begin(), a.end(), "-append");
+  EXPECT_EQ((app + 1)->find("softlockup_all_cpu_backtrace"), std::string::npos);
+  EXPECT_NE((app + 1)->find("loglevel=4"), std::string::npos);
 }
 
 TEST(VmGuestInfo, CostModeRecordsItsUnit) {

@@ -30,14 +30,20 @@ TEST(VmGuest, Debian61UnderTcgRunsEveryDefaultPath) {
   std::string out = tmpl;
   int before = count_pbv_dirs();
   auto t0 = std::chrono::steady_clock::now();
-  CmdResult r = run_cmd({PATHBENCH_BINARY, "vm", "--kernel", pkg, "--accel", "tcg", "--boot-timeout-s", "90", "--timeout-s",
+  // One vCPU: twice in clean-clone CI (2026-12-05 and -06, not in 7 runs here, with and without a
+  // CPU hog beside it) the 2-vCPU guest's CPU 0 soft-locked in pathbench for 300 s, tc-sk-assign
+  // in the list or not; what it was stuck in is unknown (loglevel=4 kept the trace off the
+  // console; non-cost guests now boot with loglevel=5 and every CPU's backtrace, and a hung run's
+  // error carries the first report, docs/gotchas.md). This test asks whether every path runs on
+  // 6.1, which one vCPU answers; cost mode, one vCPU as well, runs the full suite.
+  CmdResult r = run_cmd({PATHBENCH_BINARY, "vm", "--kernel", pkg, "--accel", "tcg", "--vcpus", "1", "--boot-timeout-s", "90", "--timeout-s",
                          "420", "--out-parent", out, "--", "--paths",
                          "baseline,proxy-plain,tproxy-nft,tproxy-ipt,sk-lookup,tc-redirect,xdp-redirect,xdp-pass",
                          "--workloads", "tcp_rr", "--duration-s", "0.2", "--warmup-s",
                          "0.1", "--cooldown-s", "0.05", "--repetitions", "1"},
                         {}, 480);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::cout << "pathbench vm took " << secs << " s\n" << r.err.substr(r.err.size() > 3000 ? r.err.size() - 3000 : 0);
+  std::cout << "pathbench vm took " << secs << " s\n" << r.err.substr(r.err.size() > 8000 ? r.err.size() - 8000 : 0);
   EXPECT_LE(r.status, 1) << r.err;
   std::string dir;
   if (DIR* d = opendir(out.c_str())) {
