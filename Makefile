@@ -20,7 +20,7 @@ RUN_ARGS ?=
 # reconfigures an existing build directory; otherwise the directory keeps what it had (default off).
 WERROR ?=
 
-.PHONY: all build build-suite configure test test-unprivileged bench bench-cost bench-scale bench-power kernel-bench report compare clean
+.PHONY: all build build-suite configure test test-unprivileged bench bench-cost bench-peers bench-scale bench-power kernel-bench report compare clean
 
 all: build
 
@@ -133,6 +133,18 @@ bench-scale: build-suite
 	    $(PYTHON) -m analysis report results/latest-sweep && \
 	    echo "payload/flows report: $$(readlink -f results/latest-sweep)/report.html"; fi; \
 	exit $$(( rc > rc2 ? rc : rc2 ))
+
+# A variable's value only where the user gave it (command line or environment), else empty: the
+# target's script then uses its own default, not the suite's.
+given = $(if $(filter command line environment,$(origin $(1))),$($(1)),)
+
+# Agreement with sockperf, iperf3 and wrk (scripts/bench-peers.sh, docs/peers.md): RUNS (default 5)
+# back-to-back short --peers runs of the baseline path, like for like, then per workload the median
+# and worst pathbench ÷ reference against the targets (rr p50 ±5%, stream and crr ±10%). ~9 minutes.
+bench-peers: build-suite
+	@RUNS="$(RUNS)" PATHS="$(call given,PATHS)" WORKLOADS="$(call given,WORKLOADS)" \
+	    DURATION="$(call given,DURATION)" WARMUP="$(call given,WARMUP)" REPS="$(call given,REPS)" \
+	    RUN_ARGS="$(RUN_ARGS)" BUILD="$(BUILD)" PYTHON="$(PYTHON)" scripts/bench-peers.sh
 
 # What `analysis compare` detects at the default suite's cost (scripts/detection-power.sh):
 # A/A pairs must flag nothing, a calibrated +10% per-transaction cost on tcp_rr and udp_rr must

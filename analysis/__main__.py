@@ -180,6 +180,15 @@ def build_parser() -> argparse.ArgumentParser:
                     help="rates of CPU-saturated repetitions per CPU time the guest got, not as measured (docs/noise.md)")
     ag.add_argument("--json", metavar="FILE", help="also write the result as JSON")
 
+    pe = sub.add_parser("peers", help="does pathbench agree with its reference tools, run after run? (--peers runs)",
+                        description="Per path and workload: pathbench's figure ÷ its reference tool's (rr: latency "
+                                    "p50, target ±5%%; tcp_stream, tcp_crr: rate, target ±10%%), medians of each "
+                                    "run's repetitions, then over the runs the median, the worst and whether every "
+                                    "run met the target (make bench-peers; docs/peers.md). A benchmark: exit 0 "
+                                    "either way, 2 for bad input.")
+    pe.add_argument("runs", metavar="RUN", nargs="+")
+    pe.add_argument("--json", metavar="FILE", help="also write the table as JSON")
+
     v = sub.add_parser("validate", help="check that a file is a readable run.json (exit 0 or 2)")
     v.add_argument("files", metavar="FILE", nargs="+")
     return p
@@ -203,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "kernels":
             from .kernels import main as kernels_main
             return kernels_main(args)
+        if args.verb == "peers":
+            from .peers import main as peers_main
+            return peers_main(args)
         if args.verb == "agreement":
             from .agreement import main as agreement_main
             return agreement_main(args)

@@ -149,11 +149,18 @@ class GroupKey:
 VOLATILE_OPTIONS = ("name", "port", "duration_s", "warmup_s", "cooldown_s", "stall_timeout_s", "seed")
 
 
+# Options added after runs were stored, with the value those runs had: a run from before the option
+# is the same configuration as one that leaves it at its default.
+ADDED_DEFAULTS = {"responder": "thread"}
+
+
 def _config_options(options: dict | None) -> dict:
     """The workload options that can make two results different configurations (payload size,
     flows, rate, rule count ...), without bookkeeping such as ports and CPU numbers."""
     if not isinstance(options, dict):
         return {}
+    if "payload_bytes" in options:  # workload options (path options have no payload)
+        options = {**ADDED_DEFAULTS, **options}
     return {k: v for k, v in options.items()
             if k not in VOLATILE_OPTIONS and "port" not in k and "cpu" not in k and "pin" not in k}
 

@@ -485,3 +485,16 @@ class GateOnRealDefaultSuites(TempDirTest):
         self.assertEqual(p2.returncode, 1)
         p3, _ = self._compare(a, b, "--gate", "bogus")
         self.assertEqual(p3.returncode, 2)
+
+
+class OptionsAddedLaterTest(unittest.TestCase):
+    """A run stored before --responder existed matches a run at its default, not one that changed it."""
+
+    def test_missing_responder_is_the_thread_default(self):
+        from analysis.metrics import config_signature
+        old = {"workload_options": {"payload_bytes": 64, "flows": 1, "tcp_cc": "cubic"}}
+        new = {"workload_options": {"payload_bytes": 64, "flows": 1, "tcp_cc": "cubic", "responder": "thread"}}
+        proc = {"workload_options": {"payload_bytes": 64, "flows": 1, "tcp_cc": "cubic", "responder": "process"}}
+        self.assertEqual(config_signature(old), config_signature(new))
+        self.assertNotEqual(config_signature(old), config_signature(proc))
+        self.assertIn('responder="process"', config_signature(proc))

@@ -87,17 +87,26 @@ nlohmann::json collect_environment(const Roles* roles) {
       if (r.status == 0) e["kernel_config_sha256"] = r.out.substr(0, 64);
       break;
     }
-  std::string model;
+  std::string model, flags;
   if (auto c = read_file("/proc/cpuinfo")) {
     std::istringstream in(*c);
     std::string line;
-    while (std::getline(in, line))
-      if (line.rfind("model name", 0) == 0) {
-        model = trim(line.substr(line.find(':') + 1));
-        break;
-      }
+    while (std::getline(in, line)) {
+      if (model.empty() && line.rfind("model name", 0) == 0) model = trim(line.substr(line.find(':') + 1));
+      if (flags.empty() && line.rfind("flags", 0) == 0) flags = " " + trim(line.substr(line.find(':') + 1)) + " ";
+    }
   }
   e["cpu_model"] = model;
+  // What a context switch between address spaces and a syscall cost depends on: page-table
+  // isolation, and whether the CPU tags TLB entries (PCID) so a switch need not flush them. With
+  // PTI and no PCID a round trip between two processes cost 5.8 us more than between two threads
+  // here (docs/peers.md): runs from hosts that differ here differ in rr for that reason alone.
+  nlohmann::json mit;
+  mit["pcid"] = flags.find(" pcid ") != std::string::npos;
+  mit["pti"] = flags.find(" pti ") != std::string::npos;
+  for (const char* v : {"meltdown", "spectre_v2", "retbleed", "spec_rstack_overflow"})
+    if (auto t = read_file(std::string("/sys/devices/system/cpu/vulnerabilities/") + v)) mit[v] = trim(*t);
+  e["cpu_mitigations"] = mit;
   e["nproc"] = std::thread::hardware_concurrency();
   e["libbpf_version"] = std::to_string(libbpf_major_version()) + "." + std::to_string(libbpf_minor_version());
   e["libpcap_version"] = pcap_version();

@@ -25,6 +25,7 @@
 #include "common/strings.h"
 #include "kernel/netns.h"
 #include "kernel/process.h"
+#include "kernel/sysctl.h"
 #include "measure/cpu.h"
 #include "roles/roles.h"
 
@@ -60,6 +61,19 @@ void wait_listening(const std::string& ns, bool tcp, uint16_t port, const std::s
 
 namespace {
 
+// The congestion control a tool gets that does not choose its own (sockperf, wrk): the client
+// namespace's default, which pathbench could not change where the kernel does not allow the run's
+// (docs/peers.md: bbr here, while pathbench's own sockets take --tcp-cc per socket).
+std::string namespace_cc(const std::string& ns) {
+  std::string cc;
+  try {
+    run_in_netns(ns, [&] { cc = trim(try_read_sysctl("net.ipv4.tcp_congestion_control").value_or("?")); });
+  } catch (const std::exception&) {
+    cc = "?";
+  }
+  return cc;
+}
+
 // CPU over the measured window of a tool that runs warm-up + duration on its own clock.
 struct CpuWindow {
   std::thread t;
@@ -88,6 +102,9 @@ PeerRun run_iperf3(const PeerContext& c) {
                                       std::to_string(std::lround(o.duration_s)), "-O",
                                       std::to_string(std::lround(o.warmup_s)), "-l", std::to_string(o.payload_bytes), "-J"});
   if (!o.tcp_cc.empty()) client.insert(client.end() - 1, {"-C", o.tcp_cc});
+  // pathbench's fixed buffers (--tcp-buffer-bytes): -w sets SO_SNDBUF/SO_RCVBUF on both ends (the
+  // server takes the client's). Without it iperf3 autotunes: 2.0x pathbench's rate here (docs/peers.md).
+  if (o.tcp_buffer_bytes) client.insert(client.end() - 1, {"-w", std::to_string(o.tcp_buffer_bytes)});
   pr.reference = {{"tool", "iperf3"}, {"version", version_of({"iperf3", "--version"}, R"(iperf (\S+))")},
                   {"command", quote_join(client)},
                   {"server_command", "iperf3 -s -1 -p " + std::to_string(c.server_bind.port)}};
@@ -129,6 +146,8 @@ PeerRun run_sockperf(const PeerContext& c, bool tcp) {
   PeerRun pr;
   std::vector<std::string> sargs = {"sockperf", "server", "-i", "0.0.0.0", "-p", std::to_string(c.server_bind.port)};
   if (tcp) sargs.push_back("--tcp");
+  // pathbench's fixed TCP buffers on both ends (sockperf sets SO_RCVBUF and SO_SNDBUF).
+  if (tcp && o.tcp_buffer_bytes) sargs.insert(sargs.end(), {"--buffer-size", std::to_string(o.tcp_buffer_bytes)});
   ChildProcess srv(in_netns(c.roles.server().netns, pinned(o.server_cpu, sargs)));
   wait_listening(c.roles.server().netns, tcp, c.server_bind.port, "sockperf server");
   // sockperf's -t includes its own warm-up (it discards the first part and the tail itself and
@@ -137,9 +156,11 @@ PeerRun run_sockperf(const PeerContext& c, bool tcp) {
                                      "-t", std::to_string(std::lround(o.warmup_s + o.duration_s)), "-m",
                                      std::to_string(std::max<uint32_t>(o.payload_bytes, 14)), "--full-rtt"};
   if (tcp) client.push_back("--tcp");
+  if (tcp && o.tcp_buffer_bytes) client.insert(client.end(), {"--buffer-size", std::to_string(o.tcp_buffer_bytes)});
   client = pinned(o.client_cpu, client);
   pr.reference = {{"tool", "sockperf"}, {"version", version_of({"sockperf", "--version"}, R"(version (\S+))")},
                   {"command", quote_join(client)}, {"server_command", quote_join(sargs)}};
+  if (tcp) pr.reference["tcp_cc"] = namespace_cc(c.roles.client().netns) + " (the namespace default; sockperf has no option)";
   CpuWindow cpu;
   cpu.start(o.warmup_s, o.duration_s);
   CmdResult r = run_cmd(in_netns(c.roles.client().netns, client), {}, static_cast<int>(o.warmup_s + o.duration_s + 20));
@@ -224,6 +245,7 @@ PeerRun run_wrk(const PeerContext& c) {
                   {"command", quote_join(client)},
                   {"server_command", "haproxy -db -f <config: mode http, http-request return 200>"},
                   {"server_tool", "haproxy"},
+                  {"tcp_cc", namespace_cc(c.roles.client().netns) + " (the namespace default; wrk and haproxy have no option)"},
                   {"server_version", version_of({"haproxy", "-v"}, R"(HAProxy version (\S+))")},
                   {"note", "HTTP/1.1 request/response of ~40/~80 bytes, Connection: close; wrk's latency starts "
                            "at the request write, after connect"}};

@@ -172,6 +172,11 @@ po::options_description run_options_description() {
        "fixed send and receive buffer of every TCP socket pathbench makes (generator, responder, proxy), which "
        "turns the kernel's buffer autotuning off, or 'autotuning' (the kernel's, from the host's tcp_rmem/tcp_wmem: "
        "through the proxy tcp_stream then lands in one of two receive-window states per instance; docs/noise.md)")
+      ("responder", po::value<std::string>()->default_value("thread"),
+       "the server side of the socket workloads: thread (a thread of pathbench beside the generator: a round trip "
+       "switches threads, not address spaces) | process (a forked process of its own, as sockperf's, iperf3's or "
+       "any real service's server: each round trip also switches address spaces, 5.8 us per transaction here "
+       "with PTI and no PCID; docs/peers.md)")
       ("order", po::value<std::string>()->default_value("interleaved"),
        "order of the paths within each repetition: interleaved (catalogue order every time) | shuffled (a new "
        "random order each repetition, from --seed)")
@@ -306,6 +311,7 @@ RunConfig parse_run_options(const std::vector<std::string>& args) {
   c.tcp_buffer_bytes = str("tcp-buffer-bytes") == "autotuning"
                            ? 0
                            : static_cast<int>(parse_uint("tcp-buffer-bytes", str("tcp-buffer-bytes"), 4096, 1u << 30));
+  c.responder = one_of("responder", str("responder"), {"thread", "process"});
   c.order = one_of("order", str("order"), {"interleaved", "shuffled"});
   c.seed = vm.count("seed") ? parse_uint("seed", str("seed"), 0, UINT64_MAX) : std::random_device{}();
   c.proxy_workers = static_cast<unsigned>(parse_uint("proxy-workers", str("proxy-workers"), 1, 64));

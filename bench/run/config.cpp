@@ -20,6 +20,7 @@ nlohmann::json RunConfig::to_json() const {
                       {"pinning", pinning},
                       {"tcp_cc", tcp_cc.empty() ? nlohmann::json("default") : nlohmann::json(tcp_cc)},
                       {"tcp_buffer_bytes", tcp_buffer_bytes ? nlohmann::json(tcp_buffer_bytes) : nlohmann::json("autotuning")},
+                      {"responder", responder},
                       {"order", order},
                       {"seed", seed},
                       {"proxy_workers", proxy_workers},

@@ -39,6 +39,7 @@ struct RunConfig {
   std::string pinning = "one-cpu";         // resolved: one-cpu | split | none
   std::string tcp_cc = "cubic";            // every TCP socket pathbench makes ("" = namespace default)
   int tcp_buffer_bytes = 1 << 20;          // fixed socket buffers of every TCP socket (0: autotuning)
+  std::string responder = "thread";        // the server side: a thread of pathbench | a process of its own
   std::string order = "interleaved";       // interleaved | shuffled (paths' order per repetition)
   uint64_t seed = 0;                       // shuffled: the order's seed (recorded)
   unsigned proxy_workers = 1;

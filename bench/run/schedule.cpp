@@ -62,6 +62,7 @@ WorkloadOptions workload_options(const RunConfig& cfg, uint32_t payload, uint32_
   o.server_cpu = pl.responder_cpu;
   o.tcp_cc = cfg.tcp_cc;
   o.tcp_buffer_bytes = cfg.tcp_buffer_bytes;
+  o.responder = cfg.responder;
   return o;
 }
 

@@ -4,12 +4,18 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <new>
 #include <unordered_map>
 #include <vector>
 
@@ -66,43 +72,97 @@ Responder::Responder(const std::string& ns, const WorkloadInfo& info, const Work
                      const Endpoint& bind, Phases& ph)
     : info_(info), opt_(opt), ph_(ph) {
   const bool tcp = info.protocol == Protocol::kTcp;
+  void* m = mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) throw_errno("mmap (responder state)", errno);
+  sh_ = new (m) Shared();
   {
     ScopedNetns in(ns);
     listen_fd_ = tcp ? tcp_listen(bind, 4096, opt.tcp_cc, opt.tcp_buffer_bytes) : udp_bind(bind, 32 << 20);
   }
   stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  thread_ = std::thread([this, tcp, ns] {
-    try {
-      pin_thread(opt_.server_cpu);
-      // See responder.h for why each loop.
-      const bool rr = info_.pattern == Pattern::kRr;
-      if (tcp && rr && opt_.flows <= 64) loop_tcp_blocking();
-      else if (tcp) loop_tcp();
-      else if (rr) loop_udp_blocking();
-      else loop_udp();
-    } catch (const std::exception& e) {
-      error_ = e.what();
-      failed_ = true;
+  if (opt.responder == "process") {
+    // fork, not exec: the child only runs the loop below on the sockets it inherits. glibc makes
+    // malloc safe in the child of a threaded parent; the loops take no other lock.
+    child_ = fork();
+    if (child_ < 0) throw_errno("fork (--responder process)", errno);
+    child_pid_ = child_;
+    if (child_ == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlives pathbench
+      run_loop(tcp);
+      _exit(sh_->failed ? 1 : 0);
     }
-  });
+    return;
+  }
+  thread_ = std::thread([this, tcp] { run_loop(tcp); });
+}
+
+void Responder::run_loop(bool tcp) {
+  try {
+    pin_thread(opt_.server_cpu);
+    // See responder.h for why each loop.
+    const bool rr = info_.pattern == Pattern::kRr;
+    if (tcp && rr && opt_.flows <= 64) loop_tcp_blocking();
+    else if (tcp) loop_tcp();
+    else if (rr) loop_udp_blocking();
+    else loop_udp();
+  } catch (const std::exception& e) {
+    fail(e.what());
+  }
+}
+
+void Responder::fail(const std::string& what) {
+  if (sh_->failed.exchange(true)) return;
+  std::snprintf(sh_->error, sizeof sh_->error, "%s", what.c_str());
 }
 
 Responder::~Responder() {
   stop();
   if (listen_fd_ >= 0) close(listen_fd_);
   if (stop_fd_ >= 0) close(stop_fd_);
+  if (sh_) {
+    sh_->~Shared();
+    munmap(sh_, sizeof(Shared));
+  }
 }
 
 void Responder::stop() {
-  stop_req_ = true;
+  sh_->stop_req = true;
+  sh_->ph.phase.store(kStop, std::memory_order_relaxed);
   if (thread_.joinable()) {
     uint64_t one = 1;
     (void)!write(stop_fd_, &one, sizeof one);
     thread_.join();
   }
+  if (child_ > 0) {
+    uint64_t one = 1;
+    (void)!write(stop_fd_, &one, sizeof one);
+    // Its loops look at the stop flag at least every 200 ms (socket timeouts); a connection whose
+    // client never closed ends at the same timeout. Bounded: killed after 3 s.
+    int status = 0;
+    for (int i = 0; i < 300; ++i) {
+      if (waitpid(child_, &status, WNOHANG) == child_) {
+        child_ = -1;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (child_ > 0) {
+      kill(child_, SIGKILL);
+      waitpid(child_, &status, 0);
+      child_ = -1;
+      fail("the responder process did not stop within 3 s of the end (killed)");
+    }
+  }
 }
 
-std::string Responder::error() const { return failed_.load() ? error_ : std::string(); }
+nlohmann::json Responder::describe() const {
+  const bool process = child_pid_ > 0;
+  return {{"model", process ? "process" : "thread"},
+          {"pid", process ? child_pid_ : getpid()},
+          {"generator_pid", getpid()}};
+}
+
+std::string Responder::error() const { return sh_->failed.load() ? std::string(sh_->error) : std::string(); }
 
 namespace {
 struct Conn {
@@ -163,7 +223,7 @@ void Responder::loop_tcp() {
         for (;;) {
           int c = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
           if (c < 0) break;
-          accepted_.fetch_add(1, std::memory_order_relaxed);
+          sh_->accepted.fetch_add(1, std::memory_order_relaxed);
           if (!stream) set_nodelay(c);
           epoll_event e{};
           e.events = EPOLLIN;
@@ -196,7 +256,7 @@ void Responder::loop_tcp() {
         continue;
       }
       if (r < 0) continue;
-      bytes_.fetch_add(static_cast<uint64_t>(r), std::memory_order_relaxed);
+      sh_->bytes.fetch_add(static_cast<uint64_t>(r), std::memory_order_relaxed);
       if (stream) continue;
       c.pending += static_cast<uint64_t>(r);
       while (c.pending >= req) {
@@ -219,28 +279,28 @@ void Responder::loop_tcp() {
 void Responder::loop_tcp_blocking() {
   std::vector<std::thread> conns;
   pollfd pf[2] = {{listen_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
-  while (!stop_req_) {
+  while (!sh_->stop_req) {
     if (poll(pf, 2, 200) <= 0) continue;
     if (pf[1].revents) break;
     int c = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (c < 0) continue;
-    accepted_.fetch_add(1, std::memory_order_relaxed);
+    sh_->accepted.fetch_add(1, std::memory_order_relaxed);
     conns.emplace_back([this, c] {
       pin_thread(opt_.server_cpu);
       set_timeouts(c, 200);
       set_nodelay(c);
       std::vector<char> req(opt_.payload_bytes), resp(opt_.response_bytes, 'r');
       std::string err;
-      while (!stop_req_) {
-        if (!read_full(c, req.data(), req.size(), ph_, &err)) break;
-        bytes_.fetch_add(req.size(), std::memory_order_relaxed);
+      while (!sh_->stop_req) {
+        if (!read_full(c, req.data(), req.size(), phases(), &err)) break;
+        sh_->bytes.fetch_add(req.size(), std::memory_order_relaxed);
         if (hold_if_stalled()) break;
-        if (!write_full(c, resp.data(), resp.size(), ph_, &err)) break;
+        if (!write_full(c, resp.data(), resp.size(), phases(), &err)) break;
       }
       close(c);
     });
   }
-  stop_req_ = true;
+  sh_->stop_req = true;
   for (auto& t : conns) t.join();
 }
 
@@ -249,12 +309,12 @@ void Responder::loop_udp_blocking() {
   fcntl(listen_fd_, F_SETFL, fl & ~O_NONBLOCK);
   set_timeouts(listen_fd_, 200);
   std::vector<char> buf(65536), out(std::max<uint32_t>(opt_.response_bytes, 1), 'r');
-  while (!stop_req_) {
+  while (!sh_->stop_req) {
     sockaddr_in peer{};
     socklen_t pl = sizeof peer;
     ssize_t n = recvfrom(listen_fd_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&peer), &pl);
     if (n < 0) continue;  // timeout: look at the stop flag
-    packets_.fetch_add(1, std::memory_order_relaxed);
+    sh_->packets.fetch_add(1, std::memory_order_relaxed);
     if (hold_if_stalled()) break;
     std::memcpy(out.data(), buf.data(), std::min<size_t>({8, static_cast<size_t>(n), out.size()}));
     sendto(listen_fd_, out.data(), out.size(), 0, reinterpret_cast<sockaddr*>(&peer), pl);
@@ -285,7 +345,7 @@ void Responder::loop_udp() {
       if (poll(pf, 2, 200) > 0 && (pf[1].revents & POLLIN)) break;
       continue;
     }
-    packets_.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+    sh_->packets.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
     if (pps) continue;
     for (int i = 0; i < n; ++i) {
       // Echo the request's first 8 bytes (sequence number) so the client can match replies.
@@ -298,8 +358,8 @@ void Responder::loop_udp() {
 }
 
 bool Responder::hold_if_stalled() {
-  if (!stalled_.load(std::memory_order_relaxed)) return false;
-  while (!stop_req_ && !ph_.stopping()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (!sh_->stalled.load(std::memory_order_relaxed)) return false;
+  while (!sh_->stop_req && !phases().stopping()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   return true;
 }
 

@@ -323,6 +323,8 @@ class SocketLoad : public workload::Load {
       s["tcp_buffers"] = {{"sndbuf", flows_[0]->sndbuf}, {"rcvbuf", flows_[0]->rcvbuf},
                           {"autotuning", opt_.tcp_buffer_bytes == 0}};
     if (!flows_.empty() && !flows_[0]->tcp_info.is_null()) s["tcp_info"] = flows_[0]->tcp_info;
+    if (resp_)
+      if (auto d = resp_->describe(); !d.is_null()) s["responder"] = d;
     return s;
   }
 

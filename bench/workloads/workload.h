@@ -54,12 +54,13 @@ struct WorkloadOptions {
   int server_cpu = -1;
   std::string tcp_cc;             // congestion control of every TCP socket the workload makes
   int tcp_buffer_bytes = 0;       // fixed SO_SNDBUF/SO_RCVBUF of every TCP socket (0: autotuning)
+  std::string responder = "thread";  // the server side: "thread" of this process | "process" (forked)
   bool operator==(const WorkloadOptions&) const = default;
 };
 // run.json's workload_options and the agent protocol: every field, by its own name.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkloadOptions, payload_bytes, response_bytes, flows, duration_s,
                                                 warmup_s, cooldown_s, rate_pps, port, stall_timeout_s, client_cpu,
-                                                server_cpu, tcp_cc, tcp_buffer_bytes)
+                                                server_cpu, tcp_cc, tcp_buffer_bytes, responder)
 
 // Counts over the whole workload run, warm-up and cool-down included; proofs compare them with
 // path counters, which cannot be cut to the measured window.

@@ -103,6 +103,7 @@ TEST(Protocol, EveryFieldRoundTrips) {
   o.server_cpu = 0;
   o.tcp_cc = "reno";
   o.tcp_buffer_bytes = 4 << 20;  // the field the hand-written mirror lost (issue 24)
+  o.responder = "process";
   expect_round_trip(o);
 
   expect_round_trip(totals());

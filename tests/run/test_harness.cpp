@@ -222,6 +222,46 @@ TEST(Harness, FixedTcpBuffersReachTheGeneratorAndTheProxy) {
   EXPECT_EQ(diff_lines(before, host_snapshot()), "");
 }
 
+// --responder process: the server side runs in a forked process of its own (its pid is not
+// pathbench's), serves rr, crr and stream, and its counts reach the result (the stream's delivered
+// bytes are the responder's); the default stays a thread of pathbench.
+TEST(Harness, ResponderInItsOwnProcessServesEveryPattern) {
+  PB_REQUIRE_ROOT();
+  std::string before = host_snapshot();
+  for (std::string model : {"process", "thread"}) {
+    std::string out = temp_dir("responder");
+    auto r = pathbench({"run", "--paths", "baseline", "--workloads", "tcp_rr,udp_rr,tcp_crr,tcp_stream", "--duration-s",
+                        "0.3", "--warmup-s", "0.1", "--repetitions", "1", "--responder", model, "--out", out});
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto doc = load_json(out + "/run.json");
+    EXPECT_EQ(doc["options"]["responder"], model);
+    ASSERT_EQ(doc["results"].size(), 4u);
+    for (auto& res : doc["results"]) {
+      ASSERT_EQ(res["status"], "ok") << res.dump();
+      EXPECT_EQ(res["workload_options"]["responder"], model);
+      auto& d = res["metrics"]["system_state"]["responder"];
+      ASSERT_TRUE(d.is_object()) << res["metrics"]["system_state"].dump();
+      EXPECT_EQ(d["model"], model);
+      if (model == "process") {
+        EXPECT_NE(d["pid"], d["generator_pid"]) << d.dump();
+      } else {
+        EXPECT_EQ(d["pid"], d["generator_pid"]) << d.dump();
+      }
+      auto& m = res["metrics"];
+      if (res["workload"] == "tcp_stream") {
+        EXPECT_GT(m.value("throughput_bps", 0.0), 0) << m.dump();
+      } else {
+        EXPECT_GT(m.value("transactions_per_s", 0.0), 0) << res["workload"];
+      }
+      if (res["workload"] == "udp_rr") {
+        EXPECT_LT(m.value("udp_loss_ratio", 1.0), 0.01) << "the child answered";
+      }
+    }
+    std::filesystem::remove_all(out);
+  }
+  EXPECT_EQ(diff_lines(before, host_snapshot()), "");
+}
+
 // tproxy-nft-set end to end with --services: one rule over a hashed set of address . port elements
 // (the count installed is the count asked for), every proof passes, the update cost is measured,
 // and a set has no "position" of its service.

@@ -178,6 +178,13 @@ TEST(Options, TcpBuffersAreFixedUnlessAutotuningIsAskedFor) {
   EXPECT_NE(usage_error({"--tcp-buffer-bytes", "4294967296"}).find("--tcp-buffer-bytes"), std::string::npos);
 }
 
+TEST(Options, ResponderIsAThreadUnlessAProcessIsAskedFor) {
+  EXPECT_EQ(parse_run_options({}).responder, "thread");
+  EXPECT_EQ(parse_run_options({"--responder", "process"}).responder, "process");
+  EXPECT_EQ(parse_run_options({"--responder", "process"}).to_json()["responder"], "process");
+  EXPECT_NE(usage_error({"--responder", "fork"}).find("--responder"), std::string::npos);
+}
+
 TEST(Options, AdaptiveNeedsAConsistentMinimum) {
   EXPECT_NE(usage_error({"--until-ci-pct", "2", "--repetitions", "10", "--max-repetitions", "5"}).find("--max-repetitions"),
             std::string::npos);
