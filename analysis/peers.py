@@ -23,14 +23,22 @@ import statistics
 from .load import InputError, load_run
 from .metrics import group_results
 
-# workload -> (metric path in metrics, label, unit, target as a fraction)
-FIGURES = {
-    "tcp_rr": (("latency_ns", "p50"), "p50", "us", 0.05),
-    "udp_rr": (("latency_ns", "p50"), "p50", "us", 0.05),
-    "tcp_stream": (("throughput_bps",), "rate", "Gbit/s", 0.10),
-    "tcp_crr": (("transactions_per_s",), "rate", "k/s", 0.10),
-}
-SCALE = {"us": 1e-3, "Gbit/s": 1e-9, "k/s": 1e-3}
+# Chosen by the workload's pattern (catalogue traits), never its name: request/response is judged
+# on its latency p50, everything else on its primary metric (a rate).
+RR_TARGET, RATE_TARGET = 0.05, 0.10
+UNITS = {"throughput_bps": "Gbit/s", "transactions_per_s": "k/s", "packets_per_s": "Mpps"}
+SCALE = {"us": 1e-3, "Gbit/s": 1e-9, "k/s": 1e-3, "Mpps": 1e-6, "": 1.0}
+
+
+def figure_of(cat, workload: str) -> tuple[tuple, str, str, float] | None:
+    """(metric keys, label, unit, target) of a workload, from its pattern; None for patterns no
+    reference tool mirrors (pps)."""
+    t = cat.workload(workload)
+    if t.pattern == "rr":
+        return ("latency_ns", "p50"), "p50", "us", RR_TARGET
+    if t.pattern in ("stream", "crr") and t.primary_metric:
+        return (t.primary_metric,), "rate", UNITS.get(t.primary_metric, ""), RATE_TARGET
+    return None
 
 
 def _figure(result: dict, keys: tuple) -> float | None:
@@ -42,10 +50,10 @@ def _figure(result: dict, keys: tuple) -> float | None:
     return float(v) if isinstance(v, (int, float)) and v > 0 else None
 
 
-def pairs(doc: dict) -> dict[tuple, dict]:
-    """(path, workload, tool) -> {"ours", "theirs", "ratio", "n"} for one run: medians over the ok
-    repetitions of pathbench's row and of the reference row mirroring it."""
-    ok = [r for r in doc.get("results", []) if r.get("status") == "ok" and r.get("workload") in FIGURES]
+def pairs(doc: dict, cat) -> dict[tuple, dict]:
+    """(path, workload, tool) -> {"ours", "theirs", "ratio", "n", "figure"} for one run: medians over
+    the ok repetitions of pathbench's row and of the reference row mirroring it."""
+    ok = [r for r in doc.get("results", []) if r.get("status") == "ok" and figure_of(cat, r.get("workload", ""))]
     groups = group_results(ok)
     out = {}
     for key, rs in groups.items():
@@ -54,14 +62,15 @@ def pairs(doc: dict) -> dict[tuple, dict]:
         own = groups.get(dataclasses.replace(key, reference=""))
         if not own:
             continue
-        keys = FIGURES[key.workload][0]
+        fig = figure_of(cat, key.workload)
+        keys = fig[0]
         a = [x for x in (_figure(r, keys) for r in own) if x is not None]
         b = [x for x in (_figure(r, keys) for r in rs) if x is not None]
         if not a or not b:
             continue
         ours, theirs = statistics.median(a), statistics.median(b)
         out[(key.path, key.workload, key.reference)] = {"ours": ours, "theirs": theirs, "ratio": ours / theirs,
-                                                        "n": min(len(a), len(b))}
+                                                        "n": min(len(a), len(b)), "figure": fig[1:]}
     return out
 
 
@@ -71,8 +80,8 @@ def agreement(per_run: list[dict[tuple, dict]]) -> list[dict]:
     rows = []
     for k in keys:
         path, wl, tool = k
-        _, label, unit, target = FIGURES[wl]
         got = [p[k] for p in per_run if k in p]
+        label, unit, target = got[0]["figure"]
         ratios = [g["ratio"] for g in got]
         worst = max(ratios, key=lambda r: abs(r - 1))
         rows.append({"path": path, "workload": wl, "tool": tool, "figure": label, "unit": unit,
@@ -86,7 +95,7 @@ def agreement(per_run: list[dict[tuple, dict]]) -> list[dict]:
 
 def main(args) -> int:
     runs = [load_run(p) for p in args.runs]
-    per_run = [pairs(r.doc) for r in runs]
+    per_run = [pairs(r.doc, r.catalogue) for r in runs]
     for r, p in zip(runs, per_run):
         if not p:
             raise InputError(r.filename, "no pathbench row with a reference row beside it (a run without --peers?)")

@@ -6,6 +6,7 @@ import json
 import os
 import unittest
 
+from analysis.catalogue import Catalogue
 from analysis.peers import agreement, pairs
 from analysis.tests.common import TempDirTest, cli, write_run
 from analysis.tests.fixtures import v2_sample
@@ -37,8 +38,9 @@ def with_references(doc: dict, p50_factor: float, rate_factor: float, run_id: st
 class PeersTest(TempDirTest):
     def test_ratio_per_workload_and_verdict_over_runs(self):
         base = v2_sample()
-        a = pairs(with_references(base, 1.02, 0.5, "peersa"))
-        b = pairs(with_references(base, 0.90, 0.95, "peersb"))
+        cat = Catalogue.of(base)
+        a = pairs(with_references(base, 1.02, 0.5, "peersa"), cat)
+        b = pairs(with_references(base, 0.90, 0.95, "peersb"), cat)
         rr = a[("baseline", "tcp_rr", "sockperf")]
         self.assertAlmostEqual(rr["ratio"], 1 / 1.02, places=6)  # p50: ours ÷ theirs
         self.assertAlmostEqual(a[("baseline", "tcp_stream", "iperf3")]["ratio"], 2.0, places=6)
