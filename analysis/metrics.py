@@ -159,10 +159,14 @@ def _config_options(options: dict | None) -> dict:
     flows, rate, rule count ...), without bookkeeping such as ports and CPU numbers."""
     if not isinstance(options, dict):
         return {}
-    if "payload_bytes" in options:  # workload options (path options have no payload)
-        options = {**ADDED_DEFAULTS, **options}
     return {k: v for k, v in options.items()
             if k not in VOLATILE_OPTIONS and "port" not in k and "cpu" not in k and "pin" not in k}
+
+
+def workload_options(result: dict) -> dict | None:
+    """A result's workload_options, with the options added since older runs were stored filled in."""
+    wo = result.get("workload_options")
+    return {**ADDED_DEFAULTS, **wo} if isinstance(wo, dict) else wo
 
 
 def variant_label(options: dict | None, keys=None) -> str:
@@ -176,14 +180,14 @@ def config_signature(result: dict) -> str:
     """Every configuration option of a result, path options and workload options: what compare
     matches across runs (a sweep is compared point by point)."""
     p = variant_label(result.get("path_options"))
-    w = variant_label(result.get("workload_options"))
+    w = variant_label(workload_options(result))
     return f"{p} | {w}" if p else w
 
 
 def option_values(result: dict) -> dict:
     """Configuration options of a result, path options and workload options merged (for plots
     that put an option on an axis)."""
-    out = dict(_config_options(result.get("workload_options")))
+    out = dict(_config_options(workload_options(result)))
     out.update(_config_options(result.get("path_options")))
     return out
 
@@ -196,7 +200,7 @@ def group_results(results: list[dict]) -> dict[GroupKey, list[dict]]:
     seen_w: dict[str, dict[str, set]] = {}
     seen_p: dict[str, dict[str, set]] = {}
     for r in results:
-        for k, v in _config_options(r.get("workload_options")).items():
+        for k, v in _config_options(workload_options(r)).items():
             seen_w.setdefault(r["workload"], {}).setdefault(k, set()).add(json.dumps(v, sort_keys=True))
         for k, v in _config_options(r.get("path_options")).items():
             seen_p.setdefault(r["path"], {}).setdefault(k, set()).add(json.dumps(v, sort_keys=True))
@@ -207,7 +211,7 @@ def group_results(results: list[dict]) -> dict[GroupKey, list[dict]]:
         ref = r.get("reference")
         ref_name = str(ref.get("tool") or "reference") if isinstance(ref, dict) else ""
         kw, kp = vary_w.get(r["workload"], set()), vary_p.get(r["path"], set())
-        variant = variant_label(r.get("workload_options"), kw) if kw else ""
+        variant = variant_label(workload_options(r), kw) if kw else ""
         pvariant = variant_label(r.get("path_options"), kp) if kp else ""
         groups.setdefault(GroupKey(r["workload"], r["path"], variant, ref_name, pvariant), []).append(r)
     for rs in groups.values():

@@ -498,3 +498,5 @@ class OptionsAddedLaterTest(unittest.TestCase):
         self.assertEqual(config_signature(old), config_signature(new))
         self.assertNotEqual(config_signature(old), config_signature(proc))
         self.assertIn('responder="process"', config_signature(proc))
+        svc = {"path_options": {"services": 10}, "workload_options": {"payload_bytes": 64}}
+        self.assertEqual(config_signature(svc).split(" | ")[0], "services=10", "path options get no workload default")

@@ -83,11 +83,15 @@ Responder::Responder(const std::string& ns, const WorkloadInfo& info, const Work
   if (opt.responder == "process") {
     // fork, not exec: the child only runs the loop below on the sockets it inherits. glibc makes
     // malloc safe in the child of a threaded parent; the loops take no other lock.
+    const pid_t parent = getpid();
     child_ = fork();
     if (child_ < 0) throw_errno("fork (--responder process)", errno);
     child_pid_ = child_;
     if (child_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlives pathbench
+      // Never outlives pathbench. The signal comes when the forking *thread* ends: the load's thread,
+      // which stops this responder before it ends. A parent gone before prctl: exit at once.
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(1);
       run_loop(tcp);
       _exit(sh_->failed ? 1 : 0);
     }

@@ -13,6 +13,8 @@
 #include <map>
 
 #include "common/error.h"
+#include "common/fs.h"
+#include "common/strings.h"
 #include "paths/path.h"
 #include "roles/topology.h"
 #include "harness_util.h"
@@ -75,6 +77,18 @@ TEST(Harness, BaselineEveryWorkloadProducesASchemaCompleteRun) {
                  "offloads"})
     EXPECT_TRUE(doc["environment"].contains(k)) << k;
   EXPECT_TRUE(doc["environment"]["sysctls"].contains("net.core.bpf_jit_enable"));
+  {
+    // PTI and PCID as /proc/cpuinfo's flags say (they decide what an address-space switch costs).
+    std::string info = *pb::read_file("/proc/cpuinfo");
+    std::string flags = info.substr(info.find("\nflags"), info.find('\n', info.find("\nflags") + 1) - info.find("\nflags")) + " ";
+    auto& mit = doc["environment"]["cpu_mitigations"];
+    ASSERT_TRUE(mit.is_object()) << doc["environment"].dump();
+    EXPECT_EQ(mit["pcid"], flags.find(" pcid ") != std::string::npos);
+    EXPECT_EQ(mit["pti"], flags.find(" pti ") != std::string::npos);
+    if (access("/sys/devices/system/cpu/vulnerabilities/meltdown", R_OK) == 0) {
+      EXPECT_EQ(mit["meltdown"], pb::trim(*pb::read_file("/sys/devices/system/cpu/vulnerabilities/meltdown")));
+    }
+  }
   EXPECT_TRUE(doc["environment"]["offloads"]["dut0"].contains("tcp-segmentation-offload"));
   EXPECT_EQ(doc["options"]["paths"], nlohmann::json({"baseline"}));
   ASSERT_EQ(doc["results"].size(), 5u);
