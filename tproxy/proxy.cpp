@@ -68,6 +68,10 @@ void Proxy::start() {
   if (!cfg_.reuseport && cfg_.workers > 1)
     throw std::runtime_error("tproxy: " + std::to_string(cfg_.workers) +
                              " workers need SO_REUSEPORT listeners; without it (reuseport off) one worker only");
+  if (cfg_.own_process) {
+    remote_start();  // tproxy/process.cpp
+    return;
+  }
   // Sockets are opened by a thread inside the namespace, one worker after the other: the first
   // one fixes the port when cfg.port is 0, the others join its SO_REUSEPORT group.
   std::lock_guard<std::mutex> lk(mu_);
@@ -109,6 +113,11 @@ void Proxy::listen_on(uint16_t port) {
   if (!running_) throw std::runtime_error("tproxy: listen_on before start");
   for (uint16_t p : ports_)
     if (p == port) return;
+  if (cfg_.own_process) {
+    remote_call("listen " + std::to_string(port));
+    ports_.push_back(port);
+    return;
+  }
   open_in_netns([&] {
     for (auto& w : workers_) w->open_listeners(port);
   });
@@ -122,6 +131,10 @@ std::vector<uint16_t> Proxy::ports() const {
 }
 
 void Proxy::stop() {
+  if (cfg_.own_process) {
+    remote_stop();
+    return;
+  }
   std::lock_guard<std::mutex> lk(mu_);
   for (auto& w : workers_) w->wake();
   for (auto& w : workers_)
@@ -130,25 +143,47 @@ void Proxy::stop() {
   running_ = false;
 }
 
+int Proxy::pid() const { return cfg_.own_process ? child_ : static_cast<int>(getpid()); }
+
+// Own process: dups of the child's sockets, held until stop().
 std::vector<int> Proxy::tcp_listener_fds() const {
-  std::lock_guard<std::mutex> lk(mu_);
   std::vector<int> v;
+  if (cfg_.own_process) {
+    if (running_) remote_call("fds tcp", &v);
+    std::lock_guard<std::mutex> lk(mu_);
+    held_fds_.insert(held_fds_.end(), v.begin(), v.end());
+    return v;
+  }
+  std::lock_guard<std::mutex> lk(mu_);
   for (auto& w : workers_)
     for (auto& l : w->tcp_listeners) v.push_back(l->fd);
   return v;
 }
 
 std::vector<int> Proxy::udp_socket_fds() const {
-  std::lock_guard<std::mutex> lk(mu_);
   std::vector<int> v;
+  if (cfg_.own_process) {
+    if (running_) remote_call("fds udp", &v);
+    std::lock_guard<std::mutex> lk(mu_);
+    held_fds_.insert(held_fds_.end(), v.begin(), v.end());
+    return v;
+  }
+  std::lock_guard<std::mutex> lk(mu_);
   for (auto& w : workers_)
     for (auto& l : w->udp_listeners) v.push_back(l->fd);
   return v;
 }
 
 CounterSnapshot Proxy::counters() const {
-  std::lock_guard<std::mutex> lk(mu_);
   CounterSnapshot s;
+  if (cfg_.own_process) {
+    if (!running_) return s;
+    std::string b = remote_call("counters");
+    if (b.size() != sizeof s) throw std::runtime_error("tproxy process: counters of " + std::to_string(b.size()) + " bytes");
+    std::memcpy(&s, b.data(), sizeof s);
+    return s;
+  }
+  std::lock_guard<std::mutex> lk(mu_);
   for (auto& w : workers_) {
     const WorkerCounters& c = w->c;
     s.tcp_accepted += c.tcp_accepted.get();

@@ -75,6 +75,10 @@ struct Config {
   std::string tcp_cc;            // TCP_CONGESTION of listeners (so accepted sockets) and upstream; "" = default
   int tcp_buffer_bytes = 0;      // fixed SO_SNDBUF/SO_RCVBUF(FORCE) of listeners and upstream; 0 = autotuning
   std::function<void(LogLevel, std::string_view)> log;  // default: stderr
+  // The workers in a forked process of their own instead of threads of the caller's (see
+  // "Own process" below): a client in the caller's process then switches address spaces through
+  // the proxy as it would through HAProxy or Envoy.
+  bool own_process = false;
 };
 
 // A snapshot of the counters (summed over workers). Monotonic except the *_active gauges.
@@ -135,11 +139,24 @@ class Proxy {
   // address on whichever port they would have used for the server.
   void listen_on(uint16_t port);
   std::vector<uint16_t> ports() const;
+  // The process the workers run in: the caller's, or the forked child's (own_process).
+  int pid() const;
 
   struct Worker;  // tproxy/worker.cpp
 
  private:
   Config cfg_;
+  // Own process (tproxy/process.cpp): start() forks a child that runs an ordinary Proxy (threads)
+  // and serves requests on a SOCK_SEQPACKET socketpair: listen_on, counters, the listeners' fds
+  // (passed with SCM_RIGHTS, held here until stop()) and stop. The child stops when the pair
+  // closes, so it never outlives its parent, whichever thread forked it.
+  void remote_start();
+  void remote_stop(bool ask = true);  // ask: send "stop" first (false: the child is exiting anyway)
+  std::string remote_call(const std::string& request, std::vector<int>* fds = nullptr) const;
+  int child_ = -1;
+  int ctl_ = -1;
+  mutable std::vector<int> held_fds_;
+  mutable std::mutex ctl_mu_;  // one request at a time on ctl_
   void open_in_netns(const std::function<void()>& fn);
   std::vector<std::unique_ptr<Worker>> workers_;
   bool running_ = false;

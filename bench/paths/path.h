@@ -42,6 +42,7 @@ struct PathSettings {
   unsigned proxy_workers = 1;      // --proxy-workers
   std::vector<int> proxy_cpus;     // --proxy-cpus, else the pinning policy's proxy CPU
   unsigned proxy_pipe_bytes = 0;   // --proxy-pipe-bytes (0: tproxy::Config's default)
+  std::string proxy_model = "thread";  // --proxy-model: "process" = tproxy::Config::own_process
   std::string tcp_cc;              // --tcp-cc: every TCP socket the path makes (the proxy's)
   int tcp_buffer_bytes = 0;        // --tcp-buffer-bytes: the proxy's sockets too (0: autotuning)
   // --services: 0 = intercept every port of the server's address (one rule or prefix check);
@@ -54,7 +55,7 @@ struct PathSettings {
   bool operator==(const PathSettings&) const = default;
 };
 // The agent protocol carries every setting (a path on the DUT host is built from these alone).
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PathSettings, proxy_workers, proxy_cpus, proxy_pipe_bytes, tcp_cc,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PathSettings, proxy_workers, proxy_cpus, proxy_pipe_bytes, proxy_model, tcp_cc,
                                                 tcp_buffer_bytes, services, match_position, service_port,
                                                 update_samples)
 

@@ -61,6 +61,7 @@ ProxyPath::ProxyPath(const PathContext& ctx, tproxy::Config cfg) : PathInstance(
   cfg.cpus = settings_.proxy_cpus;
   cfg.tcp_cc = settings_.tcp_cc;
   cfg.tcp_buffer_bytes = settings_.tcp_buffer_bytes;
+  cfg.own_process = settings_.proxy_model == "process";
   cfg.log = [](tproxy::LogLevel l, std::string_view m) {
     switch (l) {
       case tproxy::LogLevel::kDebug: log::debug("{}", m); break;
@@ -78,7 +79,10 @@ ProxyPath::ProxyPath(const PathContext& ctx, tproxy::Config cfg) : PathInstance(
     throw EnvError(info_.name + ": proxy start in " + roles_.dut().where + ": " + e.what());
   }
   const unsigned workers = cfg.workers;
-  proxy_ = undo_.adopt("proxy: " + std::to_string(workers) + " worker thread(s) on port " + std::to_string(cfg.port),
+  const std::string where = cfg.own_process ? " in process " + std::to_string(p->pid()) : std::string();
+  proxy_ = undo_.adopt("proxy: " + std::to_string(workers) + " worker thread(s)" +
+                           where +
+                           " on port " + std::to_string(cfg.port),
                        {{Item::kThread, workers}}, 0, std::move(p));
 }
 
@@ -99,6 +103,8 @@ nlohmann::json ProxyPath::end(const WorkloadInfo& wl, const WorkloadOptions& w, 
   p["proxy_cpus"] = proxy_->config().cpus;
   p["proxy_pipe_bytes"] = proxy_->config().pipe_bytes;
   p["proxy_port"] = proxy_->config().port;
+  p["proxy_model"] = proxy_->config().own_process ? "process" : "thread";
+  p["proxy_pid"] = proxy_->pid();
   p["proxy_tcp_cc"] = proxy_->config().tcp_cc;
   p["proxy_tcp_buffer_bytes"] = proxy_->config().tcp_buffer_bytes;
   p["full_transparency"] = proxy_->config().keep_client_source;

@@ -186,7 +186,11 @@ po::options_description run_options_description() {
       ("proxy-workers", po::value<std::string>()->default_value("1"),
        "proxy worker threads (1: measured best on 2 CPUs, where a second worker competes with softirq and the generators)")
       ("proxy-cpus", po::value<std::string>(), "CPUs to pin proxy workers to, e.g. 0 or 1 (default: the pinning policy's)")
-      ("proxy-pipe-bytes", po::value<std::string>(), "relay pipe size (default 1 MiB)");
+      ("proxy-pipe-bytes", po::value<std::string>(), "relay pipe size (default 1 MiB)")
+      ("proxy-model", po::value<std::string>()->default_value("thread"),
+       "where the proxy's workers run: thread (threads of pathbench: a client of this process reaches them "
+       "without an address-space switch) | process (a forked process of its own, as HAProxy or Envoy: compare "
+       "with --haproxy like for like; docs/peers.md)");
   po::options_description bpf("BPF");
   bpf.add_options()
       ("bpf-stats", po::value<std::string>()->default_value("sample"),
@@ -320,6 +324,7 @@ RunConfig parse_run_options(const std::vector<std::string>& args) {
       c.proxy_cpus.push_back(static_cast<int>(v));
   if (vm.count("proxy-pipe-bytes"))
     c.proxy_pipe_bytes = static_cast<unsigned>(parse_uint("proxy-pipe-bytes", str("proxy-pipe-bytes"), 4096, 1u << 30));
+  c.proxy_model = one_of("proxy-model", str("proxy-model"), {"thread", "process"});
   c.bpf_stats = one_of("bpf-stats", str("bpf-stats"), {"sample", "off", "always"});
   c.tc_attach = one_of("tc-attach", str("tc-attach"), {"auto", "clsact"});
   c.kernel_profile_ns = parse_uint("kernel-profile-ns", str("kernel-profile-ns"), 0, 1000000000);

@@ -26,6 +26,7 @@ nlohmann::json RunConfig::to_json() const {
                       {"proxy_workers", proxy_workers},
                       {"proxy_cpus", proxy_cpus.empty() ? nlohmann::json("pinning policy") : nlohmann::json(proxy_cpus)},
                       {"proxy_pipe_bytes", proxy_pipe_bytes ? nlohmann::json(proxy_pipe_bytes) : nlohmann::json("default")},
+                      {"proxy_model", proxy_model},
                       {"bpf_stats", bpf_stats},
                       {"tc_attach", tc_attach},
                       {"kernel_profile_ns", kernel_profile_ns ? nlohmann::json(kernel_profile_ns) : nlohmann::json("off")},

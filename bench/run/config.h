@@ -45,6 +45,7 @@ struct RunConfig {
   unsigned proxy_workers = 1;
   std::vector<int> proxy_cpus;             // empty: the pinning policy's proxy CPU
   unsigned proxy_pipe_bytes = 0;           // 0: the proxy's default (1 MiB)
+  std::string proxy_model = "thread";      // the proxy's workers: threads of pathbench | a process of their own
   std::string bpf_stats = "sample";        // sample | off | always
   std::string tc_attach = "auto";          // auto | clsact
   uint64_t kernel_profile_ns = 0;          // sample kernel functions every N ns of CPU time (0: off)

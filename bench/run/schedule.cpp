@@ -108,6 +108,7 @@ std::vector<InstancePlan> schedule_repetition(const RunConfig& cfg, unsigned rep
   base.proxy_cpus = cfg.proxy_cpus;
   if (base.proxy_cpus.empty() && placement(cfg.pinning).proxy_cpu >= 0) base.proxy_cpus = {placement(cfg.pinning).proxy_cpu};
   base.proxy_pipe_bytes = cfg.proxy_pipe_bytes;
+  base.proxy_model = cfg.proxy_model;
   base.tcp_cc = cfg.tcp_cc;
   base.tcp_buffer_bytes = cfg.tcp_buffer_bytes;
   base.match_position = match_position(cfg.match_position);

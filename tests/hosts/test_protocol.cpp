@@ -81,6 +81,7 @@ TEST(Protocol, EveryFieldRoundTrips) {
   s.proxy_workers = 2;
   s.proxy_cpus = {1};
   s.proxy_pipe_bytes = 65536;
+  s.proxy_model = "process";
   s.tcp_cc = "reno";
   s.tcp_buffer_bytes = 4 << 20;
   s.services = 100;

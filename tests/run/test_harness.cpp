@@ -3,14 +3,18 @@
 // Each one checks that the host is exactly as before (scripts/host-snapshot).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <map>
+#include <set>
 
 #include "common/error.h"
 #include "common/fs.h"
@@ -273,6 +277,41 @@ TEST(Harness, ResponderInItsOwnProcessServesEveryPattern) {
     }
     std::filesystem::remove_all(out);
   }
+  EXPECT_EQ(diff_lines(before, host_snapshot()), "");
+}
+
+// --proxy-model process: on every path that steers to the proxy (an nft rule, sk_lookup and
+// bpf_sk_assign, which need the listeners' fds from the child, and a plain address) the proxy runs
+// in a forked process of its own, every proof passes, and the process is gone after the run.
+TEST(Harness, ProxyInItsOwnProcessCarriesEveryProxyPath) {
+  PB_REQUIRE_ROOT();
+  std::string before = host_snapshot();
+  std::string out = temp_dir("proxymodel");
+  auto r = pathbench({"run", "--paths", "tproxy-nft,sk-lookup,tc-sk-assign,proxy-plain", "--workloads",
+                      "tcp_rr,udp_rr,tcp_crr", "--duration-s", "0.2", "--warmup-s", "0.1", "--repetitions", "1",
+                      "--proxy-model", "process", "--out", out});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto doc = load_json(out + "/run.json");
+  EXPECT_EQ(doc["options"]["proxy_model"], "process");
+  ASSERT_EQ(doc["results"].size(), 12u);
+  std::set<int> pids;
+  for (auto& res : doc["results"]) {
+    ASSERT_EQ(res["status"], "ok") << res.dump();
+    auto& p = res["proof"];
+    EXPECT_EQ(p["ok"], true) << p.dump();
+    EXPECT_EQ(p["proxy_model"], "process") << p.dump();
+    int pid = p.value("proxy_pid", -1);
+    EXPECT_GT(pid, 0) << p.dump();
+    EXPECT_NE(pid, res["metrics"]["system_state"]["responder"].value("generator_pid", -1))
+        << "the proxy ran inside pathbench";
+    pids.insert(pid);
+  }
+  for (int pid : pids) {
+    errno = 0;
+    EXPECT_NE(::kill(pid, 0) == 0 ? std::string("alive") : std::string(std::strerror(errno)), "alive")
+        << "proxy process " << pid << " outlived the run";
+  }
+  std::filesystem::remove_all(out);
   EXPECT_EQ(diff_lines(before, host_snapshot()), "");
 }
 

@@ -183,6 +183,9 @@ TEST(Options, ResponderIsAThreadUnlessAProcessIsAskedFor) {
   EXPECT_EQ(parse_run_options({"--responder", "process"}).responder, "process");
   EXPECT_EQ(parse_run_options({"--responder", "process"}).to_json()["responder"], "process");
   EXPECT_NE(usage_error({"--responder", "fork"}).find("--responder"), std::string::npos);
+  EXPECT_EQ(parse_run_options({}).proxy_model, "thread");
+  EXPECT_EQ(parse_run_options({"--proxy-model", "process"}).to_json()["proxy_model"], "process");
+  EXPECT_NE(usage_error({"--proxy-model", "fork"}).find("--proxy-model"), std::string::npos);
 }
 
 TEST(Options, AdaptiveNeedsAConsistentMinimum) {

@@ -3,7 +3,11 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <fstream>
 
 #include <memory>
 #include <string>
@@ -191,9 +195,13 @@ TEST(Proxy, ReuseportOffMeansPlainListenersAndOneWorker) {
   }
 }
 
-TEST(Proxy, PlainProxyRelaysOnLoopbackWithoutPrivileges) {
-  // No interception, no IP_TRANSPARENT: the relay itself, on 127.0.0.1 in this namespace.
+namespace {
+
+// No interception, no IP_TRANSPARENT: the relay itself, on 127.0.0.1 in this namespace, with the
+// workers as threads of this process or in a process of their own.
+void relay_on_loopback(bool own_process) {
   Config c;
+  c.own_process = own_process;
   c.listen_ip = "127.0.0.1";
   c.port = 0;
   c.transparent = false;
@@ -237,5 +245,117 @@ TEST(Proxy, PlainProxyRelaysOnLoopbackWithoutPrivileges) {
   EXPECT_EQ(s.tcp_active, 0u);
   EXPECT_EQ(s.bytes_client_to_upstream, 4u);
   EXPECT_EQ(s.bytes_upstream_to_client, 5u);
+  if (own_process) {
+    EXPECT_GT(p.pid(), 0);
+    EXPECT_NE(p.pid(), getpid());
+  } else {
+    EXPECT_EQ(p.pid(), getpid());
+  }
+  const int pid = p.pid();
   p.stop();
+  EXPECT_FALSE(p.running());
+  if (own_process) {
+    EXPECT_NE(kill(pid, 0), 0) << "the proxy's process " << pid << " outlived stop()";
+  }
+}
+
+// The child's state: 'Z' (a zombie), 'S'..., or '\0' when it is gone.
+char process_state(int pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(f, line)) return '\0';
+  auto r = line.rfind(')');
+  return r == std::string::npos || r + 2 >= line.size() ? '\0' : line[r + 2];
+}
+
+}  // namespace
+
+TEST(Proxy, PlainProxyRelaysOnLoopbackWithoutPrivileges) { relay_on_loopback(false); }
+
+TEST(Proxy, OwnProcessRelaysCountsAndStops) { relay_on_loopback(true); }
+
+// Own process: the listeners' fds come across (dups of the child's sockets, for sockmaps),
+// listen_on reaches the child, and a start that fails says why and leaves no child behind.
+TEST(Proxy, OwnProcessPassesListenersAndErrors) {
+  Config c;
+  c.own_process = true;
+  c.listen_ip = "127.0.0.1";
+  c.port = 0;
+  c.transparent = false;
+  c.workers = 2;
+  Proxy p(c);
+  p.start();
+  auto fds = p.tcp_listener_fds();
+  auto udp = p.udp_socket_fds();
+  ASSERT_EQ(fds.size(), 2u);
+  ASSERT_EQ(udp.size(), 2u);
+  for (int fd : fds) {
+    sockaddr_in a{};
+    socklen_t l = sizeof a;
+    ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &l), 0);
+    EXPECT_EQ(ntohs(a.sin_port), p.bound_port());
+    int v = 0;
+    l = sizeof v;
+    ASSERT_EQ(getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &l), 0);
+    EXPECT_EQ(v, 1) << "not a listener";
+  }
+  // A second port: the child opens it; connecting there works.
+  int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in any{};
+  any.sin_family = AF_INET;
+  any.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(probe, reinterpret_cast<sockaddr*>(&any), sizeof any), 0);
+  socklen_t al = sizeof any;
+  getsockname(probe, reinterpret_cast<sockaddr*>(&any), &al);
+  ::close(probe);  // a port that was free a moment ago
+  p.listen_on(ntohs(any.sin_port));
+  EXPECT_EQ(p.ports().size(), 2u);
+  EXPECT_EQ(p.tcp_listener_fds().size(), 4u);
+  p.stop();
+
+  Config bad = c;
+  bad.listen_ip = "not-an-address";
+  Proxy q(bad);
+  try {
+    q.start();
+    FAIL() << "start() accepted a bad listen address";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("not-an-address"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(q.running());
+  EXPECT_EQ(q.pid(), -1);
+}
+
+// The child never outlives its parent, whichever thread forked it: the parent here exits without
+// stopping the proxy, and the proxy's process ends (it reads end-of-file on its control socket).
+TEST(Proxy, OwnProcessEndsWithItsParent) {
+  int pfd[2];
+  ASSERT_EQ(pipe(pfd), 0);
+  pid_t parent = fork();
+  ASSERT_GE(parent, 0);
+  if (parent == 0) {
+    close(pfd[0]);
+    Config c;
+    c.own_process = true;
+    c.listen_ip = "127.0.0.1";
+    c.port = 0;
+    c.transparent = false;
+    auto* p = new Proxy(c);  // never stopped: the process ends under it
+    p->start();
+    int pid = p->pid();
+    (void)!write(pfd[1], &pid, sizeof pid);
+    _exit(0);
+  }
+  close(pfd[1]);
+  int child = -1;
+  ASSERT_EQ(read(pfd[0], &child, sizeof child), static_cast<ssize_t>(sizeof child));
+  close(pfd[0]);
+  waitpid(parent, nullptr, 0);
+  ASSERT_GT(child, 0);
+  char st = process_state(child);
+  for (int i = 0; i < 300 && st != '\0' && st != 'Z'; ++i) {
+    usleep(10000);
+    st = process_state(child);
+  }
+  EXPECT_TRUE(st == '\0' || st == 'Z') << "the proxy's process " << child << " is still in state " << st;
 }
