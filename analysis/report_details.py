@@ -192,20 +192,35 @@ def reference_section(doc: Doc, run: Run, S: RunSummary) -> None:
     doc.h2("pathbench beside reference tools")
     doc.p("Rows measured by an established tool on the same topology, shown beside pathbench's own "
           "measurement of the same path and workload (paired by repetition). A ratio far from 1 means the two "
-          "tools do not measure the same thing (or one of them measures itself).")
+          "tools do not measure the same thing (or one of them measures itself). CPU is the whole machine's "
+          "per unit of work (connection, transaction or byte) in each one's own window: where the reference "
+          "is a proxy in place of pathbench's (HAProxy), it is the proxy's cost per connection beside "
+          "HAProxy's, with everything else the same.")
     rows = []
+    proxies = False
     for k, g in refs:
         own = S.get(M.GroupKey(k.workload, k.path, k.variant, "", k.pvariant))
         met = M.METRICS.get(g.primary) if g.primary else None
         ref = next((r.get("reference") for r in g.results if isinstance(r.get("reference"), dict)), {})
+        proxies = proxies or ref.get("tool") == "haproxy" and "mode tcp" in str(ref.get("config", ""))
         r = (paired_ratio(own.by_rep[g.primary], g.by_rep[g.primary])
              if own and g.primary in own.by_rep and g.primary in g.by_rep else Ratio(None))
+        cpu = M.METRICS.get(g.cpu) if g.cpu else None
+        rc = (paired_ratio(own.by_rep[g.cpu], g.by_rep[g.cpu])
+              if own and cpu and g.cpu in own.by_rep and g.cpu in g.by_rep else Ratio(None))
+        cpu_text = (f"{est_text(own.estimate(g.cpu), cpu, with_ci=False)} ÷ {est_text(g.estimate(g.cpu), cpu, with_ci=False)} "
+                    f"{cpu.unit}: {ratio_text(rc)}" if own and cpu and rc.value is not None else "–")
         rows.append([k.path, k.workload, f"{ref.get('tool', '?')} {ref.get('version', '')}".strip(),
                      f"{est_text(own.estimate(g.primary), met) if own else '–'} {met.unit if met else ''}",
                      f"{est_text(g.estimate(g.primary), met)} {met.unit if met else ''}",
-                     ratio_text(r), f"`{ref.get('command', '')}`" if ref.get("command") else ""])
+                     ratio_text(r), cpu_text, f"`{ref.get('command', '')}`" if ref.get("command") else ""])
     doc.table(["path", "workload", "reference tool", "pathbench", "reference", "pathbench ÷ reference",
-               "reference command"], rows)
+               "CPU per unit, pathbench ÷ reference", "reference command"], rows)
+    if proxies and run.options.get("proxy_model", "thread") != "process":
+        doc.p("Our proxy ran as threads of pathbench (`proxy_model` thread), in the generator's address space; "
+              "HAProxy is a process of its own, so each round trip through it switches address spaces twice more. "
+              "On a host with page-table isolation and no PCID that alone favours our proxy: the proxy ÷ HAProxy "
+              "rows are upper bounds. `--proxy-model process` makes them like for like (docs/peers.md).")
 
 
 def bpf_section(doc: Doc, run: Run, S: RunSummary) -> None:

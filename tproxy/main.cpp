@@ -111,6 +111,7 @@ int main(int argc, char** argv) {
     cfg.udp = protocols.find("udp") != std::string::npos;
     if (!cfg.tcp && !cfg.udp) throw std::invalid_argument("--protocols: want tcp, udp or tcp,udp");
     cfg.transparent = !plain;
+    cfg.process_forks = false;  // this program never forks
     if (!upstream.empty()) {
       auto colon = upstream.find(':');
       cfg.fixed_upstream_ip = pb::tproxy::parse_ipv4(upstream.substr(0, colon));

@@ -118,6 +118,7 @@ void stderr_log(LogLevel l, std::string_view m) {
   if (ctl > 3) close_range(3, static_cast<unsigned>(ctl - 1), 0);
   close_range(static_cast<unsigned>(ctl + 1), ~0U, 0);
   cfg.own_process = false;
+  cfg.process_forks = false;  // nothing in this process forks: connections skip epoll_ctl(DEL)
   cfg.log = stderr_log;
   int rc = 0;
   try {

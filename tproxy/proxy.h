@@ -79,6 +79,11 @@ struct Config {
   // "Own process" below): a client in the caller's process then switches address spaces through
   // the proxy as it would through HAProxy or Envoy.
   bool own_process = false;
+  // Something else in this process may fork (pathbench runs ip and nft): then each connection is
+  // taken out of epoll before its close (two epoll_ctl calls), because a forked child holds the
+  // sockets until its exec and close() alone would leave the registration alive. A process that
+  // never forks (pathbench-tproxy, the own_process child) saves those two calls per connection.
+  bool process_forks = true;
 };
 
 // A snapshot of the counters (summed over workers). Monotonic except the *_active gauges.

@@ -9,7 +9,7 @@
 //      empty, which makes EAGAIN unambiguous ("socket drained", never "pipe full"; a pipe holds
 //      16 skb fragments, not 64 KiB, so "full" is not knowable from byte counts);
 //   3. read 0 (FIN): shutdown(dst, SHUT_WR) once the pipe is flushed (half-close propagated);
-//      both directions shut: close both sockets normally;
+//      both directions shut: close both sockets normally (the second FIN is close()'s own);
 //   4. ECONNRESET on the source or EPIPE/ECONNRESET on the destination: close the other side with
 //      SO_LINGER {1, 0}, i.e. an RST, so a reset travels through the proxy as a reset.
 // Pipes come from a small per-worker pool and go back as soon as they are empty, so 10,000 idle
@@ -208,7 +208,11 @@ Proxy::Worker::Pump Proxy::Worker::pump(Conn* conn, bool c2u) {
     blocked = false;
     if (eof) {
       put_pipe(p);
-      shutdown(dst, SHUT_WR);
+      // The other direction already ended: both sockets are closed right after this (both read
+      // to end-of-file, so close() sends a FIN, not a reset) and the shutdown would be a syscall
+      // for nothing.
+      const bool other_done = c2u ? conn->c_shut : conn->u_shut;
+      if (!other_done) shutdown(dst, SHUT_WR);
       shut = true;
       c.half_closes.add();
       return Pump::kOk;
@@ -314,9 +318,11 @@ void Proxy::Worker::close_conn(Conn* conn, int rst_mask) {
   // Explicitly out of the epoll set before close(): close() removes an fd from epoll only when
   // the last reference to the file goes, and a fork()/posix_spawn() elsewhere in the process
   // (the harness runs ip/nft) holds references until its exec. Events of the dead registration
-  // would then carry a pointer to a freed connection.
-  epoll_ctl(epfd, EPOLL_CTL_DEL, conn->cfd, nullptr);
-  epoll_ctl(epfd, EPOLL_CTL_DEL, conn->ufd, nullptr);
+  // would then carry a pointer to a freed connection. Config::process_forks = false: nothing forks.
+  if (cfg.process_forks) {
+    epoll_ctl(epfd, EPOLL_CTL_DEL, conn->cfd, nullptr);
+    epoll_ctl(epfd, EPOLL_CTL_DEL, conn->ufd, nullptr);
+  }
   if (rst_mask & 1) rst_close(conn->cfd); else close(conn->cfd);
   if (rst_mask & 2) rst_close(conn->ufd); else close(conn->ufd);
   conn->cfd = conn->ufd = -1;

@@ -323,6 +323,32 @@ class ReportEdgeCases(TempDirTest):
         self.assertIn("iperf3 3.12", md)
         self.assertIn("iperf3 -c 198.18.2.2 -t 1", md)
         self.assertRegex(md, r"\| 1\.00×")
+        # The CPU per unit beside it: the same rows, so the same CPU, ratio 1.00×.
+        self.assertRegex(md, r"CPU ns/byte \(= CPU s/GB\): 1\.00×")
+        self.assertNotIn("upper bounds", md, "no proxy reference, no proxy-model note")
+
+    def test_haproxy_in_place_of_our_proxy_notes_the_proxy_model(self):
+        doc = _subset(load_sample(), ("tcp_crr",))
+        own = [r for r in doc["results"] if r["status"] == "ok" and r["workload"] == "tcp_crr"]
+        path = own[0]["path"]
+        refs = []
+        for r in own:
+            if r["path"] != path:
+                continue
+            c = copy.deepcopy(r)
+            c["metrics"]["cpu_ns_per_transaction"] = r["metrics"]["cpu_ns_per_transaction"] * 2
+            c["reference"] = {"tool": "haproxy", "version": "2.6.12", "command": "haproxy -db -f cfg",
+                              "config": "defaults\n  mode tcp\n"}
+            refs.append(c)
+        doc["results"] += refs
+        for model, note in (("thread", True), ("process", False)):
+            doc.setdefault("options", {})["proxy_model"] = model
+            write_run(self.tmp, doc)
+            p = cli("report", self.tmp)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            md = _read(self.tmp)
+            self.assertRegex(md, r"CPU µs/transaction: 0\.50×")  # half the CPU per connection of HAProxy
+            self.assertEqual("upper bounds" in md, note, model)
 
 
 class ClaimVerdicts(TempDirTest):

@@ -19,11 +19,14 @@ namespace {
 constexpr uint16_t kHaproxyPort = 15002;
 }  // namespace
 
-std::string haproxy_config(const std::string& mode, int client_timeout_s, const std::string& sections) {
+std::string haproxy_config(const std::string& mode, int client_timeout_s, const std::string& sections,
+                           const std::string& global_extra) {
   return fmt::format(
-      "global\n  maxconn 8000\n  nbthread 1\n"
+      // maxpipes: splice's pipes count against the fd limit HAProxy raises itself to (maxconn x 2 +
+      // maxpipes x 2 + a few); its default, maxconn / 4, asks for 20014 and the hard limit is 20000.
+      "global\n  maxconn 8000\n  maxpipes 1000\n  nbthread 1\n{}"
       "defaults\n  mode {}\n  timeout connect 5s\n  timeout client {}s\n  timeout server {}s\n{}",
-      mode, client_timeout_s, client_timeout_s, sections);
+      global_extra, mode, client_timeout_s, client_timeout_s, sections);
 }
 
 std::optional<std::string> HaproxyTproxy::unavailable() {
@@ -31,11 +34,38 @@ std::optional<std::string> HaproxyTproxy::unavailable() {
 }
 
 HaproxyTproxy::HaproxyTproxy(const PathContext& ctx, int cpu) {
+  // --tcp-buffer-bytes: the same fixed buffers as our proxy's sockets. HAProxy sets them with
+  // SO_SNDBUF/SO_RCVBUF, which the kernel caps at net.core.wmem_max/rmem_max (global sysctls,
+  // never changed here); ours uses the FORCE variants. Where the cap is lower, the row says so.
+  const int buf = ctx.settings.tcp_buffer_bytes;
+  std::string tune;
+  std::string buf_note = "autotuning (the kernel's own, as our proxy's)";
+  if (buf > 0) {
+    tune = fmt::format("  tune.sndbuf.client {0}\n  tune.sndbuf.server {0}\n  tune.rcvbuf.client {0}\n"
+                       "  tune.rcvbuf.server {0}\n", buf);
+    buf_note = fmt::format("{} bytes per socket, as our proxy's", buf);
+    for (const char* k : {"wmem_max", "rmem_max"}) {
+      long cap = 0;
+      if (auto v = read_file(std::string("/proc/sys/net/core/") + k)) {
+        try {
+          cap = std::stol(trim(*v));
+        } catch (const std::exception&) {
+          cap = 0;  // unreadable: no claim either way
+        }
+      }
+      if (cap > 0 && cap < buf)
+        buf_note += fmt::format("; but net.core.{} is {}: HAProxy's are capped there, ours are not (SO_*BUFFORCE)", k, cap);
+    }
+  }
   const std::string cfg = haproxy_config(
       "tcp", 30,
+      // splice-auto: HAProxy moves bytes with splice() when a direction's buffer fills, as our proxy
+      // always does; without it a stream through HAProxy copies through user space and the
+      // comparison would be splice against copy (docs/peers.md "Through an interception").
       fmt::format("frontend intercepted\n  bind 0.0.0.0:{} transparent\n  default_backend original_destination\n"
-                  "backend original_destination\n  server orig 0.0.0.0:0\n",
-                  kHaproxyPort));
+                  "backend original_destination\n  option splice-request\n  option splice-response\n  server orig 0.0.0.0:0\n",
+                  kHaproxyPort),
+      tune);
   cfg_path_ = write_temp_file("/tmp/pathbench-haproxy-tproxy-", cfg);
   const std::string& dut = ctx.roles.dut().netns;
   std::vector<std::string> argv = pinned(cpu, {"haproxy", "-db", "-f", cfg_path_});
@@ -53,6 +83,7 @@ HaproxyTproxy::HaproxyTproxy(const PathContext& ctx, int cpu) {
           {"version", version_of({"haproxy", "-v"}, R"(HAProxy version (\S+))")},
           {"command", quote_join(argv)},
           {"config", cfg},
+          {"tcp_buffers", buf_note},
           {"note", "HAProxy replaces pathbench's proxy behind the same nft tproxy interception; load from "
                    "pathbench's own generators"}};
 }

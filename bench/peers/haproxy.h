@@ -15,8 +15,9 @@ class ChildProcess;
 
 // The one configuration shape both uses share: global limits (2 fds per connection must fit
 // RLIMIT_NOFILE: maxconn 8000), defaults in `mode` with timeouts, then `sections` (frontend and
-// backend lines).
-std::string haproxy_config(const std::string& mode, int client_timeout_s, const std::string& sections);
+// backend lines); `global_extra` lines go at the end of the global section.
+std::string haproxy_config(const std::string& mode, int client_timeout_s, const std::string& sections,
+                           const std::string& global_extra = "");
 
 // HAProxy (TCP mode, `bind ... transparent`, `server 0.0.0.0:0` = the original destination) in
 // the DUT behind tproxy-nft's interception: the reference for pathbench's own proxy on

@@ -470,6 +470,15 @@ TEST(Harness, PeersModeMeasuresBothSidesWithVersionsAndFiniteRatios) {
     EXPECT_NE(meta.value("version", std::string("unknown")), "unknown");
     EXPECT_FALSE(meta.value("command", std::string()).empty());
     refs_seen[ref["path"].get<std::string>() + "/" + meta["tool"].get<std::string>()]++;
+    if (meta["tool"] == "haproxy" && ref["path"] == "tproxy-nft") {
+      // Like our proxy: splices both ways, and the run's fixed buffers (1 MiB by default).
+      const std::string cfg = meta.value("config", std::string());
+      EXPECT_NE(cfg.find("option splice-request"), std::string::npos) << cfg;
+      EXPECT_NE(cfg.find("option splice-response"), std::string::npos) << cfg;
+      EXPECT_NE(cfg.find("tune.sndbuf.server 1048576"), std::string::npos) << cfg;
+      EXPECT_NE(cfg.find("tune.rcvbuf.client 1048576"), std::string::npos) << cfg;
+      EXPECT_NE(meta.value("tcp_buffers", std::string()).find("1048576 bytes"), std::string::npos) << meta.dump();
+    }
     // pathbench's own row for the same path, workload and repetition.
     bool found = false;
     for (auto& own : doc["results"]) {
