@@ -8,7 +8,6 @@ import copy
 import gzip
 import json
 import os
-import tempfile
 import unittest
 
 from analysis import cost as C

@@ -4,7 +4,6 @@ services sweep), carries its labels, and is byte-identical when redrawn."""
 
 import copy
 import os
-import tempfile
 import unittest
 import xml.etree.ElementTree as ET
 
