@@ -216,6 +216,15 @@ std::string Proxy::remote_call(const std::string& request, std::vector<int>* fds
   return r.substr(1);
 }
 
+std::vector<int> Proxy::remote_fds(const std::string& request) const {
+  std::vector<int> v;
+  if (!running_) return v;
+  remote_call(request, &v);
+  std::lock_guard<std::mutex> lk(mu_);
+  held_fds_.insert(held_fds_.end(), v.begin(), v.end());
+  return v;
+}
+
 void Proxy::remote_stop(bool ask) {
   if (ctl_ >= 0 && ask) {
     try {

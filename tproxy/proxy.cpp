@@ -145,15 +145,9 @@ void Proxy::stop() {
 
 int Proxy::pid() const { return cfg_.own_process ? child_ : static_cast<int>(getpid()); }
 
-// Own process: dups of the child's sockets, held until stop().
 std::vector<int> Proxy::tcp_listener_fds() const {
+  if (cfg_.own_process) return remote_fds("fds tcp");
   std::vector<int> v;
-  if (cfg_.own_process) {
-    if (running_) remote_call("fds tcp", &v);
-    std::lock_guard<std::mutex> lk(mu_);
-    held_fds_.insert(held_fds_.end(), v.begin(), v.end());
-    return v;
-  }
   std::lock_guard<std::mutex> lk(mu_);
   for (auto& w : workers_)
     for (auto& l : w->tcp_listeners) v.push_back(l->fd);
@@ -161,13 +155,8 @@ std::vector<int> Proxy::tcp_listener_fds() const {
 }
 
 std::vector<int> Proxy::udp_socket_fds() const {
+  if (cfg_.own_process) return remote_fds("fds udp");
   std::vector<int> v;
-  if (cfg_.own_process) {
-    if (running_) remote_call("fds udp", &v);
-    std::lock_guard<std::mutex> lk(mu_);
-    held_fds_.insert(held_fds_.end(), v.begin(), v.end());
-    return v;
-  }
   std::lock_guard<std::mutex> lk(mu_);
   for (auto& w : workers_)
     for (auto& l : w->udp_listeners) v.push_back(l->fd);

@@ -158,6 +158,7 @@ class Proxy {
   void remote_start();
   void remote_stop(bool ask = true);  // ask: send "stop" first (false: the child is exiting anyway)
   std::string remote_call(const std::string& request, std::vector<int>* fds = nullptr) const;
+  std::vector<int> remote_fds(const std::string& request) const;  // dups of the child's sockets, held until stop()
   int child_ = -1;
   int ctl_ = -1;
   mutable std::vector<int> held_fds_;

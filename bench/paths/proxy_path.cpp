@@ -80,9 +80,8 @@ ProxyPath::ProxyPath(const PathContext& ctx, tproxy::Config cfg) : PathInstance(
   }
   const unsigned workers = cfg.workers;
   const std::string where = cfg.own_process ? " in process " + std::to_string(p->pid()) : std::string();
-  proxy_ = undo_.adopt("proxy: " + std::to_string(workers) + " worker thread(s)" +
-                           where +
-                           " on port " + std::to_string(cfg.port),
+  proxy_ = undo_.adopt("proxy: " + std::to_string(workers) + " worker thread(s)" + where + " on port " +
+                           std::to_string(cfg.port),
                        {{Item::kThread, workers}}, 0, std::move(p));
 }
 

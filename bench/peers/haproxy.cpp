@@ -59,9 +59,9 @@ HaproxyTproxy::HaproxyTproxy(const PathContext& ctx, int cpu) {
   }
   const std::string cfg = haproxy_config(
       "tcp", 30,
-      // splice-auto: HAProxy moves bytes with splice() when a direction's buffer fills, as our proxy
-      // always does; without it a stream through HAProxy copies through user space and the
-      // comparison would be splice against copy (docs/peers.md "Through an interception").
+      // splice-request/-response: HAProxy always moves bytes with splice(), as our proxy does.
+      // Without them it copies through user space, and `splice-auto` did not engage on a stream
+      // here, so the comparison was splice against copy (docs/peers.md "Through an interception").
       fmt::format("frontend intercepted\n  bind 0.0.0.0:{} transparent\n  default_backend original_destination\n"
                   "backend original_destination\n  option splice-request\n  option splice-response\n  server orig 0.0.0.0:0\n",
                   kHaproxyPort),

@@ -189,8 +189,8 @@ po::options_description run_options_description() {
       ("proxy-pipe-bytes", po::value<std::string>(), "relay pipe size (default 1 MiB)")
       ("proxy-model", po::value<std::string>()->default_value("thread"),
        "where the proxy's workers run: thread (threads of pathbench: a client of this process reaches them "
-       "without an address-space switch) | process (a forked process of its own, as HAProxy or Envoy: compare "
-       "with --haproxy like for like; docs/peers.md)");
+       "without an address-space switch) | process (a forked process of its own, as HAProxy or Envoy are: what "
+       "makes --peers' HAProxy rows on tproxy-nft like for like; docs/peers.md)");
   po::options_description bpf("BPF");
   bpf.add_options()
       ("bpf-stats", po::value<std::string>()->default_value("sample"),
