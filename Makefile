@@ -20,7 +20,7 @@ RUN_ARGS ?=
 # reconfigures an existing build directory; otherwise the directory keeps what it had (default off).
 WERROR ?=
 
-.PHONY: all build build-suite configure test test-unprivileged bench bench-cost bench-peers bench-scale bench-power kernel-bench report compare clean
+.PHONY: all build build-suite configure test test-unprivileged bench bench-api bench-cost bench-peers bench-scale bench-power kernel-bench report compare clean
 
 all: build
 
@@ -133,6 +133,16 @@ bench-scale: build-suite
 	    $(PYTHON) -m analysis report results/latest-sweep && \
 	    echo "payload/flows report: $$(readlink -f results/latest-sweep)/report.html"; fi; \
 	exit $$(( rc > rc2 ? rc : rc2 ))
+
+# API traffic (docs/gateway.md, scripts/bench-api.sh): HTTP through an L7 gateway (HAProxy, HTTP
+# mode) behind each interception and behind a plain address, beside pathbench's own L4 proxy, with
+# wrk through the same gateway; then the open loop at 50% and 90% of each path's closed-loop rate.
+# API_REPS repetitions of 1 s (wrk takes whole seconds): about 15 minutes on 2 cores.
+API_PATHS ?= proxy-plain,tproxy-nft,tproxy-ipt,sk-lookup,tc-sk-assign
+API_REPS ?= 6
+bench-api: build-suite
+	@API_PATHS="$(API_PATHS)" API_REPS="$(API_REPS)" RUN_ARGS="$(RUN_ARGS)" BUILD="$(BUILD)" PYTHON="$(PYTHON)" \
+	    scripts/bench-api.sh
 
 # A variable's value only where the user gave it (command line or environment), else empty: the
 # target's script then uses its own default, not the suite's.

@@ -62,6 +62,7 @@ class WorkloadTraits:
     protocol: str | None = None
     transport: str | None = None
     pattern: str | None = None
+    application: str | None = None      # "http": the workload speaks an application protocol (requests)
     primary_metric: str | None = None
     cpu_metric: str | None = None
     latency: bool | None = None
@@ -88,6 +89,7 @@ def _workload(e: dict) -> WorkloadTraits:
     return WorkloadTraits(
         name=e["name"], order=_int(e.get("order"), UNKNOWN_ORDER), description=_str(e.get("description"), ""),
         protocol=_str(e.get("protocol")), transport=_str(e.get("transport")), pattern=_str(e.get("pattern")),
+        application=_str(e.get("application")) if e.get("application") != "none" else None,
         primary_metric=pm, cpu_metric=cm,
         latency=e.get("latency") if isinstance(e.get("latency"), bool) else None,
         default_payload_bytes=_int(e.get("default_payload_bytes"), None))

@@ -192,6 +192,9 @@ def option_values(result: dict) -> dict:
     return out
 
 
+_ABSENT = "\0absent"   # an option a result does not carry, among the values of group_results' sets
+
+
 def group_results(results: list[dict]) -> dict[GroupKey, list[dict]]:
     """Group results by configuration.  Options only become part of the key when they vary within
     the run: workload options per workload (a payload or flows sweep), path options per path (a
@@ -204,6 +207,14 @@ def group_results(results: list[dict]) -> dict[GroupKey, list[dict]]:
             seen_w.setdefault(r["workload"], {}).setdefault(k, set()).add(json.dumps(v, sort_keys=True))
         for k, v in _config_options(r.get("path_options")).items():
             seen_p.setdefault(r["path"], {}).setdefault(k, set()).add(json.dumps(v, sort_keys=True))
+    # A path option some of a path's results carry and others do not varies too: the harness leaves
+    # an option out at its default ("gateway" absent = pathbench's own L4 proxy), and those results are
+    # another configuration than the ones with the option.
+    for r in results:
+        po = _config_options(r.get("path_options"))
+        for k, vals in seen_p.get(r["path"], {}).items():
+            if k not in po:
+                vals.add(_ABSENT)
     vary_w = {w: {k for k, vals in ks.items() if len(vals) > 1} for w, ks in seen_w.items()}
     vary_p = {p: {k for k, vals in ks.items() if len(vals) > 1} for p, ks in seen_p.items()}
     groups: dict[GroupKey, list[dict]] = {}

@@ -26,6 +26,7 @@ from .stats import LEVEL_TEXT, Ratio
 from .summary import RunSummary, rerun_movement, summarize, verdict
 from .report_claims import (Claim, claim_ebpf_config, claim_ebpf_efficient, claim_tproxy,  # noqa: F401
                             offload_changes)  # offload_changes and Claim: re-exported for callers of report
+from .report_api import api_section
 from .report_details import (bpf_section, claims_details, environment_section, failures_section, method_section,
                              paths_section, reference_section, scale_section, tables_section)
 from .report_format import _need_n, _ns_text, ratio_text
@@ -204,6 +205,7 @@ def build(run: Run, outdir: str, exclude_flagged: bool = False, native: Run | No
     if native is not None:
         from .report_cost import section as cost_native_section
         cost_native_section(doc, run, S, native)
+    api_section(doc, run, S)          # only for a run with HTTP workloads behind a gateway
     reference_section(doc, run, S)
     doc.h2("Plots")
     rest = [f for f in figs if f.name != "forest" and not f.name.startswith(("scale-", "sweep-"))]

@@ -210,7 +210,9 @@ def reference_section(doc: Doc, run: Run, S: RunSummary) -> None:
               if own and cpu and g.cpu in own.by_rep and g.cpu in g.by_rep else Ratio(None))
         cpu_text = (f"{est_text(own.estimate(g.cpu), cpu, with_ci=False)} ÷ {est_text(g.estimate(g.cpu), cpu, with_ci=False)} "
                     f"{cpu.unit}: {ratio_text(rc)}" if own and cpu and rc.value is not None else "–")
-        rows.append([k.path, k.workload, f"{ref.get('tool', '?')} {ref.get('version', '')}".strip(),
+        # The path with its options (a gateway, a services count): one path may carry several.
+        rows.append([M.GroupKey(k.workload, k.path, "", "", k.pvariant).name, k.workload,
+                     f"{ref.get('tool', '?')} {ref.get('version', '')}".strip(),
                      f"{est_text(own.estimate(g.primary), met) if own else '–'} {met.unit if met else ''}",
                      f"{est_text(g.estimate(g.primary), met)} {met.unit if met else ''}",
                      ratio_text(r), cpu_text, f"`{ref.get('command', '')}`" if ref.get("command") else ""])

@@ -111,8 +111,15 @@ def scale_metrics(S: RunSummary, workload: str) -> list[str]:
 
 
 def metric_label(S: RunSummary, workload: str, key: str) -> str:
-    """'connections/s' and 'CPU per connection' for a connect-per-transaction workload (pattern crr)."""
+    """'connections/s' and 'CPU per connection' for a connect-per-transaction workload (pattern crr);
+    'requests/s' and 'CPU per request' for an application-protocol workload (application http), whose
+    transaction is a request whether or not it opens a connection."""
     met = M.METRICS[key]
+    if S.cat.workload(workload).application == "http":
+        if key == "transactions_per_s":
+            return "requests/s"
+        if key == "cpu_ns_per_transaction":
+            return "CPU per request"
     if S.cat.workload(workload).pattern == "crr":
         if key == "transactions_per_s":
             return "connections/s"

@@ -288,3 +288,94 @@ def write_gz(path: str, doc: dict) -> str:
     with gzip.open(path, "wt", encoding="utf-8") as f:
         json.dump(doc, f)
     return path
+
+
+# ---- API traffic: HTTP workloads behind an L7 gateway (synthetic) -----------------------------------
+#
+# Every number is made up, in the contract's shape (results/README.md: `application`, the `gateway`
+# path option and parameter, proof.gateway, wrk reference rows): the plain gateway runs at
+# HTTP_PLAIN_RPS, each interception at a fixed factor of it in every repetition (times a drift shared
+# by all paths of a repetition, so the paired ratio is exactly the factor), pathbench's L4 proxy at
+# L4_FACTOR of the gateway, and wrk at 1 / WRK_AGREEMENT of pathbench.
+HTTP_WORKLOADS = [
+    {"name": "http_rr", "order": 6, "protocol": "tcp", "transport": "socket", "pattern": "rr", "application": "http",
+     "primary_metric": "transactions_per_s", "cpu_metric": "cpu_ns_per_transaction", "latency": True,
+     "description": "keep-alive HTTP/1.1 request/response"},
+    {"name": "http_crr", "order": 7, "protocol": "tcp", "transport": "socket", "pattern": "crr", "application": "http",
+     "primary_metric": "transactions_per_s", "cpu_metric": "cpu_ns_per_transaction", "latency": True,
+     "description": "one HTTP/1.1 request per new connection"},
+]
+GATEWAY_PATHS = ("proxy-plain", "tproxy-nft", "tproxy-ipt", "sk-lookup", "tc-sk-assign")
+HTTP_PLAIN_RPS = {"http_rr": 10000.0, "http_crr": 4000.0}
+# path -> (requests/s, CPU per request) as factors of the plain gateway's; latency follows 1 / rate.
+HTTP_FACTORS = {"proxy-plain": (1.0, 1.0), "tproxy-nft": (0.90, 1.10), "tproxy-ipt": (0.88, 1.12),
+                "sk-lookup": (0.95, 1.04), "tc-sk-assign": (0.96, 1.03), "baseline": (1.6, 0.5)}
+L4_FACTOR = (1.5, 0.6)
+WRK_AGREEMENT = 0.97     # pathbench ÷ wrk, requests/s
+
+
+def _http_metrics(rps: float, cpu_ns: float) -> dict:
+    return {"transactions_per_s": rps, "cpu_ns_per_transaction": cpu_ns, "duration_ns": 10_000_000_000,
+            "latency_ns": {"p50": 1e9 / rps, "p90": 1.3e9 / rps, "p99": 2.2e9 / rps, "p999": 3e9 / rps}}
+
+
+def http_gateway_run(reps: int = 6, l4: bool = True, wrk: bool = True, factors: dict | None = None,
+                     noise: float = 0.002) -> dict:
+    """A schema-2 run of http_rr and http_crr: every gateway path behind the gateway (haproxy) and, with l4,
+    with pathbench's L4 proxy; baseline (no gateway); wrk rows beside the gateway rows; skipped tcp_rr rows
+    behind the gateway (it carries HTTP only).  `noise` perturbs each value by up to ±noise (deterministic),
+    so that intervals exist and are narrow."""
+    factors = {**HTTP_FACTORS, **(factors or {})}
+    cat = catalogue()
+    for p in cat["paths"]:
+        if p["name"] in GATEWAY_PATHS:
+            p["parameters"] = list(p["parameters"]) + ["gateway"]
+    cat["workloads"] += copy.deepcopy(HTTP_WORKLOADS)
+    results, instances, order = [], [], 0
+
+    def add(path, wl, rep, popts, metrics=None, status="ok", proof=None, reference=None, reason=None):
+        nonlocal order
+        r = {"path": path, "workload": wl, "repetition": rep, "order": order, "status": status,
+             "path_options": dict(popts), "workload_options": {"flows": 1, "payload_bytes": 64, "duration_s": 10},
+             "instance": len(instances), "reason": reason}
+        instances.append({"index": len(instances), "path": path, "path_options": dict(popts), "repetition": rep,
+                          "status": "ok", "reason": None, "configuration": configuration(path)})
+        if metrics is not None:
+            r["metrics"] = metrics
+        if proof is not None:
+            r["proof"] = proof
+        if reference is not None:
+            r["reference"] = reference
+        order += 1
+        results.append(r)
+        return r
+
+    for rep in range(reps):
+        drift = 1 + 0.03 * ((rep * 5) % 7 - 3) / 3          # shared by every path of this repetition
+        for wl in ("http_rr", "http_crr"):
+            base_rps = HTTP_PLAIN_RPS[wl] * drift
+            for path, (fr, fc) in factors.items():
+                gws = [{}] if path == "baseline" else ([{"gateway": "haproxy"}] + ([{}] if l4 else []))
+                for popts in gws:
+                    k = (1.0, 1.0) if popts else L4_FACTOR
+                    jit = 1 + noise * (((rep * 7 + sum(map(ord, path + wl + str(popts)))) % 5) - 2) / 2
+                    rps, cpu = base_rps * fr * k[0] * jit, 40_000.0 * fc * k[1] / jit
+                    n = int(rps * 10)
+                    proof = {"ok": True}
+                    if popts:
+                        proof[("gateway")] = {"tool": "haproxy", "version": "2.6.12", "pid": 4242,
+                                              "counters": {"connections": n if wl == "http_crr" else 1, "http_requests": n,
+                                                           "http_2xx": n, "http_other": 0, "upstream_connects": n,
+                                                           "upstream_reuses": 0, "tcp_sessions": 0}}
+                    add(path, wl, rep, popts, _http_metrics(rps, cpu), proof=proof)
+                    if wrk and popts:
+                        add(path, wl, rep, popts, _http_metrics(rps / WRK_AGREEMENT, cpu * 0.9),
+                            reference={"tool": "wrk", "version": "4.1.0", "command": "wrk -t 1 -c 1 -d 10 --latency"})
+        for path in GATEWAY_PATHS:
+            add(path, "tcp_rr", rep, {"gateway": "haproxy"}, status="skipped",
+                reason="the L7 gateway (--gateway haproxy) carries HTTP workloads only")
+    env = {"kernel_release": "6.12.0", "nproc": 2,
+           "virtualization": {"pathbench_guest": False, "hypervisor": "kvm", "accelerator": None}}
+    return {"schema_version": 2, "run_id": "api-gateway", "status": "complete", "started_utc": "2026-01-01T00:00:00Z",
+            "catalogue": cat, "environment": env, "options": {"repetitions": reps, "gateway": "haproxy"},
+            "results": results, "path_instances": instances}

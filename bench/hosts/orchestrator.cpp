@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -293,6 +294,11 @@ std::optional<std::string> hosts_mode_refuses(const RunConfig& cfg) {
   if (cfg.peers)
     return std::string("--peers is not available with --hosts: the reference tools and HAProxy run as processes in this "
                        "machine's role namespaces, which hosts mode does not have");
+  // The gateway is a child process pathbench starts in the DUT's namespace with the listening
+  // sockets it made; the agents build pathbench's own proxy only.
+  if (std::find(cfg.gateways.begin(), cfg.gateways.end(), "haproxy") != cfg.gateways.end())
+    return std::string("--gateway haproxy is not available with --hosts: the gateway is started by this process, in "
+                       "this machine's DUT namespace, with sockets it made; the agents run pathbench's own proxy only");
   // The sampler runs where the window is measured, the client's host here: its profile would be
   // the generators' machine, not the DUT's.
   if (cfg.kernel_profile_ns)

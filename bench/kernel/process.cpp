@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 
@@ -150,7 +151,16 @@ std::optional<std::string> find_program(const std::string& name) {
   return std::nullopt;
 }
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv) : argv0_(argv.at(0)) {
+int ChildProcess::first_inherited(const std::vector<int>& inherit) {
+  // Above every source fd, so no dup2 overwrites a source a later one still needs; dup2 to another
+  // number leaves close-on-exec clear on the copy.
+  int top = 2;
+  for (int fd : inherit) top = std::max(top, fd);
+  return top + 1;
+}
+
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::vector<int>& inherit)
+    : argv0_(argv.at(0)) {
   char tmpl[] = "/tmp/pathbench-child-XXXXXX";
   int fd = mkstemp(tmpl);
   if (fd < 0) throw_errno("mkstemp", errno);
@@ -160,6 +170,9 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv) : argv0_(argv.a
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&fa, fd, 1);
   posix_spawn_file_actions_adddup2(&fa, fd, 2);
+  const int first = first_inherited(inherit);
+  for (size_t i = 0; i < inherit.size(); ++i)
+    posix_spawn_file_actions_adddup2(&fa, inherit[i], first + static_cast<int>(i));
   int rc = spawn(argv, &fa, &pid_);
   posix_spawn_file_actions_destroy(&fa);
   close(fd);

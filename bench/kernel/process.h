@@ -33,7 +33,11 @@ std::optional<std::string> find_program(const std::string& name);
 // the error message.
 class ChildProcess {
  public:
-  explicit ChildProcess(const std::vector<std::string>& argv);
+  // inherit: fds of this process the child gets, as fds inherit[i] -> first_inherited() + i
+  // (HAProxy's `bind fd@N`); every other fd stays close-on-exec.
+  explicit ChildProcess(const std::vector<std::string>& argv, const std::vector<int>& inherit = {});
+  // The fd number the first inherited fd has in the child (the others follow it).
+  static int first_inherited(const std::vector<int>& inherit);
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;

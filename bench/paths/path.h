@@ -51,13 +51,16 @@ struct PathSettings {
   MatchPosition match_position = MatchPosition::kLast;
   uint16_t service_port = 0;
   uint32_t update_samples = 0;     // services: add/remove cycles timed after setup
+  // --gateway: what terminates intercepted TCP: "none" = pathbench's L4 proxy; "haproxy" = an L7
+  // gateway (paths/gateway.h) on paths that take one (PathInfo::takes_gateway()).
+  std::string gateway = "none";
   nlohmann::json options_json() const;  // path_options of results ({} without services)
   bool operator==(const PathSettings&) const = default;
 };
 // The agent protocol carries every setting (a path on the DUT host is built from these alone).
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PathSettings, proxy_workers, proxy_cpus, proxy_pipe_bytes, proxy_model, tcp_cc,
                                                 tcp_buffer_bytes, services, match_position, service_port,
-                                                update_samples)
+                                                update_samples, gateway)
 
 struct PathInfo;
 
@@ -141,6 +144,9 @@ struct PathInfo {
   std::function<std::unique_ptr<PathInstance>(const PathContext&)> make;
 
   bool takes_services() const { return max_services > 0; }
+  // An L7 gateway can stand where the proxy is: every proxy path but the fully transparent one
+  // (the gateway connects upstream from the DUT's address, as Envoy in Cilium does).
+  bool takes_gateway() const { return via_proxy && !keeps_client_source; }
   // The path whose ratio isolates this one's own cost (see `controls`).
   std::string compare_against() const;
   nlohmann::json catalogue_json() const;

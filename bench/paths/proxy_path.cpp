@@ -62,6 +62,13 @@ ProxyPath::ProxyPath(const PathContext& ctx, tproxy::Config cfg) : PathInstance(
   cfg.tcp_cc = settings_.tcp_cc;
   cfg.tcp_buffer_bytes = settings_.tcp_buffer_bytes;
   cfg.own_process = settings_.proxy_model == "process";
+  const bool gateway = settings_.gateway != "none";
+  if (gateway && !info_.takes_gateway())
+    throw PathUnsupportedHere(info_.name + " cannot take --gateway " + settings_.gateway +
+                              " (the gateway connects upstream from the DUT's address)");
+  if (gateway && settings_.gateway != HaproxyGateway::kName)
+    throw EnvError("unknown gateway '" + settings_.gateway + "'");
+  if (gateway) cfg.tcp = false;  // TCP goes to the gateway
   cfg.log = [](tproxy::LogLevel l, std::string_view m) {
     switch (l) {
       case tproxy::LogLevel::kDebug: log::debug("{}", m); break;
@@ -81,11 +88,56 @@ ProxyPath::ProxyPath(const PathContext& ctx, tproxy::Config cfg) : PathInstance(
   const unsigned workers = cfg.workers;
   const std::string where = cfg.own_process ? " in process " + std::to_string(p->pid()) : std::string();
   proxy_ = undo_.adopt("proxy: " + std::to_string(workers) + " worker thread(s)" + where + " on port " +
-                           std::to_string(cfg.port),
+                           std::to_string(cfg.port) + (gateway ? " (UDP only)" : ""),
                        {{Item::kThread, workers}}, 0, std::move(p));
+  if (!gateway) return;
+  // Upstream: the original destination, or (proxy-plain) the server on the client's port.
+  const std::string upstream = cfg.fixed_upstream_ip ? wiring_.server_ip : std::string();
+  auto g = std::make_unique<HaproxyGateway>(roles_.dut().netns, settings_, upstream);
+  if (cfg.transparent) g->listen(cfg.listen_ip, cfg.port, true);  // proxy-plain listens per port (client_target)
+  const int pid = g->pid();
+  gateway_ = undo_.adopt("gateway: haproxy (HTTP mode) in process " + std::to_string(pid) + " on port " +
+                             std::to_string(cfg.port),
+                         {{Item::kProcess, 1}}, 0, std::move(g));
 }
 
-void ProxyPath::begin(const WorkloadInfo&, const WorkloadOptions&) { before_ = proxy_->counters(); }
+std::optional<std::string> ProxyPath::unsupported_workload(const WorkloadInfo& w) const {
+  if (gateway_ && w.application != Application::kHttp)
+    return "the L7 gateway (--gateway " + settings_.gateway + ") carries HTTP workloads only";
+  return PathInstance::unsupported_workload(w);
+}
+
+std::vector<int> ProxyPath::tcp_listener_fds() const {
+  return gateway_ ? gateway_->tcp_listener_fds() : proxy_->tcp_listener_fds();
+}
+
+void ProxyPath::begin(const WorkloadInfo&, const WorkloadOptions&) {
+  before_ = proxy_->counters();
+  if (gateway_) gateway_before_ = gateway_->counters();
+}
+
+// The gateway's proof: it accepted every connection the generator made and answered every request
+// through its HTTP engine, with 2xx only; none went the L4 way.
+static std::string gateway_check(const GatewayCounters& d, const WorkloadOptions& w, const WorkloadTotals& t) {
+  if (t.connections == 0) return "the generator made no connection";
+  if (d.connections < t.connections)
+    return fmt::format("the gateway accepted {} connections, the generator made {}: traffic bypassed it", d.connections,
+                       t.connections);
+  if (d.connections > t.connections + w.flows)
+    return fmt::format("the gateway accepted {} connections, more than the generator's {} (+{} in flight)",
+                       d.connections, t.connections, w.flows);
+  if (d.http_requests < t.transactions)
+    return fmt::format("the gateway's HTTP engine saw {} requests, the generator completed {}", d.http_requests,
+                       t.transactions);
+  // In flight when a load stops, a request reaches the gateway but is not counted: one per flow,
+  // and twice for a tool run in two parts (wrk's discarded warm-up run, then the measured one).
+  if (d.http_requests > t.transactions + 2 * w.flows)
+    return fmt::format("the gateway's HTTP engine saw {} requests, more than the generator's {} (+{} in flight)",
+                       d.http_requests, t.transactions, 2 * w.flows);
+  if (d.http_other) return fmt::format("the gateway answered {} requests with a status other than 2xx", d.http_other);
+  if (d.tcp_sessions) return fmt::format("the gateway relayed {} connections as TCP, not HTTP", d.tcp_sessions);
+  return {};
+}
 
 nlohmann::json ProxyPath::end(const WorkloadInfo& wl, const WorkloadOptions& w, const WorkloadTotals& t) {
   nlohmann::json p;
@@ -93,22 +145,35 @@ nlohmann::json ProxyPath::end(const WorkloadInfo& wl, const WorkloadOptions& w, 
   // Connections the client completed are accepted by the proxy within microseconds; give a
   // straggler at the stop a moment instead of failing the proof on a race.
   tproxy::CounterSnapshot d = proxy_->counters() - before_;
-  for (int i = 0; i < 50 && is_tcp && d.tcp_accepted < t.connections; ++i) {
+  for (int i = 0; i < 50 && is_tcp && !gateway_ && d.tcp_accepted < t.connections; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     d = proxy_->counters() - before_;
   }
   p["proxy"] = counters_json(d);
+  std::string reason;
+  if (gateway_ && is_tcp) {
+    GatewayCounters g = gateway_->counters() - gateway_before_;
+    for (int i = 0; i < 50 && (g.connections < t.connections || g.http_requests < t.transactions); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      g = gateway_->counters() - gateway_before_;
+    }
+    p["gateway"] = gateway_->record();
+    p["gateway"]["counters"] = g.to_json();
+    p["gateway"]["pid"] = gateway_->pid();
+    reason = gateway_check(g, w, t);
+  }
   p["proxy_workers"] = proxy_->config().workers;
   p["proxy_cpus"] = proxy_->config().cpus;
   p["proxy_pipe_bytes"] = proxy_->config().pipe_bytes;
   p["proxy_port"] = proxy_->config().port;
   p["proxy_model"] = proxy_->config().own_process ? "process" : "thread";
-  p["proxy_pid"] = proxy_->pid();
+  p["proxy_pid"] = gateway_ && is_tcp ? gateway_->pid() : proxy_->pid();
   p["proxy_tcp_cc"] = proxy_->config().tcp_cc;
   p["proxy_tcp_buffer_bytes"] = proxy_->config().tcp_buffer_bytes;
   p["full_transparency"] = proxy_->config().keep_client_source;
-  std::string reason;
-  if (is_tcp) {
+  if (gateway_ && is_tcp) {
+    // The gateway's counters are the proof (above); pathbench's proxy took no TCP.
+  } else if (is_tcp) {
     // Every connection the generator made was accepted by the proxy (and none more than could
     // have been in flight when it stopped).
     if (d.tcp_accepted < t.connections)

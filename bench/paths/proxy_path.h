@@ -19,6 +19,7 @@
 #pragma once
 #include <string>
 
+#include "paths/gateway.h"
 #include "paths/path.h"
 #include "tproxy/proxy.h"
 
@@ -32,6 +33,11 @@ class ProxyPath : public PathInstance {
 
   void begin(const WorkloadInfo&, const WorkloadOptions&) override;
   nlohmann::json end(const WorkloadInfo& wl, const WorkloadOptions& w, const WorkloadTotals& t) override;
+  // With --gateway haproxy: HTTP workloads only (an L7 gateway speaks HTTP; the rest would measure
+  // pathbench's proxy, which then carries only the proof probe's UDP).
+  std::optional<std::string> unsupported_workload(const WorkloadInfo& w) const override;
+  // The sockets TCP is steered to: the gateway's listeners, else the proxy's.
+  std::vector<int> tcp_listener_fds() const;
 
  protected:
   // Per-path evidence (rule or program counters) into p; returns a failure reason or "".
@@ -53,6 +59,9 @@ class ProxyPath : public PathInstance {
 
   tproxy::Proxy* proxy_ = nullptr;  // owned by the undo log
   tproxy::CounterSnapshot before_;
+  // --gateway haproxy: it takes TCP (proxy_ keeps UDP, for the proof probe); owned by the undo log.
+  HaproxyGateway* gateway_ = nullptr;
+  GatewayCounters gateway_before_;
 };
 
 // The local-delivery policy routing every interception needs (docs/gotchas.md "TPROXY needs a

@@ -13,9 +13,11 @@ namespace {
 class ProxyPlain : public ProxyPath {
  public:
   explicit ProxyPlain(const PathContext& ctx) : ProxyPath(ctx, config(ctx.roles.wiring())) {}
-  Endpoint client_target(Protocol, const Endpoint& server) const override {
+  Endpoint client_target(Protocol proto, const Endpoint& server) const override {
     try {
-      proxy_->listen_on(server.port);
+      // With a gateway, TCP goes to it: a listener on this port, HAProxy restarted with it.
+      if (gateway_ && proto == Protocol::kTcp) gateway_->listen(wiring_.dut_client_ip, server.port, false);
+      else proxy_->listen_on(server.port);
     } catch (const std::exception& e) {
       // The workload will fail to connect and say so, with this in the log.
       log::error("proxy-plain: listen on {}:{}: {}", wiring_.dut_client_ip, server.port, e.what());

@@ -57,8 +57,11 @@ const char* to_string(MatchPosition m) {
 }
 
 nlohmann::json PathSettings::options_json() const {
-  if (services == 0) return nlohmann::json::object();
-  return {{"services", services}, {"match_position", to_string(match_position)}};
+  nlohmann::json o = nlohmann::json::object();
+  if (services) o = {{"services", services}, {"match_position", to_string(match_position)}};
+  // Only when one stands in: runs without --gateway keep their meaning.
+  if (gateway != "none") o["gateway"] = gateway;
+  return o;
 }
 
 std::string PathInfo::compare_against() const {
@@ -73,6 +76,7 @@ std::string PathInfo::compare_against() const {
 nlohmann::json PathInfo::catalogue_json() const {
   nlohmann::json params = nlohmann::json::array();
   if (takes_services()) params = {"services", "match_position"};
+  if (takes_gateway()) params.push_back("gateway");
   return {{"name", name},
           {"description", description},
           {"order", order},

@@ -68,9 +68,8 @@ nlohmann::json steer_json(const pb_steer_stats& a, const pb_steer_stats& b) {
           {"not_syn", a.not_syn - b.not_syn}};
 }
 
-void fill_sockmap(UndoLog& undo, int map_fd, const tproxy::Proxy& proxy, const std::string& what) {
-  auto tcp = proxy.tcp_listener_fds();
-  auto udp = proxy.udp_socket_fds();
+void fill_sockmap(UndoLog& undo, int map_fd, const std::vector<int>& tcp, const std::vector<int>& udp,
+                  const std::string& what) {
   uint64_t n = 0;
   for (auto [slot, fds] : {std::pair{uint32_t{PB_STEER_SLOT_TCP}, tcp}, std::pair{uint32_t{PB_STEER_SLOT_UDP}, udp}}) {
     if (fds.empty()) continue;

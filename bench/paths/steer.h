@@ -35,7 +35,9 @@ uint64_t fill_services(int map_fd, const std::vector<Service>& services);
 // The map's memlock from /proc/self/fdinfo (what the kernel charges for it), or null.
 nlohmann::json map_memlock_bytes(int map_fd);
 nlohmann::json steer_json(const pb_steer_stats& now, const pb_steer_stats& before);
-void fill_sockmap(UndoLog& undo, int map_fd, const tproxy::Proxy& proxy, const std::string& what);
+// The first TCP listener and UDP socket into the program's SOCKMAP.
+void fill_sockmap(UndoLog& undo, int map_fd, const std::vector<int>& tcp, const std::vector<int>& udp,
+                  const std::string& what);
 std::string steer_check(bool tcp, const WorkloadOptions& w, const WorkloadTotals& t, const pb_steer_stats& now,
                         const pb_steer_stats& before);
 
@@ -71,7 +73,7 @@ class SteerPath : public ProxyPath {
       if (settings_.services)
         bpf_map__set_max_entries(s->maps.services, static_cast<__u32>(settings_.services + settings_.update_samples + 16));
     });
-    fill_sockmap(undo_, bpf_map__fd(skel_->maps.proxy_socks), *proxy_, what);
+    fill_sockmap(undo_, bpf_map__fd(skel_->maps.proxy_socks), tcp_listener_fds(), proxy_->udp_socket_fds(), what);
     if (settings_.services) {
       const int fd = bpf_map__fd(skel_->maps.services);
       auto services = make_services(settings_, wiring_);

@@ -20,13 +20,33 @@ constexpr uint16_t kHaproxyPort = 15002;
 }  // namespace
 
 std::string haproxy_config(const std::string& mode, int client_timeout_s, const std::string& sections,
-                           const std::string& global_extra) {
+                           const std::string& global_extra, unsigned nbthread) {
   return fmt::format(
       // maxpipes: splice's pipes count against the fd limit HAProxy raises itself to (maxconn x 2 +
       // maxpipes x 2 + a few); its default, maxconn / 4, asks for 20014 and the hard limit is 20000.
-      "global\n  maxconn 8000\n  maxpipes 1000\n  nbthread 1\n{}"
+      "global\n  maxconn 8000\n  maxpipes 1000\n  nbthread {}\n{}"
       "defaults\n  mode {}\n  timeout connect 5s\n  timeout client {}s\n  timeout server {}s\n{}",
-      global_extra, mode, client_timeout_s, client_timeout_s, sections);
+      nbthread, global_extra, mode, client_timeout_s, client_timeout_s, sections);
+}
+
+std::string haproxy_buffer_tuning(int buf, std::string* note) {
+  *note = "autotuning (the kernel's own, as our proxy's)";
+  if (buf <= 0) return {};
+  *note = fmt::format("{} bytes per socket, as our proxy's", buf);
+  for (const char* k : {"wmem_max", "rmem_max"}) {
+    long cap = 0;
+    if (auto v = read_file(std::string("/proc/sys/net/core/") + k)) {
+      try {
+        cap = std::stol(trim(*v));
+      } catch (const std::exception&) {
+        cap = 0;  // unreadable: no claim either way
+      }
+    }
+    if (cap > 0 && cap < buf)
+      *note += fmt::format("; but net.core.{} is {}: HAProxy's are capped there, ours are not (SO_*BUFFORCE)", k, cap);
+  }
+  return fmt::format("  tune.sndbuf.client {0}\n  tune.sndbuf.server {0}\n  tune.rcvbuf.client {0}\n"
+                     "  tune.rcvbuf.server {0}\n", buf);
 }
 
 std::optional<std::string> HaproxyTproxy::unavailable() {
@@ -34,29 +54,9 @@ std::optional<std::string> HaproxyTproxy::unavailable() {
 }
 
 HaproxyTproxy::HaproxyTproxy(const PathContext& ctx, int cpu) {
-  // --tcp-buffer-bytes: the same fixed buffers as our proxy's sockets. HAProxy sets them with
-  // SO_SNDBUF/SO_RCVBUF, which the kernel caps at net.core.wmem_max/rmem_max (global sysctls,
-  // never changed here); ours uses the FORCE variants. Where the cap is lower, the row says so.
-  const int buf = ctx.settings.tcp_buffer_bytes;
-  std::string tune;
-  std::string buf_note = "autotuning (the kernel's own, as our proxy's)";
-  if (buf > 0) {
-    tune = fmt::format("  tune.sndbuf.client {0}\n  tune.sndbuf.server {0}\n  tune.rcvbuf.client {0}\n"
-                       "  tune.rcvbuf.server {0}\n", buf);
-    buf_note = fmt::format("{} bytes per socket, as our proxy's", buf);
-    for (const char* k : {"wmem_max", "rmem_max"}) {
-      long cap = 0;
-      if (auto v = read_file(std::string("/proc/sys/net/core/") + k)) {
-        try {
-          cap = std::stol(trim(*v));
-        } catch (const std::exception&) {
-          cap = 0;  // unreadable: no claim either way
-        }
-      }
-      if (cap > 0 && cap < buf)
-        buf_note += fmt::format("; but net.core.{} is {}: HAProxy's are capped there, ours are not (SO_*BUFFORCE)", k, cap);
-    }
-  }
+  // --tcp-buffer-bytes: the same fixed buffers as our proxy's sockets.
+  std::string buf_note;
+  const std::string tune = haproxy_buffer_tuning(ctx.settings.tcp_buffer_bytes, &buf_note);
   const std::string cfg = haproxy_config(
       "tcp", 30,
       // splice-request/-response: HAProxy always moves bytes with splice(), as our proxy does.

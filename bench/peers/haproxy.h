@@ -17,7 +17,13 @@ class ChildProcess;
 // RLIMIT_NOFILE: maxconn 8000), defaults in `mode` with timeouts, then `sections` (frontend and
 // backend lines); `global_extra` lines go at the end of the global section.
 std::string haproxy_config(const std::string& mode, int client_timeout_s, const std::string& sections,
-                           const std::string& global_extra = "");
+                           const std::string& global_extra = "", unsigned nbthread = 1);
+
+// The global lines that give HAProxy's sockets the run's --tcp-buffer-bytes (none for 0:
+// autotuning), and in *note what they amount to: HAProxy sets them with SO_SNDBUF/SO_RCVBUF, which
+// the kernel caps at net.core.wmem_max/rmem_max (global sysctls, never changed here); ours use the
+// FORCE variants. Where the cap is lower, the note says so.
+std::string haproxy_buffer_tuning(int buffer_bytes, std::string* note);
 
 // HAProxy (TCP mode, `bind ... transparent`, `server 0.0.0.0:0` = the original destination) in
 // the DUT behind tproxy-nft's interception: the reference for pathbench's own proxy on

@@ -6,6 +6,9 @@
 //   tcp_rr      sockperf ping-pong --full-rtt --tcp
 //   tcp_crr     wrk -H 'Connection: close' against HAProxy answering HTTP itself in the server
 //               namespace (a small, fast, event-driven C responder; wrk has no raw-TCP mode)
+//   http_rr     wrk (keep-alive) against pathbench's own HTTP responder: the same server, the same
+//   http_crr    request (method, route, headers, body; a wrk Lua script), the same response
+//               (and Connection: close for http_crr)
 // Definitions matched: same payload sizes (sockperf -m, iperf3 -l), full round trip, the same
 // warm-up cut (whole seconds: iperf3 and sockperf take integers, so --peers requires them),
 // and the same CPU placement (taskset with the run's pinning policy).
@@ -28,6 +31,8 @@
 #include "kernel/sysctl.h"
 #include "measure/cpu.h"
 #include "roles/roles.h"
+#include "workloads/controller.h"
+#include "workloads/responder.h"
 
 namespace pb {
 
@@ -212,23 +217,61 @@ std::string haproxy_http_config(uint16_t port) {
                                                 port));
 }
 
+// The request pathbench's HTTP generator sends, as a wrk Lua script (method, route, headers,
+// body): wrk's own request loop then sends it unchanged, with no per-request Lua.
+std::string wrk_script(const WorkloadOptions& o, bool close) {
+  std::string s = o.payload_bytes ? "wrk.method = \"POST\"\nwrk.body = string.rep(\"x\", " + std::to_string(o.payload_bytes) +
+                                        ")\nwrk.headers[\"Content-Type\"] = \"application/json\"\n"
+                                  : "wrk.method = \"GET\"\n";
+  s += "wrk.path = \"/api/v1/users\"\n"
+       "wrk.headers[\"User-Agent\"] = \"wrk (pathbench reference)\"\n"
+       "wrk.headers[\"Accept\"] = \"application/json\"\n"
+       "wrk.headers[\"Accept-Encoding\"] = \"gzip, deflate\"\n"
+       "wrk.headers[\"Authorization\"] = \"Bearer pathbench-reference-token-0123456789abcdef\"\n"
+       "wrk.headers[\"X-Request-Id\"] = \"00000000-0000-4000-8000-000000000000\"\n"
+       "wrk.headers[\"traceparent\"] = \"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\"\n";
+  if (close) s += "wrk.headers[\"Connection\"] = \"close\"\n";
+  return s;
+}
+
 // wrk prints "Requests/sec:  12345.67" and, with --latency, "     50%  123.00us".
-PeerRun run_wrk(const PeerContext& c) {
+// app: nullptr = tcp_crr's wrk against HAProxy answering HTTP itself; else an HTTP workload's
+// descriptor: wrk against pathbench's own HTTP responder, sending that workload's request.
+PeerRun run_wrk(const PeerContext& c, const WorkloadInfo* app = nullptr) {
   const auto& o = c.opt;
   PeerRun pr;
-  std::string cfg_path = write_temp_file("/tmp/pathbench-haproxy-", haproxy_http_config(c.server_bind.port));
-  std::vector<std::string> sargs = {"haproxy", "-db", "-f", cfg_path};
-  ChildProcess srv(in_netns(c.roles.server().netns, pinned(o.server_cpu, sargs)));
+  const bool close = !app || app->pattern == Pattern::kCrr;
+  std::string cfg_path, script_path;
+  std::unique_ptr<ChildProcess> srv;
+  workload::Phases ph;
+  std::unique_ptr<workload::Responder> responder;
+  auto cleanup = [&] {
+    if (srv) srv->stop();
+    if (responder) responder->stop();
+    if (!cfg_path.empty()) unlink(cfg_path.c_str());
+    if (!script_path.empty()) unlink(script_path.c_str());
+  };
   try {
-    wait_listening(c.roles.server().netns, true, c.server_bind.port, "haproxy (HTTP responder)");
+    if (app) {
+      ph.phase = workload::kMeasure;
+      responder = std::make_unique<workload::Responder>(c.roles.server().netns, *app, o, c.server_bind, ph);
+      script_path = write_temp_file("/tmp/pathbench-wrk-", wrk_script(o, close));
+    } else {
+      cfg_path = write_temp_file("/tmp/pathbench-haproxy-", haproxy_http_config(c.server_bind.port));
+      std::vector<std::string> sargs = {"haproxy", "-db", "-f", cfg_path};
+      srv = std::make_unique<ChildProcess>(in_netns(c.roles.server().netns, pinned(o.server_cpu, sargs)));
+      wait_listening(c.roles.server().netns, true, c.server_bind.port, "haproxy (HTTP responder)");
+    }
   } catch (...) {
-    unlink(cfg_path.c_str());
+    cleanup();
     throw;
   }
   std::string url = "http://" + c.target.ip + ":" + std::to_string(c.target.port) + "/";
   auto wrk = [&](double secs, bool latency) {
     std::vector<std::string> a = {"wrk", "-t", "1", "-c", std::to_string(o.flows), "-d",
-                                  std::to_string(std::max<long>(1, std::lround(secs))) + "s", "-H", "Connection: close"};
+                                  std::to_string(std::max<long>(1, std::lround(secs))) + "s"};
+    if (app) a.insert(a.end(), {"-s", script_path});
+    else a.insert(a.end(), {"-H", "Connection: close"});
     if (latency) a.push_back("--latency");
     a.push_back(url);
     return pinned(o.client_cpu, a);
@@ -242,19 +285,28 @@ PeerRun run_wrk(const PeerContext& c) {
   }
   auto client = wrk(o.duration_s, true);
   pr.reference = {{"tool", "wrk"}, {"version", version_of({"wrk", "--version"}, R"(wrk (\S+))")},
-                  {"command", quote_join(client)},
-                  {"server_command", "haproxy -db -f <config: mode http, http-request return 200>"},
-                  {"server_tool", "haproxy"},
-                  {"tcp_cc", namespace_cc(c.roles.client().netns) + " (the namespace default; wrk and haproxy have no option)"},
-                  {"server_version", version_of({"haproxy", "-v"}, R"(HAProxy version (\S+))")},
-                  {"note", "HTTP/1.1 request/response of ~40/~80 bytes, Connection: close; wrk's latency starts "
-                           "at the request write, after connect"}};
+                  {"command", quote_join(client)}};
+  if (app) {
+    pr.reference["server_command"] = "pathbench's HTTP responder (the one its own " + app->name + " rows use)";
+    pr.reference["server_tool"] = "pathbench";
+    pr.reference["script"] = wrk_script(o, close);
+    pr.reference["tcp_cc"] = namespace_cc(c.roles.client().netns) + " (wrk's sockets: the namespace default; wrk has no option)";
+    pr.reference["note"] = "the same HTTP/1.1 request shape as pathbench's generator (one route); wrk's latency "
+                           "starts at the request write" + std::string(close ? ", after connect" : "");
+  } else {
+    pr.reference["server_command"] = "haproxy -db -f <config: mode http, http-request return 200>";
+    pr.reference["server_tool"] = "haproxy";
+    pr.reference["tcp_cc"] = namespace_cc(c.roles.client().netns) + " (the namespace default; wrk and haproxy have no option)";
+    pr.reference["server_version"] = version_of({"haproxy", "-v"}, R"(HAProxy version (\S+))");
+    pr.reference["note"] = "HTTP/1.1 request/response of ~40/~80 bytes, Connection: close; wrk's latency starts "
+                           "at the request write, after connect";
+  }
   CpuWindow cpu;
   cpu.start(0, o.duration_s);
   CmdResult r = run_cmd(in_netns(c.roles.client().netns, client), {}, static_cast<int>(o.duration_s + 20));
   cpu.join();
-  srv.stop();
-  unlink(cfg_path.c_str());
+  const std::string server_error = responder ? responder->error() : std::string();
+  cleanup();
   std::string text = r.out + r.err;
   std::smatch m;
   // A plain double and a flag, not std::optional: GCC 12 sees the optional's payload as
@@ -271,6 +323,11 @@ PeerRun run_wrk(const PeerContext& c) {
   if (r.status != 0 || !have_rps) {
     pr.result.ok = false;
     pr.result.reason = "wrk failed: " + trim(text).substr(0, 300);
+    return pr;
+  }
+  if (!server_error.empty()) {
+    pr.result.ok = false;
+    pr.result.reason = "pathbench's HTTP responder under wrk: " + server_error;
     return pr;
   }
   auto lat = [&](const std::string& pct) -> nlohmann::json {
@@ -292,8 +349,11 @@ PeerRun run_wrk(const PeerContext& c) {
   pr.result.ok = true;
   pr.result.metrics = met;
   pr.result.totals.transactions = total ? static_cast<uint64_t>(*total) : 0;
-  // Connections over the whole tool run (the discarded warm-up run included), for proofs.
-  pr.result.totals.connections = pr.result.totals.transactions + warmup_requests;
+  // Over the whole tool run (the discarded warm-up run included), for proofs. Keep-alive: each run
+  // opens its -c connections once; Connection: close: one per request.
+  pr.result.totals.transactions += warmup_requests;
+  const uint64_t runs = o.warmup_s >= 0.5 ? 2 : 1;
+  pr.result.totals.connections = close ? pr.result.totals.transactions : runs * o.flows;
   return pr;
 }
 
@@ -312,7 +372,14 @@ const std::vector<PeerTool>& peer_tools() {
        [](const PeerContext& c) { return run_sockperf(c, true); }},
       {"sockperf", "udp_rr", true, [] { return need_tools({{"sockperf", "sockperf"}, {"ss", "iproute2"}}); },
        [](const PeerContext& c) { return run_sockperf(c, false); }},
-      {"wrk", "tcp_crr", false, [] { return need_tools({{"wrk", "wrk"}, {"haproxy", "haproxy"}, {"ss", "iproute2"}}); }, run_wrk},
+      {"wrk", "tcp_crr", false, [] { return need_tools({{"wrk", "wrk"}, {"haproxy", "haproxy"}, {"ss", "iproute2"}}); },
+       [](const PeerContext& c) { return run_wrk(c); }},
+      // Against pathbench's responder, whose request counts are the generator-side totals the
+      // gateway's proof needs: connections follow from -c (keep-alive) or equal requests (close).
+      {"wrk", "http_rr", true, [] { return need_tools({{"wrk", "wrk"}}); },
+       [](const PeerContext& c) { return run_wrk(c, find_workload("http_rr")); }},
+      {"wrk", "http_crr", true, [] { return need_tools({{"wrk", "wrk"}}); },
+       [](const PeerContext& c) { return run_wrk(c, find_workload("http_crr")); }},
   };
   return v;
 }

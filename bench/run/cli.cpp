@@ -26,8 +26,10 @@
 #include "git_sha.h"
 #include "kernel/host.h"
 #include "kernel/sysctl.h"
+#include "paths/gateway.h"
 #include "paths/path.h"
 #include "run/runstate.h"
+#include "workloads/http_wire.h"
 #include "workloads/workload.h"
 
 namespace po = boost::program_options;
@@ -145,10 +147,19 @@ po::options_description run_options_description() {
   load.add_options()
       ("payload-bytes", po::value<std::string>(),
        "request / write / datagram size, e.g. 64,1024,16384 (default per workload: tcp_stream 131072, *_rr and "
-       "tcp_crr 64, udp_pps 18)")
-      ("response-bytes", po::value<std::string>(), "response size for *_rr / tcp_crr (default: = payload)")
+       "tcp_crr 64, udp_pps 18; http_*: the JSON body of POST/PUT/PATCH routes, 0 to 1 MiB, default 128)")
+      ("response-bytes", po::value<std::string>(),
+       "response size for *_rr / *_crr (default: = payload; http_*: the JSON body, 0 to 1 MiB, default 256)")
       ("flows", po::value<std::string>()->default_value("1"), "concurrent flows (one thread each), e.g. 1,2,4")
-      ("rate-pps", po::value<std::string>()->default_value("0"), "udp_pps/xdp_pps send rate, 0 = as fast as possible");
+      ("rate-pps", po::value<std::string>()->default_value("0"), "udp_pps/xdp_pps send rate, 0 = as fast as possible")
+      ("rate-rps", po::value<std::string>(),
+       "open loop for tcp_rr, tcp_crr, http_rr, http_crr: this many requests/s over all flows, each on a schedule "
+       "fixed in advance, latency from its intended send time (wrk2's coordinated-omission correction); "
+       "metrics.open_loop says whether the path kept up. Default: closed loop (next request when the last answered)")
+      ("http-routes", po::value<std::string>(),
+       "http_rr/http_crr: the requests cycled over, comma-separated 'METHOD /path' ({id} becomes a varying "
+       "number; POST, PUT and PATCH carry --payload-bytes of JSON), default 'GET /api/v1/users,GET "
+       "/api/v1/orders/{id},POST /api/v1/orders'");
   po::options_description path("Path parameters (intercepting paths)");
   path.add_options()
       ("services", po::value<std::string>(),
@@ -157,7 +168,11 @@ po::options_description run_options_description() {
       ("match-position", po::value<std::string>()->default_value("last"),
        "where the service the traffic uses sits among them: first | middle | last")
       ("update-samples", po::value<std::string>()->default_value("30"),
-       "with --services: timed add+remove cycles of one service per path instance");
+       "with --services: timed add+remove cycles of one service per path instance")
+      ("gateway", po::value<std::string>(),
+       "what terminates intercepted TCP on the proxy paths (proxy-plain, tproxy-nft, tproxy-ipt, sk-lookup, "
+       "tc-sk-assign...): none (pathbench's L4 proxy) | haproxy (an L7 gateway, HAProxy in HTTP mode; HTTP "
+       "workloads only); e.g. none,haproxy runs both");
   po::options_description stack("Placement and stack");
   stack.add_options()
       ("pinning", po::value<std::string>()->default_value("auto"),
@@ -273,17 +288,19 @@ RunConfig parse_run_options(const std::vector<std::string>& args) {
   c.rate_pps = parse_uint("rate-pps", str("rate-pps"), 0, 1000000000000ull);
   c.pinning = one_of("pinning", str("pinning"), {"auto", "one-cpu", "split", "none"});
   if (c.pinning == "auto") c.pinning = online_cpus() <= 2 ? "one-cpu" : "split";
+  // 0 is a size only http workloads take (a body-less request or response); each workload's
+  // [min_payload, max_payload] below decides.
   if (vm.count("payload-bytes")) {
-    for (uint64_t v : parse_uint_list("payload-bytes", str("payload-bytes"), 1, 16u << 20))
+    for (uint64_t v : parse_uint_list("payload-bytes", str("payload-bytes"), 0, 16u << 20))
       c.payload_bytes.push_back(static_cast<uint32_t>(v));
   }
   if (vm.count("response-bytes"))
-    c.response_bytes = static_cast<uint32_t>(parse_uint("response-bytes", str("response-bytes"), 1, 16u << 20));
+    c.response_bytes = static_cast<uint32_t>(parse_uint("response-bytes", str("response-bytes"), 0, 16u << 20));
   for (auto& wn : c.workloads) {
     const WorkloadInfo* w = find_workload(wn);
     std::vector<uint32_t> payloads = c.payload_bytes.empty() ? std::vector<uint32_t>{w->default_payload} : c.payload_bytes;
     for (uint32_t p : payloads) {
-      uint32_t r = c.response_bytes.value_or(p);
+      uint32_t r = c.response_bytes.value_or(w->default_response.value_or(p));
       if (!w->min_payload_why.empty() && (p < w->min_payload || (w->request_response() && r < w->min_payload)))
         throw UsageError(fmt::format("{} needs --payload-bytes and --response-bytes >= {} ({})", wn, w->min_payload,
                                      w->min_payload_why));
@@ -295,6 +312,32 @@ RunConfig parse_run_options(const std::vector<std::string>& args) {
                                      w->max_payload));
     }
   }
+  // Refused where they would not apply: an option recorded but not applied reads as applied.
+  if (vm.count("rate-rps")) {
+    c.rate_rps = parse_double("rate-rps", str("rate-rps"), 0, 1e7, true);
+    for (auto& wn : c.workloads)
+      if (!find_workload(wn)->open_loop)
+        throw UsageError("--rate-rps applies to tcp_rr, tcp_crr, http_rr and http_crr (one request in flight per "
+                         "flow); '" + wn + "' does not take it: leave it out of --workloads");
+  }
+  const bool http = std::any_of(c.workloads.begin(), c.workloads.end(),
+                                [](const std::string& wn) { return find_workload(wn)->application == Application::kHttp; });
+  if (vm.count("http-routes")) {
+    if (!http) throw UsageError("--http-routes applies to http_rr and http_crr; --workloads has neither");
+    const std::string text = str("http-routes");
+    if (trim(text).empty()) throw UsageError("--http-routes is empty: give at least one 'METHOD /path'");
+    for (auto& part : split(text, ',')) {
+      std::string why;
+      if (trim(part).empty()) throw UsageError("--http-routes '" + text + "': empty element in the list");
+      if (!http::parse_route(part, why)) throw UsageError("--http-routes: " + why);
+      // Requests are counted per route by its text.
+      if (std::find(c.http_routes.begin(), c.http_routes.end(), trim(part)) != c.http_routes.end())
+        throw UsageError("--http-routes: '" + trim(part) + "' listed twice");
+      c.http_routes.push_back(trim(part));
+    }
+  } else {
+    c.http_routes = http::default_routes();
+  }
   if (vm.count("services")) {
     c.services = parse_uint_list("services", str("services"), 1, 1000000);
     for (auto& pn : c.paths) {
@@ -305,6 +348,20 @@ RunConfig parse_run_options(const std::vector<std::string>& args) {
       for (uint64_t n : c.services)
         if (n > p->max_services)
           throw UsageError(fmt::format("--services {} is more than {} can install (at most {})", n, pn, p->max_services));
+    }
+  }
+  if (vm.count("gateway")) {
+    for (const std::string& g : split(str("gateway"), ',')) {
+      const std::string v = one_of("gateway", trim(g), {"none", "haproxy"});
+      if (std::find(c.gateways.begin(), c.gateways.end(), v) != c.gateways.end())
+        throw UsageError("--gateway: '" + v + "' listed twice");
+      c.gateways.push_back(v);
+    }
+    if (std::find(c.gateways.begin(), c.gateways.end(), "haproxy") != c.gateways.end()) {
+      if (std::none_of(c.paths.begin(), c.paths.end(), [](const std::string& pn) { return find_path(pn)->takes_gateway(); }))
+        throw UsageError("--gateway haproxy needs a path where a proxy terminates TCP (proxy-plain, tproxy-nft, "
+                         "tproxy-ipt, sk-lookup, tc-sk-assign); --paths has none");
+      if (auto why = HaproxyGateway::unavailable()) throw EnvError("--gateway haproxy: " + *why);
     }
   }
   c.match_position = one_of("match-position", str("match-position"), {"first", "middle", "last"});

@@ -4,6 +4,7 @@
 #include "common/testhook.h"
 #include "roles/topology.h"
 #include "run/runstate.h"
+#include "workloads/workload.h"
 
 namespace pb {
 
@@ -16,6 +17,7 @@ nlohmann::json RunConfig::to_json() const {
                       {"repetitions", repetitions},
                       {"flows", flows},
                       {"rate_pps", rate_pps},
+                      {"rate_rps", rate_rps > 0 ? nlohmann::json(rate_rps) : nlohmann::json("closed loop")},
                       {"stall_timeout_s", stall_timeout_s},
                       {"pinning", pinning},
                       {"tcp_cc", tcp_cc.empty() ? nlohmann::json("default") : nlohmann::json(tcp_cc)},
@@ -45,7 +47,13 @@ nlohmann::json RunConfig::to_json() const {
                       {"fault", fault_hook().empty() ? nlohmann::json(nullptr) : nlohmann::json(fault_hook())}};
   j["payload_bytes"] = payload_bytes.empty() ? nlohmann::json("default") : nlohmann::json(payload_bytes);
   j["response_bytes"] = response_bytes ? nlohmann::json(*response_bytes) : nlohmann::json("= payload");
+  bool http = false;
+  for (auto& w : workloads)
+    if (const WorkloadInfo* i = find_workload(w)) http = http || i->application == Application::kHttp;
+  if (!response_bytes && http) j["response_bytes"] = "= payload (http workloads: their default_response_bytes)";
+  j["http_routes"] = http ? nlohmann::json(http_routes) : nlohmann::json(nullptr);
   j["services"] = services.empty() ? nlohmann::json(nullptr) : nlohmann::json(services);
+  j["gateway"] = gateways.empty() ? nlohmann::json("none") : nlohmann::json(gateways);
   if (!services.empty()) {
     j["match_position"] = match_position;
     j["update_samples"] = update_samples;
@@ -57,6 +65,13 @@ nlohmann::json RunConfig::to_json() const {
                                        {"min_repetitions", repetitions}}
                       : nlohmann::json(nullptr);
   return j;
+}
+
+WorkloadOptions for_workload(const RunConfig& cfg, const WorkloadInfo& w, WorkloadOptions o) {
+  if (!cfg.response_bytes && w.default_response) o.response_bytes = *w.default_response;
+  if (w.open_loop) o.rate_rps = cfg.rate_rps;
+  if (w.application == Application::kHttp) o.http_routes = cfg.http_routes;
+  return o;
 }
 
 }  // namespace pb

@@ -12,6 +12,9 @@
 
 namespace pb {
 
+struct WorkloadInfo;
+struct WorkloadOptions;
+
 struct AdaptiveOptions {
   double target_ci_pct = 0;   // > 0: repeat until every primary metric's 95% CI half-width is below this
   double budget_s = 600;      // ... or this much time has passed
@@ -34,7 +37,12 @@ struct RunConfig {
   std::vector<uint64_t> services;          // intercepting paths: N services each; empty: not swept
   std::string match_position = "last";     // first | middle | last
   uint32_t update_samples = 30;            // services: timed add/remove cycles per instance
+  // --gateway: what terminates TCP on paths that take a gateway (PathInfo::takes_gateway), a sweep
+  // axis: "none" (pathbench's L4 proxy) | "haproxy" (paths/gateway.h). Empty: not swept (none).
+  std::vector<std::string> gateways;
   uint64_t rate_pps = 0;
+  double rate_rps = 0;                     // open loop (workloads that take it): requests/s; 0 = closed loop
+  std::vector<std::string> http_routes;    // http workloads: "METHOD /path" cycled over (resolved: never empty)
   double stall_timeout_s = 2;
   std::string pinning = "one-cpu";         // resolved: one-cpu | split | none
   std::string tcp_cc = "cubic";            // every TCP socket pathbench makes ("" = namespace default)
@@ -62,5 +70,10 @@ struct RunConfig {
   bool verbose = false;
   nlohmann::json to_json() const;
 };
+
+// What of a trial's options depends on its workload (the schedule calls it for each): the
+// response size's default, and the open-loop rate and the http routes, set only on the workloads
+// they apply to (an option recorded where it was not applied would read as applied).
+WorkloadOptions for_workload(const RunConfig& cfg, const WorkloadInfo& w, WorkloadOptions o);
 
 }  // namespace pb

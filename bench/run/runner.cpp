@@ -171,6 +171,7 @@ class Runner {
     const double per_trial = cfg_.warmup_s + cfg_.duration_s + cfg_.cooldown_s + 0.4;
     std::string where = plan.path;
     if (plan.settings.services) where += fmt::format(" services={}", plan.settings.services);
+    if (plan.settings.gateway != "none") where += " gateway=" + plan.settings.gateway;
     std::string tool = t.reference.empty() ? "" : " [" + t.reference + "]";
     if (total_)
       log::info("[{}/{}] rep {}/{} {} {}{} ({} left)", done_, total_, t.repetition + 1, cfg_.repetitions, where,

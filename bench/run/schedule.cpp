@@ -78,7 +78,7 @@ std::vector<Trial> trials_of(const RunConfig& cfg, unsigned rep, bool services, 
     for (uint32_t payload : payloads)
       for (uint32_t flows : cfg.flows) {
         const uint16_t port = services ? service_port : static_cast<uint16_t>(kBasePort + wi);
-        Trial t{rep, &w, workload_options(cfg, payload, flows, port), haproxy ? "haproxy" : "", true};
+        Trial t{rep, &w, for_workload(cfg, w, workload_options(cfg, payload, flows, port)), haproxy ? "haproxy" : "", true};
         out.push_back(t);
         if (!cfg.peers || haproxy) continue;
         for (const PeerTool& tool : peer_tools()) {
@@ -119,16 +119,20 @@ std::vector<InstancePlan> schedule_repetition(const RunConfig& cfg, unsigned rep
     const PathInfo& info = *find_path(pname);
     std::vector<uint64_t> services = info.takes_services() && !cfg.services.empty() ? cfg.services
                                                                                       : std::vector<uint64_t>{0};
-    for (uint64_t n : services) {
-      InstancePlan plan{rep, pname, base, false, trials_of(cfg, rep, n > 0, false)};
-      plan.settings.services = n;
-      out.push_back(plan);
-      // HAProxy in place of pathbench's proxy behind the same interception, right after it.
-      if (cfg.peers && info.haproxy_reference) {
-        InstancePlan hp{rep, pname, plan.settings, true, trials_of(cfg, rep, n > 0, true)};
-        if (!hp.trials.empty()) out.push_back(hp);
+    std::vector<std::string> gateways = info.takes_gateway() && !cfg.gateways.empty() ? cfg.gateways
+                                                                                       : std::vector<std::string>{"none"};
+    for (uint64_t n : services)
+      for (const std::string& gw : gateways) {
+        InstancePlan plan{rep, pname, base, false, trials_of(cfg, rep, n > 0, false)};
+        plan.settings.services = n;
+        plan.settings.gateway = gw;
+        out.push_back(plan);
+        // HAProxy in place of pathbench's proxy behind the same interception, right after it.
+        if (cfg.peers && info.haproxy_reference && gw == "none") {
+          InstancePlan hp{rep, pname, plan.settings, true, trials_of(cfg, rep, n > 0, true)};
+          if (!hp.trials.empty()) out.push_back(hp);
+        }
       }
-    }
   }
   return out;
 }

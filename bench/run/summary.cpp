@@ -31,9 +31,12 @@ void print_summary(const nlohmann::json& run) {
   std::vector<std::pair<std::string, std::string>> keys;
   for (auto& r : run["results"]) {
     std::string path = r["path"].get<std::string>();
-    if (r.contains("path_options") && r["path_options"].is_object())
-      for (auto& [k, v] : r["path_options"].items())
+    if (r.contains("path_options") && r["path_options"].is_object()) {
+      for (auto& [k, v] : r["path_options"].items()) {
         if (k == "services") path += " n=" + v.dump();
+        else if (k == "gateway") path += " gw=" + v.get<std::string>();
+      }
+    }
     if (r.contains("reference")) path += " [" + r["reference"].value("tool", std::string("ref")) + "]";
     std::string wl = r["workload"].get<std::string>();
     std::string shown = wl;

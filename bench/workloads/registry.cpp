@@ -12,18 +12,25 @@ const char* to_string(Pattern p) {
   return names[static_cast<int>(p)];
 }
 
+const char* to_string(Application a) { return a == Application::kHttp ? "http" : "none"; }
+
 nlohmann::json WorkloadInfo::catalogue_json() const {
-  return {{"name", name},
-          {"description", description},
-          {"order", order},
-          {"protocol", to_string(protocol)},
-          {"transport", to_string(transport)},
-          {"pattern", to_string(pattern)},
-          {"primary_metric", primary_metric},
-          {"cpu_metric", cpu_metric},
-          {"latency", has_latency()},
-          {"default_payload_bytes", default_payload},
-          {"in_default_suite", in_default_suite}};
+  nlohmann::json j = {{"name", name},
+                      {"description", description},
+                      {"order", order},
+                      {"protocol", to_string(protocol)},
+                      {"transport", to_string(transport)},
+                      {"pattern", to_string(pattern)},
+                      {"application", to_string(application)},
+                      {"primary_metric", primary_metric},
+                      {"cpu_metric", cpu_metric},
+                      {"latency", has_latency()},
+                      {"default_payload_bytes", default_payload},
+                      {"open_loop", open_loop},
+                      {"in_default_suite", in_default_suite}};
+  // Absent: the response is as large as the request.
+  if (default_response) j["default_response_bytes"] = *default_response;
+  return j;
 }
 
 }  // namespace pb

@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <unordered_map>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "kernel/host.h"
 #include "kernel/netns.h"
 #include "kernel/sockets.h"
+#include "workloads/http_wire.h"
 
 namespace pb::workload {
 
@@ -172,6 +174,13 @@ namespace {
 struct Conn {
   uint64_t pending = 0;  // request bytes received toward the next response
   uint64_t out_left = 0; // response bytes still to write
+  // http: the connection's parser, the responses it owes (from `sent` on), and whether it closes
+  // once they are written (Connection: close, or a 400).
+  std::unique_ptr<http::ServerConn> http;
+  std::string out;
+  size_t sent = 0;
+  bool close_after = false;
+  bool owes() const { return http ? sent < out.size() : out_left > 0; }
 };
 }  // namespace
 
@@ -195,10 +204,12 @@ void Responder::loop_tcp() {
   };
   // Writes what is owed; true when done, false on would-block (then EPOLLOUT is armed).
   auto flush = [&](int fd, Conn& c) -> int {
-    while (c.out_left) {
-      ssize_t w = send(fd, out.data(), std::min<uint64_t>(c.out_left, out.size()), MSG_NOSIGNAL);
+    while (c.owes()) {
+      ssize_t w = c.http ? send(fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL)
+                         : send(fd, out.data(), std::min<uint64_t>(c.out_left, out.size()), MSG_NOSIGNAL);
       if (w > 0) {
-        c.out_left -= static_cast<uint64_t>(w);
+        if (c.http) c.sent += static_cast<size_t>(w);
+        else c.out_left -= static_cast<uint64_t>(w);
         continue;
       }
       if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -210,8 +221,13 @@ void Responder::loop_tcp() {
       }
       return -1;
     }
+    if (c.http) {
+      c.out.clear();
+      c.sent = 0;
+    }
     return 1;
   };
+  const bool is_http = info_.application == Application::kHttp;
   epoll_event events[256];
   bool running = true;
   while (running) {
@@ -234,6 +250,7 @@ void Responder::loop_tcp() {
           e.data.fd = c;
           epoll_ctl(ep, EPOLL_CTL_ADD, c, &e);
           conns[c] = Conn{};
+          if (is_http) conns[c].http = std::make_unique<http::ServerConn>(static_cast<uint32_t>(resp));
         }
         continue;
       }
@@ -247,6 +264,10 @@ void Responder::loop_tcp() {
           continue;
         }
         if (r > 0) {
+          if (c.close_after) {
+            drop(fd);
+            continue;
+          }
           epoll_event e{};
           e.events = EPOLLIN;
           e.data.fd = fd;
@@ -262,16 +283,25 @@ void Responder::loop_tcp() {
       if (r < 0) continue;
       sh_->bytes.fetch_add(static_cast<uint64_t>(r), std::memory_order_relaxed);
       if (stream) continue;
-      c.pending += static_cast<uint64_t>(r);
-      while (c.pending >= req) {
-        c.pending -= req;
-        c.out_left += resp;
+      if (c.http) {
+        if (c.close_after) continue;  // what follows a Connection: close request is not read
+        if (!c.http->feed(buf.data(), static_cast<size_t>(r), c.out)) c.close_after = true;
+      } else {
+        c.pending += static_cast<uint64_t>(r);
+        while (c.pending >= req) {
+          c.pending -= req;
+          c.out_left += resp;
+        }
       }
-      if (c.out_left && !(events[i].events & EPOLLOUT)) {
-        if (flush(fd, c) < 0) {
+      if (c.owes() && !(events[i].events & EPOLLOUT)) {
+        int w = flush(fd, c);
+        if (w < 0 || (w > 0 && c.close_after)) {
           drop(fd);
           continue;
         }
+      } else if (c.close_after && !c.owes()) {
+        drop(fd);
+        continue;
       }
       // crr: the client closes after its response; EOF above closes our side.
     }
@@ -293,6 +323,11 @@ void Responder::loop_tcp_blocking() {
       pin_thread(opt_.server_cpu);
       set_timeouts(c, 200);
       set_nodelay(c);
+      if (info_.application == Application::kHttp) {
+        serve_http(c);
+        close(c);
+        return;
+      }
       std::vector<char> req(opt_.payload_bytes), resp(opt_.response_bytes, 'r');
       std::string err;
       while (!sh_->stop_req) {
@@ -306,6 +341,28 @@ void Responder::loop_tcp_blocking() {
   }
   sh_->stop_req = true;
   for (auto& t : conns) t.join();
+}
+
+// One HTTP connection, blocking: whatever arrives (a part of a request, several pipelined ones)
+// is fed to the parser, and the responses it completed go out in one write.
+void Responder::serve_http(int c) {
+  http::ServerConn conn(opt_.response_bytes);
+  std::vector<char> buf(65536);
+  std::string out, err;
+  while (!sh_->stop_req) {
+    ssize_t r = recv(c, buf.data(), buf.size(), 0);
+    if (r == 0) break;
+    if (r < 0) {
+      if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;  // timeout: the stop flag
+      break;
+    }
+    sh_->bytes.fetch_add(static_cast<uint64_t>(r), std::memory_order_relaxed);
+    const bool open = conn.feed(buf.data(), static_cast<size_t>(r), out);
+    if (hold_if_stalled()) break;
+    if (!out.empty() && !write_full(c, out.data(), out.size(), phases(), &err)) break;
+    out.clear();
+    if (!open) break;  // Connection: close or a 400: closed once answered
+  }
 }
 
 void Responder::loop_udp_blocking() {

@@ -10,6 +10,9 @@
 //                           epoll loop would add an epoll_wait to every round trip)
 //   rr many flows, crr      epoll loop (connection churn, many sockets)
 //   pps (UDP)               recvmmsg sink, datagrams counted
+// With application http (http_rr, http_crr) the TCP rr/crr loops answer HTTP/1.1 instead of fixed
+// sizes: requests framed by workloads/http_wire.h (partial and pipelined ones), 200 with
+// --response-bytes of JSON, keep-alive unless Connection: close, a 400 and a close for garbage.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -71,6 +74,7 @@ class Responder : public ServerSide {
   void loop_tcp();
   void loop_udp();
   void loop_tcp_blocking();
+  void serve_http(int fd);  // one HTTP/1.1 connection of loop_tcp_blocking
   void loop_udp_blocking();
   bool hold_if_stalled();  // true once stalled: waits for the stop, then the loop ends
   const Phases& phases() const { return child_ == 0 ? sh_->ph : ph_; }  // in the child: the shared copy

@@ -6,11 +6,15 @@
 //               connect latency alone (the first packet's cost through the path)
 //   udp_rr      UDP request/response with sequence numbers; unanswered requests are loss
 //   udp_pps     small datagrams as fast as the socket API allows, counted at the receiver
+// tcp_rr and tcp_crr (and http_*, http.cpp) also run open loop with --rate-rps (socket_load.h Pacer).
 // Every flow is one thread with blocking I/O (200 ms timeouts so the stop phase is seen): on a
 // 2-core machine a handful of flows is the useful range, and a blocking ping-pong has the fewest
 // syscalls per transaction, which is what a latency tool must have.
+#include <fmt/core.h>
 #include <linux/tcp.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -23,45 +27,10 @@
 #include "kernel/netns.h"
 #include "measure/histogram.h"
 #include "roles/roles.h"
-#include "workloads/controller.h"
-#include "workloads/responder.h"
+#include "workloads/socket_load.h"
 
-namespace pb {
+namespace pb::workload {
 namespace {
-
-using workload::Phases;
-
-// Per-flow counters; padded so flows on different CPUs do not share a cache line.
-struct alignas(64) FlowStats {
-  std::atomic<uint64_t> transactions{0};
-  std::atomic<uint64_t> bytes{0};
-  std::atomic<uint64_t> packets{0};
-  std::atomic<uint64_t> lost{0};        // udp_rr requests without a response in time
-  std::atomic<uint64_t> connections{0};
-  Histogram hist;                       // transaction latency; only the flow's own thread writes
-  Histogram connect_hist;               // tcp_crr: connect() latency
-  std::string error;                    // first error, set before the flow exits
-  std::atomic<bool> exited{false};      // error may be read once this is set
-  std::string tcp_cc;                   // the congestion control its socket got
-  int sndbuf = -1, rcvbuf = -1;         // SO_SNDBUF/SO_RCVBUF as the kernel reports them (2x what was set)
-  nlohmann::json tcp_info;              // tcp_stream: the sender's TCP_INFO at the end
-};
-
-// A completed transaction that started at t0: its latency goes into the histogram only inside
-// the measured window; the count always moves (totals, watchdog).
-inline void record_transaction(FlowStats& st, const Phases& ph, uint64_t t0, uint64_t now) {
-  if (ph.measuring()) st.hist.record(now - t0);
-  st.transactions.fetch_add(1, std::memory_order_relaxed);
-}
-
-struct FlowArgs {
-  const WorkloadContext& ctx;
-  const WorkloadOptions& opt;
-  const Phases& ph;
-  unsigned index;
-  FlowStats& st;
-};
-using FlowFn = void (*)(const FlowArgs&);
 
 // The sender's TCP_INFO (linux/tcp.h: glibc's struct lacks the newer fields): with BBR the
 // pacing rate is the throughput (docs/noise.md), so it belongs next to the result.
@@ -86,7 +55,13 @@ void record_buffers(int fd, FlowStats& st) {
   if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &st.rcvbuf, &l) != 0) st.rcvbuf = -1;
 }
 
-// A flow's one long-lived connection (stream, rr); -1 with the flow's error set on failure.
+}  // namespace
+
+void record_socket(int fd, FlowStats& st) {
+  st.tcp_cc = congestion_control_of(fd);
+  record_buffers(fd, st);
+}
+
 int connect_flow(const FlowArgs& a) {
   std::string err;
   int fd = tcp_connect(a.ctx.target, 1000, &err, a.opt.tcp_cc, a.opt.tcp_buffer_bytes);
@@ -94,12 +69,39 @@ int connect_flow(const FlowArgs& a) {
     a.st.error = err;
     return -1;
   }
-  a.st.tcp_cc = congestion_control_of(fd);
-  record_buffers(fd, a.st);
+  record_socket(fd, a.st);
   a.st.connections.fetch_add(1);
   set_timeouts(fd, 200);
   return fd;
 }
+
+Pacer::Pacer(const FlowArgs& a) : a_(a) {
+  if (a.opt.rate_rps <= 0) return;
+  period_ns_ = 1e9 * a.opt.flows / a.opt.rate_rps;
+  // The default 50 us of timer slack would be every request's lateness, and counted in its latency.
+  prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+}
+
+uint64_t Pacer::next() {
+  if (period_ns_ == 0) return mono_ns();
+  // Flow i's k-th request: start + (k * flows + i) / R, the flows interleaved over each period.
+  const uint64_t due = a_.start_ns + static_cast<uint64_t>((static_cast<double>(k_) + static_cast<double>(a_.index) /
+                                                            a_.opt.flows) * period_ns_);
+  ++k_;
+  a_.st.due_ns.store(due, std::memory_order_relaxed);
+  for (uint64_t now = mono_ns(); now < due && !a_.ph.stopping(); now = mono_ns()) {
+    // Absolute sleeps: no drift from the time spent computing each wait. In slices of at most 50 ms
+    // so the stop phase is seen at low rates.
+    const uint64_t until = std::min<uint64_t>(due, now + 50000000);
+    timespec ts{static_cast<time_t>(until / 1000000000), static_cast<long>(until % 1000000000)};
+    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
+  }
+  const uint64_t now = mono_ns();
+  if (now > due && a_.ph.measuring()) a_.st.max_send_lag_ns = std::max(a_.st.max_send_lag_ns, now - due);
+  return due;
+}
+
+namespace {
 
 void tcp_stream_flow(const FlowArgs& a) {
   int fd = connect_flow(a);
@@ -124,8 +126,10 @@ void tcp_rr_flow(const FlowArgs& a) {
   std::string err;
   set_nodelay(fd);
   std::vector<char> req(a.opt.payload_bytes, 'q'), resp(a.opt.response_bytes);
+  Pacer pace(a);
   while (!a.ph.stopping()) {
-    uint64_t t0 = mono_ns();
+    const uint64_t t0 = pace.next();  // open loop: the latency counts from when it was due
+    if (a.ph.stopping()) break;
     if (!workload::write_full(fd, req.data(), req.size(), a.ph, &err) ||
         !workload::read_full(fd, resp.data(), resp.size(), a.ph, &err)) {
       if (!a.ph.stopping()) a.st.error = err;
@@ -139,8 +143,13 @@ void tcp_rr_flow(const FlowArgs& a) {
 void tcp_crr_flow(const FlowArgs& a) {
   std::string err;
   std::vector<char> req(a.opt.payload_bytes, 'q'), resp(a.opt.response_bytes);
+  Pacer pace(a);
   while (!a.ph.stopping()) {
-    uint64_t t0 = mono_ns();
+    // Open loop: the transaction's latency from when it was due; connect's from when it began
+    // (the path's cost alone).
+    const uint64_t due = pace.next();
+    if (a.ph.stopping()) break;
+    const uint64_t t0 = mono_ns();
     int fd = tcp_connect(a.ctx.target, 1000, &err, a.opt.tcp_cc, a.opt.tcp_buffer_bytes);
     if (fd < 0) {
       // One refused/timed-out connect is an error of the path; the watchdog and the proof see it.
@@ -151,10 +160,7 @@ void tcp_crr_flow(const FlowArgs& a) {
     // path, where an interception's per-connection lookup (rules, set, map) is paid.
     const uint64_t t_conn = mono_ns();
     if (a.ph.measuring()) a.st.connect_hist.record(t_conn - t0);
-    if (a.st.tcp_cc.empty()) {
-      a.st.tcp_cc = congestion_control_of(fd);
-      record_buffers(fd, a.st);
-    }
+    if (a.st.tcp_cc.empty()) record_socket(fd, a.st);
     a.st.connections.fetch_add(1, std::memory_order_relaxed);
     set_nodelay(fd);
     bool ok = workload::write_full(fd, req.data(), req.size(), a.ph, &err) &&
@@ -164,7 +170,7 @@ void tcp_crr_flow(const FlowArgs& a) {
       if (!a.ph.stopping()) a.st.error = err;
       break;
     }
-    record_transaction(a.st, a.ph, t0, mono_ns());
+    record_transaction(a.st, a.ph, due, mono_ns());
   }
 }
 
@@ -262,103 +268,113 @@ void udp_pps_flow(const FlowArgs& a) {
   close(fd);
 }
 
-// Client flows (one thread each, in the client role) and the responder, under the controller.
-class SocketLoad : public workload::Load {
- public:
-  SocketLoad(const WorkloadContext& ctx, const WorkloadInfo& info, const WorkloadOptions& opt, FlowFn fn)
-      : ctx_(ctx), info_(info), opt_(opt), fn_(fn) {
-    for (unsigned i = 0; i < opt.flows; ++i) flows_.push_back(std::make_unique<FlowStats>());
-  }
-  ~SocketLoad() override { stop(); }
+}  // namespace
 
-  void start(Phases& ph) override {
-    ph_ = &ph;
-    if (ctx_.server_side) resp_ = ctx_.server_side(info_, opt_, ctx_.server_bind, ph);
-    else resp_ = std::make_unique<workload::Responder>(ctx_.roles.server().netns, info_, opt_, ctx_.server_bind, ph);
-    for (unsigned i = 0; i < flows_.size(); ++i)
-      threads_.emplace_back([this, i] {
-        FlowStats& st = *flows_[i];
-        try {
-          ScopedNetns in(ctx_.roles.client().netns);
-          pin_thread(opt_.client_cpu);
-          fn_(FlowArgs{ctx_, opt_, *ph_, i, st});
-        } catch (const std::exception& e) {
-          st.error = e.what();
-        }
-        st.exited = true;
-      });
+SocketLoad::SocketLoad(const WorkloadContext& ctx, const WorkloadInfo& info, const WorkloadOptions& opt, FlowFn fn)
+    : ctx_(ctx), info_(info), opt_(opt), fn_(fn) {
+  for (unsigned i = 0; i < opt.flows; ++i) {
+    flows_.push_back(std::make_unique<FlowStats>());
+    flows_.back()->routes_window.assign(opt.http_routes.size(), 0);
+    flows_.back()->routes_all.assign(opt.http_routes.size(), 0);
   }
-  uint64_t progress() const override {
-    uint64_t p = resp_ ? resp_->bytes_received() + resp_->packets_received() : 0;
-    for (auto& f : flows_) p += f->transactions.load(std::memory_order_relaxed);
-    return p;
-  }
-  std::string error() const override {
-    // Flows write their error before they exit; read it only from exited flows (no race).
-    for (auto& f : flows_)
-      if (f->exited.load() && !f->error.empty()) return "flow error: " + f->error;
-    if (resp_ && !resp_->error().empty()) return "responder: " + resp_->error();
-    return {};
-  }
-  void refresh() override {
-    if (resp_) resp_->sync();
-  }
-  void window_start() override { snap(w0_); }
-  void window_end() override { snap(w1_); }
-  void stall_server() override {
-    if (resp_) resp_->stall();
-  }
-  void stop() override {
-    if (stopped_) return;
-    stopped_ = true;
-    for (auto& t : threads_) t.join();
-    // Let datagrams in flight land before the responder's totals are read.
-    if (info_.protocol == Protocol::kUdp && resp_) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (resp_) resp_->stop();
-  }
-  nlohmann::json state() const override {
-    nlohmann::json s = nlohmann::json::object();
-    if (!flows_.empty() && !flows_[0]->tcp_cc.empty()) s["tcp_cc"] = flows_[0]->tcp_cc;
-    if (!flows_.empty() && flows_[0]->sndbuf >= 0)
-      s["tcp_buffers"] = {{"sndbuf", flows_[0]->sndbuf}, {"rcvbuf", flows_[0]->rcvbuf},
-                          {"autotuning", opt_.tcp_buffer_bytes == 0}};
-    if (!flows_.empty() && !flows_[0]->tcp_info.is_null()) s["tcp_info"] = flows_[0]->tcp_info;
-    if (resp_)
-      if (auto d = resp_->describe(); !d.is_null()) s["responder"] = d;
-    return s;
-  }
+}
 
-  WorkloadResult finish(const workload::Window& win, const std::string& failure) const;
+void SocketLoad::start(Phases& ph) {
+  ph_ = &ph;
+  if (ctx_.server_side) resp_ = ctx_.server_side(info_, opt_, ctx_.server_bind, ph);
+  else resp_ = std::make_unique<Responder>(ctx_.roles.server().netns, info_, opt_, ctx_.server_bind, ph);
+  // The open-loop schedule starts once the responder listens; the flows' connects are then the
+  // first requests' lateness, in the warm-up.
+  start_ns_ = mono_ns();
+  for (unsigned i = 0; i < flows_.size(); ++i)
+    threads_.emplace_back([this, i] {
+      FlowStats& st = *flows_[i];
+      try {
+        ScopedNetns in(ctx_.roles.client().netns);
+        pin_thread(opt_.client_cpu);
+        fn_(FlowArgs{ctx_, opt_, *ph_, i, st, start_ns_});
+      } catch (const std::exception& e) {
+        st.error = e.what();
+      }
+      st.exited = true;
+    });
+}
 
- private:
-  struct Snap {
-    uint64_t tx = 0, bytes = 0, packets = 0, lost = 0, srv_bytes = 0, srv_packets = 0;
-  };
-  void snap(Snap& s) {
-    s = Snap{};
-    resp_->sync();
-    for (auto& f : flows_) {
-      s.tx += f->transactions.load();
-      s.bytes += f->bytes.load();
-      s.packets += f->packets.load();
-      s.lost += f->lost.load();
-    }
-    s.srv_bytes = resp_->bytes_received();
-    s.srv_packets = resp_->packets_received();
+uint64_t SocketLoad::progress() const {
+  uint64_t p = resp_ ? resp_->bytes_received() + resp_->packets_received() : 0;
+  for (auto& f : flows_) p += f->transactions.load(std::memory_order_relaxed);
+  return p;
+}
+
+std::string SocketLoad::error() const {
+  // Flows write their error before they exit; read it only from exited flows (no race).
+  for (auto& f : flows_)
+    if (f->exited.load() && !f->error.empty()) return "flow error: " + f->error;
+  if (resp_ && !resp_->error().empty()) return "responder: " + resp_->error();
+  return {};
+}
+
+void SocketLoad::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  for (auto& t : threads_) t.join();
+  // Let datagrams in flight land before the responder's totals are read.
+  if (info_.protocol == Protocol::kUdp && resp_) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (resp_) resp_->stop();
+}
+
+nlohmann::json SocketLoad::state() const {
+  nlohmann::json s = nlohmann::json::object();
+  if (!flows_.empty() && !flows_[0]->tcp_cc.empty()) s["tcp_cc"] = flows_[0]->tcp_cc;
+  if (!flows_.empty() && flows_[0]->sndbuf >= 0)
+    s["tcp_buffers"] = {{"sndbuf", flows_[0]->sndbuf}, {"rcvbuf", flows_[0]->rcvbuf},
+                        {"autotuning", opt_.tcp_buffer_bytes == 0}};
+  if (!flows_.empty() && !flows_[0]->tcp_info.is_null()) s["tcp_info"] = flows_[0]->tcp_info;
+  if (resp_)
+    if (auto d = resp_->describe(); !d.is_null()) s["responder"] = d;
+  return s;
+}
+
+void SocketLoad::snap(Snap& s) {
+  s = Snap{};
+  resp_->sync();
+  s.t_ns = mono_ns();
+  for (auto& f : flows_) {
+    s.tx += f->transactions.load();
+    s.bytes += f->bytes.load();
+    s.packets += f->packets.load();
+    s.lost += f->lost.load();
+    const uint64_t due = f->due_ns.load(std::memory_order_relaxed);
+    if (due && s.t_ns > due) s.behind_ns = std::max(s.behind_ns, s.t_ns - due);
   }
-  const WorkloadContext& ctx_;
-  const WorkloadInfo& info_;
-  const WorkloadOptions& opt_;
-  FlowFn fn_;
-  Phases* ph_ = nullptr;
-  std::unique_ptr<workload::ServerSide> resp_;
-  std::vector<std::unique_ptr<FlowStats>> flows_;
-  std::vector<std::thread> threads_;
-  bool stopped_ = false;
-  Snap w0_, w1_;
-};
+  s.srv_bytes = resp_->bytes_received();
+  s.srv_packets = resp_->packets_received();
+}
 
-WorkloadResult SocketLoad::finish(const workload::Window& win, const std::string& failure) const {
+// Asked for against achieved, and whether the path kept up: a lower rate is never reported as
+// if it had been asked for. Behind by more than 5 % of the window is as many requests owed as the
+// 5 % of rate the first test allows.
+nlohmann::json SocketLoad::open_loop_json(double secs, uint64_t tx) const {
+  const double intended = opt_.rate_rps, achieved = static_cast<double>(tx) / secs;
+  uint64_t max_lag = 0;
+  for (auto& f : flows_) max_lag = std::max(max_lag, f->max_send_lag_ns);
+  const double behind_s = static_cast<double>(w1_.behind_ns) / 1e9;
+  std::string why;
+  if (achieved < 0.95 * intended)
+    why = fmt::format("achieved {:.0f} requests/s, below 95 % of the intended {:.0f}", achieved, intended);
+  else if (behind_s > 0.05 * secs)
+    why = fmt::format("at the window's end the schedule was {:.1f} ms behind (more than 5 % of the window)",
+                      behind_s * 1e3);
+  return {{"intended_rate_rps", intended},
+          {"achieved_rate_rps", achieved},
+          {"kept_up", why.empty()},
+          {"reason", why.empty() ? nlohmann::json(nullptr) : nlohmann::json(why)},
+          {"behind_at_end_ns", w1_.behind_ns},
+          {"max_send_lag_ns", max_lag},
+          {"latency_from", "intended send time"}};
+}
+
+WorkloadResult SocketLoad::finish(const Window& win, const std::string& failure) const {
   WorkloadResult r;
   for (auto& f : flows_) {
     r.totals.transactions += f->transactions.load();
@@ -418,6 +434,20 @@ WorkloadResult SocketLoad::finish(const workload::Window& win, const std::string
         m["connect_histogram"] = ch.to_json();
       }
       if (tx) m["cpu_ns_per_transaction"] = busy / static_cast<double>(tx);
+      if (info_.application == Application::kHttp) {
+        nlohmann::json win_routes = nlohmann::json::object(), all_routes = nlohmann::json::object();
+        for (size_t i = 0; i < opt_.http_routes.size(); ++i) {
+          uint64_t w = 0, a = 0;
+          for (auto& f : flows_) {
+            w += f->routes_window[i];
+            a += f->routes_all[i];
+          }
+          win_routes[opt_.http_routes[i]] = w;
+          all_routes[opt_.http_routes[i]] = a;
+        }
+        m["http"] = {{"routes", win_routes}, {"routes_whole_run", all_routes}};
+      }
+      if (opt_.rate_rps > 0) m["open_loop"] = open_loop_json(secs, tx);
       if (info_.protocol == Protocol::kUdp) {
         m["udp_sent"] = r.totals.packets_sent;
         m["udp_received"] = r.totals.packets_received;
@@ -461,8 +491,8 @@ WorkloadInfo socket_workload(std::string name, std::string desc, int order, Prot
   w.unsupported = [] { return std::optional<std::string>(); };
   w.run = [fn](const WorkloadContext& ctx, const WorkloadOptions& opt) {
     SocketLoad load(ctx, ctx.workload, opt, fn);
-    workload::Window win;
-    std::string failure = workload::drive(ctx, opt, ctx.workload, load, win);
+    Window win;
+    std::string failure = drive(ctx, opt, ctx.workload, load, win);
     return load.finish(win, failure);
   };
   return w;
@@ -473,12 +503,17 @@ PB_REGISTER_WORKLOAD([] {
                          Protocol::kTcp, Pattern::kStream, 131072, 1, 16 << 20, tcp_stream_flow);
 });
 PB_REGISTER_WORKLOAD([] {
-  return socket_workload("tcp_rr", "TCP request/response on open connections; transactions/s, RTT", 20,
-                         Protocol::kTcp, Pattern::kRr, 64, 1, 1 << 20, tcp_rr_flow);
+  WorkloadInfo w = socket_workload("tcp_rr", "TCP request/response on open connections; transactions/s, RTT", 20,
+                                   Protocol::kTcp, Pattern::kRr, 64, 1, 1 << 20, tcp_rr_flow);
+  w.open_loop = true;
+  return w;
 });
 PB_REGISTER_WORKLOAD([] {
-  return socket_workload("tcp_crr", "TCP connect, request, response, close; connections/s, latency, connect latency",
-                         30, Protocol::kTcp, Pattern::kCrr, 64, 1, 1 << 20, tcp_crr_flow);
+  WorkloadInfo w = socket_workload("tcp_crr",
+                                   "TCP connect, request, response, close; connections/s, latency, connect latency", 30,
+                                   Protocol::kTcp, Pattern::kCrr, 64, 1, 1 << 20, tcp_crr_flow);
+  w.open_loop = true;
+  return w;
 });
 PB_REGISTER_WORKLOAD([] {
   WorkloadInfo w = socket_workload("udp_rr", "UDP request/response; transactions/s, RTT, loss", 40, Protocol::kUdp,
@@ -491,5 +526,4 @@ PB_REGISTER_WORKLOAD([] {
                          Protocol::kUdp, Pattern::kPps, 18, 1, 1472, udp_pps_flow);
 });
 
-}  // namespace
-}  // namespace pb
+}  // namespace pb::workload

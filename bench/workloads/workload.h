@@ -32,9 +32,13 @@ struct Phases;
 enum class Protocol { kTcp, kUdp };
 enum class Transport { kSocket, kFrames };  // frames: raw frames injected below the socket layer
 enum class Pattern { kStream, kRr, kCrr, kPps };
+// What the payload is: opaque bytes, or HTTP/1.1 requests and responses (an L7 gateway can carry
+// only the latter; the responder answers in the same application protocol).
+enum class Application { kNone, kHttp };
 const char* to_string(Protocol p);
 const char* to_string(Transport t);
 const char* to_string(Pattern p);
+const char* to_string(Application a);
 NLOHMANN_JSON_SERIALIZE_ENUM(Protocol, {{Protocol::kTcp, "tcp"}, {Protocol::kUdp, "udp"}})
 
 // The resolved options of one workload run. The workload itself is its descriptor (WorkloadInfo),
@@ -55,12 +59,19 @@ struct WorkloadOptions {
   std::string tcp_cc;             // congestion control of every TCP socket the workload makes
   int tcp_buffer_bytes = 0;       // fixed SO_SNDBUF/SO_RCVBUF of every TCP socket (0: autotuning)
   std::string responder = "thread";  // the server side: "thread" of this process | "process" (forked)
+  // Open loop (workloads with WorkloadInfo::open_loop): requests/s over all flows, each request on
+  // a schedule fixed in advance and its latency from when it was due; 0 = closed loop.
+  double rate_rps = 0;
+  // http workloads: "METHOD /path" requests cycle over (workloads/http_wire.h parse_route);
+  // empty for every other workload.
+  std::vector<std::string> http_routes;
   bool operator==(const WorkloadOptions&) const = default;
 };
 // run.json's workload_options and the agent protocol: every field, by its own name.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkloadOptions, payload_bytes, response_bytes, flows, duration_s,
                                                 warmup_s, cooldown_s, rate_pps, port, stall_timeout_s, client_cpu,
-                                                server_cpu, tcp_cc, tcp_buffer_bytes, responder)
+                                                server_cpu, tcp_cc, tcp_buffer_bytes, responder, rate_rps,
+                                                http_routes)
 
 // Counts over the whole workload run, warm-up and cool-down included; proofs compare them with
 // path counters, which cannot be cut to the measured window.
@@ -104,12 +115,16 @@ struct WorkloadInfo {
   Protocol protocol = Protocol::kTcp;
   Transport transport = Transport::kSocket;
   Pattern pattern = Pattern::kStream;
+  Application application = Application::kNone;
   std::string primary_metric;      // metrics key: throughput_bps | transactions_per_s | packets_per_s
   std::string cpu_metric;          // cpu_ns_per_byte | cpu_ns_per_transaction | cpu_ns_per_packet
   uint32_t default_payload = 1;
   uint32_t min_payload = 1;        // udp_rr: 8 (the sequence number)
   std::string min_payload_why;     // said when a payload is below min_payload
   uint32_t max_payload = 65507;
+  // The response size without --response-bytes; unset: the request's (payload) size.
+  std::optional<uint32_t> default_response;
+  bool open_loop = false;          // takes --rate-rps (rr/crr over TCP: one request in flight per flow)
   bool in_default_suite = true;
   // Reason this machine cannot run it, or nullopt. Cheap and side-effect free.
   std::function<std::optional<std::string>()> unsupported;

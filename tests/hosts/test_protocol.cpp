@@ -88,6 +88,7 @@ TEST(Protocol, EveryFieldRoundTrips) {
   s.match_position = MatchPosition::kMiddle;
   s.service_port = 6000;
   s.update_samples = 5;
+  s.gateway = "haproxy";
   expect_round_trip(s);
 
   WorkloadOptions o;
@@ -105,6 +106,8 @@ TEST(Protocol, EveryFieldRoundTrips) {
   o.tcp_cc = "reno";
   o.tcp_buffer_bytes = 4 << 20;  // the field the hand-written mirror lost (issue 24)
   o.responder = "process";
+  o.rate_rps = 2500.5;
+  o.http_routes = {"GET /api/v1/users", "POST /api/v1/orders"};
   expect_round_trip(o);
 
   expect_round_trip(totals());

@@ -280,6 +280,63 @@ TEST(Harness, ResponderInItsOwnProcessServesEveryPattern) {
   EXPECT_EQ(diff_lines(before, host_snapshot()), "");
 }
 
+// http_rr and http_crr over baseline: every counted request was a validated response, counted per
+// route (the window's per-route counts are its latency samples, the whole run's the generator's
+// totals), closed loop with the responder as a thread, open loop with it as a process (both
+// responder loops: blocking for rr, epoll for crr); a modest --rate-rps is met and recorded.
+TEST(Harness, HttpWorkloadsCountOnlyValidatedRequestsPerRoute) {
+  PB_REQUIRE_ROOT();
+  std::string before = host_snapshot();
+  for (bool open_loop : {false, true}) {
+    SCOPED_TRACE(open_loop ? "open loop" : "closed loop");
+    std::string out = temp_dir("http");
+    std::vector<std::string> args = {"run", "--paths", "baseline", "--workloads", "http_rr,http_crr", "--duration-s",
+                                     "0.3", "--warmup-s", "0.1", "--repetitions", "1", "--out", out};
+    if (open_loop)
+      for (const char* a : {"--rate-rps", "2000", "--flows", "2", "--responder", "process"}) args.push_back(a);
+    auto r = pathbench(args);
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto doc = load_json(out + "/run.json");
+    ASSERT_EQ(doc["results"].size(), 2u);
+    for (auto& res : doc["results"]) {
+      SCOPED_TRACE(res["workload"].get<std::string>());
+      ASSERT_EQ(res["status"], "ok") << res.dump();
+      expect_metrics_plausible(res);
+      const auto& m = res["metrics"];
+      EXPECT_GT(m["transactions"].get<uint64_t>(), 0u);
+      ASSERT_TRUE(m["http"].is_object()) << m.dump();
+      uint64_t window = 0, whole = 0;
+      for (auto& [route, n] : m["http"]["routes"].items()) {
+        EXPECT_GT(n.get<uint64_t>(), 0u) << route << ": every route is requested";
+        window += n.get<uint64_t>();
+      }
+      for (auto& [route, n] : m["http"]["routes_whole_run"].items()) whole += n.get<uint64_t>();
+      EXPECT_EQ(m["http"]["routes"].size(), 3u) << "the default routes";
+      EXPECT_EQ(window, m["samples"].get<uint64_t>());
+      EXPECT_EQ(whole, res["proof"]["generator_totals"]["transactions"].get<uint64_t>());
+      // The window's count is taken between two snapshots, the samples by phase: a request apart at most per flow.
+      EXPECT_LE(std::llabs(static_cast<long long>(window) - m["transactions"].get<long long>()), 2);
+      if (res["workload"] == "http_crr") {
+        EXPECT_TRUE(m["connect_latency_ns"].is_object());
+      }
+      EXPECT_EQ(res["workload_options"]["response_bytes"], 256);
+      if (!open_loop) {
+        EXPECT_FALSE(m.contains("open_loop")) << "closed loop by default";
+        continue;
+      }
+      const auto& ol = m["open_loop"];
+      ASSERT_TRUE(ol.is_object()) << m.dump();
+      EXPECT_EQ(res["workload_options"]["rate_rps"], 2000.0);
+      EXPECT_EQ(ol["intended_rate_rps"], 2000.0);
+      EXPECT_NEAR(ol["achieved_rate_rps"].get<double>(), 2000.0, 400.0) << ol.dump();
+      EXPECT_NEAR(m["transactions_per_s"].get<double>(), 2000.0, 400.0);
+      EXPECT_TRUE(ol["kept_up"].is_boolean());
+      EXPECT_EQ(ol["latency_from"], "intended send time");
+    }
+  }
+  EXPECT_EQ(diff_lines(before, host_snapshot()), "");
+}
+
 // --proxy-model process: on every path that steers to the proxy (an nft rule, sk_lookup and
 // bpf_sk_assign, which need the listeners' fds from the child, and a plain address) the proxy runs
 // in a forked process of its own, every proof passes, and the process is gone after the run.
@@ -310,6 +367,66 @@ TEST(Harness, ProxyInItsOwnProcessCarriesEveryProxyPath) {
     errno = 0;
     EXPECT_NE(::kill(pid, 0) == 0 ? std::string("alive") : std::string(std::strerror(errno)), "alive")
         << "proxy process " << pid << " outlived the run";
+  }
+  std::filesystem::remove_all(out);
+  EXPECT_EQ(diff_lines(before, host_snapshot()), "");
+}
+
+// --gateway none,haproxy: HAProxy in HTTP mode stands where the proxy is on every path that takes a
+// gateway (each interception and the plain address). Every HTTP result is proved by HAProxy's own
+// counters (its HTTP engine saw the generator's requests, on the generator's connections, 2xx
+// only), wrk's rows through the same gateway are proved the same way, a non-HTTP workload is
+// skipped there with its reason, and no HAProxy outlives the run.
+TEST(Harness, HttpGatewayStandsBehindEveryInterception) {
+  PB_REQUIRE_ROOT();
+  for (auto tool : {"haproxy", "wrk"})
+    if (!pb::find_program(tool)) GTEST_SKIP() << tool << " not installed (scripts/install-deps.sh installs it)";
+  std::string before = host_snapshot();
+  std::string out = temp_dir("gateway");
+  const std::vector<std::string> paths = {"proxy-plain", "tproxy-nft", "tproxy-ipt", "sk-lookup", "tc-sk-assign"};
+  auto r = pathbench({"run", "--paths", pb::join(paths, ","), "--workloads", "http_rr,http_crr,tcp_rr", "--gateway",
+                      "none,haproxy", "--duration-s", "1", "--warmup-s", "0", "--repetitions", "1", "--peers",
+                      "--out", out});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto doc = load_json(out + "/run.json");
+  EXPECT_EQ(doc["options"]["gateway"], nlohmann::json({"none", "haproxy"}));
+  std::map<std::string, int> proved;  // path/workload[/tool] through the gateway
+  std::set<int> pids;
+  for (auto& res : doc["results"]) {
+    SCOPED_TRACE(res["path"].get<std::string>() + " " + res["workload"].get<std::string>());
+    const bool gw = res["path_options"].value("gateway", "none") == "haproxy";
+    if (gw && res["workload"] == "tcp_rr") {
+      EXPECT_EQ(res["status"], "skipped") << res.dump();
+      EXPECT_NE(res.value("reason", "").find("HTTP workloads only"), std::string::npos) << res.dump();
+      continue;
+    }
+    ASSERT_EQ(res["status"], "ok") << res.dump();
+    if (!gw) continue;
+    auto& p = res["proof"];
+    EXPECT_EQ(p["ok"], true) << p.dump();
+    auto& g = p["gateway"];
+    EXPECT_EQ(g["tool"], "haproxy") << p.dump();
+    EXPECT_NE(g["config"].get<std::string>().find("bind fd@"), std::string::npos);
+    const auto& t = p["generator_totals"];
+    EXPECT_GE(g["counters"]["http_requests"].get<uint64_t>(), t["transactions"].get<uint64_t>());
+    EXPECT_GE(g["counters"]["connections"].get<uint64_t>(), t["connections"].get<uint64_t>());
+    EXPECT_GT(t["transactions"].get<uint64_t>(), 0u);
+    EXPECT_EQ(g["counters"]["http_other"], 0);
+    EXPECT_EQ(g["counters"]["tcp_sessions"], 0);
+    pids.insert(g["pid"].get<int>());
+    std::string key = res["path"].get<std::string>() + "/" + res["workload"].get<std::string>();
+    if (res.contains("reference")) key += "/" + res["reference"]["tool"].get<std::string>();
+    ++proved[key];
+  }
+  for (auto& pn : paths)
+    for (std::string w : {"http_rr", "http_crr"}) {
+      EXPECT_EQ(proved[pn + "/" + w], 1) << pn << " " << w;
+      EXPECT_EQ(proved[pn + "/" + w + "/wrk"], 1) << pn << " " << w << " [wrk]";
+    }
+  for (int pid : pids) {
+    errno = 0;
+    EXPECT_NE(::kill(pid, 0) == 0 ? std::string("alive") : std::string(std::strerror(errno)), "alive")
+        << "gateway " << pid << " outlived the run";
   }
   std::filesystem::remove_all(out);
   EXPECT_EQ(diff_lines(before, host_snapshot()), "");

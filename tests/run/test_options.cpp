@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "kernel/process.h"
 #include "run/cli.h"
 #include "common/error.h"
 
@@ -163,6 +164,19 @@ TEST(Options, ServicesOnlyOnInterceptingPathsAndWithinTheirLimit) {
   EXPECT_NE(usage_error({"--match-position", "somewhere"}).find("--match-position"), std::string::npos);
 }
 
+TEST(Options, GatewayIsCheckedAndRecorded) {
+  EXPECT_TRUE(parse_run_options({}).gateways.empty());
+  EXPECT_EQ(parse_run_options({}).to_json()["gateway"], "none");
+  if (!pb::find_program("haproxy")) GTEST_SKIP() << "haproxy not installed (scripts/install-deps.sh installs it)";
+  RunConfig c = parse_run_options({"--paths", "tproxy-nft,baseline", "--gateway", "none,haproxy"});
+  EXPECT_EQ(c.gateways, (std::vector<std::string>{"none", "haproxy"}));
+  EXPECT_EQ(c.to_json()["gateway"], nlohmann::json({"none", "haproxy"}));
+  EXPECT_NE(usage_error({"--gateway", "envoy"}).find("--gateway"), std::string::npos);
+  EXPECT_NE(usage_error({"--paths", "tproxy-nft", "--gateway", "haproxy,haproxy"}).find("listed twice"), std::string::npos);
+  EXPECT_NE(usage_error({"--paths", "baseline,tc-redirect", "--gateway", "haproxy"}).find("--paths has none"),
+            std::string::npos);
+}
+
 TEST(Options, TcpCongestionControlIsCheckedAndDefaultsToCubic) {
   EXPECT_EQ(parse_run_options({}).tcp_cc, "cubic");
   EXPECT_EQ(parse_run_options({"--tcp-cc", "default"}).tcp_cc, "");
@@ -196,4 +210,44 @@ TEST(Options, AdaptiveNeedsAConsistentMinimum) {
   EXPECT_DOUBLE_EQ(c.adaptive.budget_s, 120);
   EXPECT_TRUE(c.to_json()["adaptive"].is_object());
   EXPECT_TRUE(parse_run_options({}).to_json()["adaptive"].is_null());
+}
+
+// Open loop: a rate that is refused is better than one recorded and not applied.
+TEST(Options, RateRpsIsBoundedAndOnlyWhereItApplies) {
+  EXPECT_DOUBLE_EQ(parse_run_options({}).rate_rps, 0) << "closed loop by default";
+  EXPECT_EQ(parse_run_options({}).to_json()["rate_rps"], "closed loop");
+  RunConfig c = parse_run_options({"--workloads", "tcp_rr,http_rr,http_crr,tcp_crr", "--rate-rps", "2500.5"});
+  EXPECT_DOUBLE_EQ(c.rate_rps, 2500.5);
+  EXPECT_EQ(c.to_json()["rate_rps"], 2500.5);
+  for (const char* bad : {"0", "-5", "abc", "1e3", "10000001", ""})
+    EXPECT_NE(usage_error({"--workloads", "http_rr", "--rate-rps", bad}).find("--rate-rps"), std::string::npos) << bad;
+  EXPECT_NE(usage_error({"--workloads", "http_rr,udp_rr", "--rate-rps", "1000"}).find("'udp_rr' does not take it"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"--rate-rps", "1000"}).find("does not take it"), std::string::npos)
+      << "the default suite has workloads it does not apply to";
+}
+
+TEST(Options, HttpRoutesAndSizes) {
+  RunConfig d = parse_run_options({"--workloads", "http_rr"});
+  EXPECT_EQ(d.http_routes.size(), 3u) << "the default routes";
+  EXPECT_EQ(d.to_json()["http_routes"].size(), 3u);
+  EXPECT_TRUE(parse_run_options({"--workloads", "tcp_rr"}).to_json()["http_routes"].is_null());
+  RunConfig c = parse_run_options({"--workloads", "http_crr", "--http-routes", "GET /a, POST /b/{id}"});
+  EXPECT_EQ(c.http_routes, (std::vector<std::string>{"GET /a", "POST /b/{id}"}));
+  EXPECT_NE(usage_error({"--workloads", "http_rr", "--http-routes", ""}).find("--http-routes is empty"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"--workloads", "http_rr", "--http-routes", "GET /a,,GET /b"}).find("empty element"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"--workloads", "http_rr", "--http-routes", "fetch /a"}).find("METHOD /path"), std::string::npos);
+  EXPECT_NE(usage_error({"--workloads", "http_rr", "--http-routes", "GET /a,GET /a"}).find("listed twice"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"--workloads", "tcp_rr", "--http-routes", "GET /a"}).find("neither"), std::string::npos);
+  // Bodies: 0 (no body) up to 1 MiB, both ways; 0 stays refused where it means nothing.
+  EXPECT_NO_THROW(parse_run_options({"--workloads", "http_rr", "--payload-bytes", "0", "--response-bytes", "0"}));
+  EXPECT_NO_THROW(parse_run_options({"--workloads", "http_rr", "--payload-bytes", "1048576"}));
+  EXPECT_NE(usage_error({"--workloads", "http_rr", "--payload-bytes", "1048577"}).find("want [0, 1048576]"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"--workloads", "http_crr", "--response-bytes", "2000000"}).find("--response-bytes"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"--workloads", "tcp_rr", "--response-bytes", "0"}).find("want [1,"), std::string::npos);
 }

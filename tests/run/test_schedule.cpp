@@ -58,6 +58,25 @@ TEST(Schedule, ServicesMakeOneInstancePerCountOnTheServicePort) {
   }
 }
 
+TEST(Schedule, GatewayIsAnAxisOfTheProxyPathsOnly) {
+  RunConfig c = parse_run_options({"--paths", "baseline,proxy-plain,tproxy-nft,tproxy-nft-transparent,sk-lookup",
+                                   "--workloads", "http_rr", "--gateway", "none,haproxy", "--repetitions", "1"});
+  auto plans = full_schedule(c);
+  std::vector<std::string> seen;
+  for (auto& p : plans) {
+    seen.push_back(p.path + "/" + p.settings.gateway);
+    if (p.settings.gateway == "haproxy") {
+      EXPECT_EQ(p.settings.options_json()["gateway"], "haproxy");
+    } else {
+      EXPECT_FALSE(p.settings.options_json().contains("gateway")) << "runs without a gateway keep their meaning";
+    }
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"baseline/none", "proxy-plain/none", "proxy-plain/haproxy", "tproxy-nft/none",
+                                            "tproxy-nft/haproxy", "tproxy-nft-transparent/none", "sk-lookup/none",
+                                            "sk-lookup/haproxy"}))
+      << "baseline has no proxy; the fully transparent path keeps the client's address, which the gateway does not";
+}
+
 TEST(Schedule, PeersFollowTheirWorkloadAndHaproxyFollowsItsPath) {
   RunConfig c = parse_run_options({"--paths", "baseline,tproxy-nft", "--workloads", "tcp_stream,tcp_rr,udp_rr",
                                    "--repetitions", "1", "--peers", "--duration-s", "1", "--warmup-s", "1"});
@@ -106,4 +125,26 @@ TEST(Adaptive, StopsOnlyWhenEveryConfigurationIsNarrowEnough) {
   for (auto& r : doc["results"])
     if (r["path"] == "a") only_a["results"].push_back(r);
   EXPECT_TRUE(check_intervals(only_a, 5).all_within);
+}
+
+// What applies to a workload is set on its trials only, so workload_options never records an
+// option its load did not use; http responses default to the workload's size, not the request's.
+TEST(Schedule, OpenLoopRateAndHttpRoutesReachOnlyTheirWorkloads) {
+  RunConfig c = parse_run_options({"--paths", "baseline", "--workloads", "tcp_rr,http_rr", "--rate-rps", "2000",
+                                   "--http-routes", "GET /a,POST /b", "--repetitions", "1"});
+  auto plans = full_schedule(c);
+  ASSERT_EQ(plans.size(), 1u);
+  std::map<std::string, WorkloadOptions> by;
+  for (auto& t : plans[0].trials) by[t.workload->name] = t.options;
+  EXPECT_DOUBLE_EQ(by["tcp_rr"].rate_rps, 2000);
+  EXPECT_DOUBLE_EQ(by["http_rr"].rate_rps, 2000);
+  EXPECT_TRUE(by["tcp_rr"].http_routes.empty());
+  EXPECT_EQ(by["http_rr"].http_routes, (std::vector<std::string>{"GET /a", "POST /b"}));
+  EXPECT_EQ(by["tcp_rr"].response_bytes, 64u) << "= payload";
+  EXPECT_EQ(by["http_rr"].payload_bytes, 128u);
+  EXPECT_EQ(by["http_rr"].response_bytes, 256u) << "the http workloads' default response";
+  RunConfig r = parse_run_options({"--paths", "baseline", "--workloads", "http_rr", "--response-bytes", "10",
+                                   "--repetitions", "1"});
+  EXPECT_EQ(full_schedule(r)[0].trials[0].options.response_bytes, 10u);
+  EXPECT_DOUBLE_EQ(full_schedule(r)[0].trials[0].options.rate_rps, 0);
 }
