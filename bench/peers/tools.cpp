@@ -350,10 +350,12 @@ PeerRun run_wrk(const PeerContext& c, const WorkloadInfo* app = nullptr) {
   pr.result.metrics = met;
   pr.result.totals.transactions = total ? static_cast<uint64_t>(*total) : 0;
   // Over the whole tool run (the discarded warm-up run included), for proofs. Keep-alive: each run
-  // opens its -c connections once; Connection: close: one per request.
+  // opens its -c connections once; Connection: close: one per request. And each run first opens
+  // and closes one connection to check the address (wrk's script_resolve), which carries nothing.
   pr.result.totals.transactions += warmup_requests;
   const uint64_t runs = o.warmup_s >= 0.5 ? 2 : 1;
-  pr.result.totals.connections = close ? pr.result.totals.transactions : runs * o.flows;
+  pr.result.totals.connections = (close ? pr.result.totals.transactions : runs * o.flows) + runs;
+  pr.result.totals.idle_connections = runs;
   return pr;
 }
 

@@ -81,10 +81,13 @@ struct WorkloadTotals {
   uint64_t bytes_sent = 0;        // payload bytes, client -> server
   uint64_t packets_sent = 0;      // UDP datagrams / injected frames the client sent
   uint64_t packets_received = 0;  // ... and the server received
+  // Of `connections`, those opened and closed on purpose without a request (wrk's check that the
+  // address answers, one per wrk run): an L7 gateway relays them as plain TCP.
+  uint64_t idle_connections = 0;
   bool operator==(const WorkloadTotals&) const = default;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkloadTotals, transactions, connections, bytes_sent, packets_sent,
-                                                packets_received)
+                                                packets_received, idle_connections)
 
 struct WorkloadResult {
   bool ok = false;

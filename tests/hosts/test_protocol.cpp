@@ -52,6 +52,7 @@ WorkloadTotals totals() {
   t.bytes_sent = 4096;
   t.packets_sent = 11;
   t.packets_received = 10;
+  t.idle_connections = 2;
   return t;
 }
 

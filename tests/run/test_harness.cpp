@@ -412,7 +412,8 @@ TEST(Harness, HttpGatewayStandsBehindEveryInterception) {
     EXPECT_GE(g["counters"]["connections"].get<uint64_t>(), t["connections"].get<uint64_t>());
     EXPECT_GT(t["transactions"].get<uint64_t>(), 0u);
     EXPECT_EQ(g["counters"]["http_other"], 0);
-    EXPECT_EQ(g["counters"]["tcp_sessions"], 0);
+    // As TCP only connections with no request: wrk's address check, one cut at the stop per flow.
+    EXPECT_LE(g["counters"]["tcp_sessions"].get<uint64_t>(), t.value("idle_connections", 0u) + 1);
     pids.insert(g["pid"].get<int>());
     std::string key = res["path"].get<std::string>() + "/" + res["workload"].get<std::string>();
     if (res.contains("reference")) key += "/" + res["reference"]["tool"].get<std::string>();
