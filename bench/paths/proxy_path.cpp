@@ -116,6 +116,11 @@ void ProxyPath::begin(const WorkloadInfo&, const WorkloadOptions&) {
   if (gateway_) gateway_before_ = gateway_->counters();
 }
 
+// In flight when a load stops, a connection or request reaches the proxy but is not counted by the
+// load: one per flow, and twice for a tool run in two parts (wrk's discarded warm-up run, then the
+// measured one).
+static uint64_t in_flight(const WorkloadOptions& w) { return 2 * uint64_t{w.flows}; }
+
 // The gateway's proof: it accepted every connection the generator made and answered every request
 // through its HTTP engine, with 2xx only; none went the L4 way.
 static std::string gateway_check(const GatewayCounters& d, const WorkloadOptions& w, const WorkloadTotals& t) {
@@ -123,23 +128,21 @@ static std::string gateway_check(const GatewayCounters& d, const WorkloadOptions
   if (d.connections < t.connections)
     return fmt::format("the gateway accepted {} connections, the generator made {}: traffic bypassed it", d.connections,
                        t.connections);
-  if (d.connections > t.connections + w.flows)
+  if (d.connections > t.connections + in_flight(w))
     return fmt::format("the gateway accepted {} connections, more than the generator's {} (+{} in flight)",
-                       d.connections, t.connections, w.flows);
+                       d.connections, t.connections, in_flight(w));
   if (d.http_requests < t.transactions)
     return fmt::format("the gateway's HTTP engine saw {} requests, the generator completed {}", d.http_requests,
                        t.transactions);
-  // In flight when a load stops, a request reaches the gateway but is not counted: one per flow,
-  // and twice for a tool run in two parts (wrk's discarded warm-up run, then the measured one).
-  if (d.http_requests > t.transactions + 2 * w.flows)
+  if (d.http_requests > t.transactions + in_flight(w))
     return fmt::format("the gateway's HTTP engine saw {} requests, more than the generator's {} (+{} in flight)",
-                       d.http_requests, t.transactions, 2 * w.flows);
+                       d.http_requests, t.transactions, in_flight(w));
   if (d.http_other) return fmt::format("the gateway answered {} requests with a status other than 2xx", d.http_other);
   // Relayed as TCP: only connections that carried no request, those the load opens on purpose
-  // (wrk's address check) and, at the stop, one per flow cut between its connect and its request.
-  if (d.tcp_sessions > t.idle_connections + w.flows)
+  // (wrk's address check) and, at each stop, one per flow cut between its connect and its request.
+  if (d.tcp_sessions > t.idle_connections + in_flight(w))
     return fmt::format("the gateway relayed {} connections as TCP, not HTTP (at most {} carried no request)",
-                       d.tcp_sessions, t.idle_connections + w.flows);
+                       d.tcp_sessions, t.idle_connections + in_flight(w));
   return {};
 }
 
@@ -183,9 +186,9 @@ nlohmann::json ProxyPath::end(const WorkloadInfo& wl, const WorkloadOptions& w, 
     if (d.tcp_accepted < t.connections)
       reason = fmt::format("proxy accepted {} TCP connections, the generator made {}: traffic bypassed the proxy",
                            d.tcp_accepted, t.connections);
-    else if (d.tcp_accepted > t.connections + w.flows)
+    else if (d.tcp_accepted > t.connections + in_flight(w))
       reason = fmt::format("proxy accepted {} TCP connections, more than the generator's {} (+{} in flight)",
-                           d.tcp_accepted, t.connections, w.flows);
+                           d.tcp_accepted, t.connections, in_flight(w));
     else if (t.connections == 0)
       reason = "the generator made no connection";
     else if (d.upstream_connect_failed)

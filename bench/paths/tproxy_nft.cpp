@@ -45,8 +45,13 @@ Ruleset nft_ruleset(const Wiring& w, bool keep_client_source, uint16_t proxy_por
       // Packets of connections the proxy already has (its accepted sockets): mark for local
       // delivery, skip the tproxy lookup. TCP only: docs/gotchas.md "The UDP socket match
       // catches a half-made flow". The tproxy rule's own lookup takes only connected UDP
-      // sockets, then the listener.
-      "    iifname \"{cli}\" ip daddr {pfx} meta l4proto tcp socket transparent 1 meta mark set {m} counter accept comment \"established\"\n",
+      // sockets, then the listener. Not a SYN: `socket` also finds a TIME_WAIT socket of an
+      // earlier connection with the same 4-tuple (the proxy closes first when the server does,
+      // as an HTTP server with Connection: close does), and a SYN delivered to it finds no
+      // listener on the service's port: the client waits for a retransmission. The tproxy rule
+      // handles a SYN to TIME_WAIT itself (nf_tproxy_handle_time_wait4: the listener takes it),
+      // as xt_TPROXY does (docs/gotchas.md "A SYN into TIME_WAIT").
+      "    iifname \"{cli}\" ip daddr {pfx} meta l4proto tcp tcp flags & (syn | ack) != syn socket transparent 1 meta mark set {m} counter accept comment \"established\"\n",
       fmt::arg("cli", cli), fmt::arg("pfx", pfx), fmt::arg("m", kTproxyMark));
   ++rules;
   if (services.empty() && form == NftForm::kChain) {

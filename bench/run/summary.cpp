@@ -14,7 +14,7 @@ namespace pb {
 void print_summary(const nlohmann::json& run) {
   struct Agg {
     std::vector<double> primary, p50, p99;
-    int ok = 0, failed = 0, skipped = 0;
+    int ok = 0, failed = 0, skipped = 0, behind = 0;
     std::string unit, reason;
   };
   // The primary metric of each workload, and how to print it, from the catalogue.
@@ -57,6 +57,12 @@ void print_summary(const nlohmann::json& run) {
     }
     a.ok++;
     auto& m = r["metrics"];
+    // Open loop: a rate the path did not keep up with is not the rate asked for; say so.
+    if (m.contains("open_loop") && m["open_loop"].is_object() && !m["open_loop"].value("kept_up", true)) {
+      ++a.behind;
+      a.reason = fmt::format("open loop: {} of the repetitions did not keep up with {} requests/s", a.behind,
+                             m["open_loop"].value("intended_rate_rps", 0.0));
+    }
     const std::string key = primary.count(wl) ? primary[wl] : "";
     if (!key.empty() && m.contains(key) && units.count(key)) {
       a.primary.push_back(m[key].get<double>() * units.at(key).scale);

@@ -167,6 +167,20 @@ TEST(Options, ServicesOnlyOnInterceptingPathsAndWithinTheirLimit) {
 TEST(Options, GatewayIsCheckedAndRecorded) {
   EXPECT_TRUE(parse_run_options({}).gateways.empty());
   EXPECT_EQ(parse_run_options({}).to_json()["gateway"], "none");
+  {
+    // HAProxy missing (hidden from PATH, which is where pathbench looks): an environment error,
+    // its own exit code, with the package to install.
+    const std::string path = getenv("PATH") ? getenv("PATH") : "";
+    setenv("PATH", "/nonexistent", 1);
+    try {
+      parse_run_options({"--paths", "tproxy-nft", "--gateway", "haproxy"});
+      ADD_FAILURE() << "no error without haproxy";
+    } catch (const pb::EnvError& e) {
+      EXPECT_EQ(e.code(), pb::kExitEnv);
+      EXPECT_NE(std::string(e.what()).find("apt-get install haproxy"), std::string::npos) << e.what();
+    }
+    setenv("PATH", path.c_str(), 1);
+  }
   if (!pb::find_program("haproxy")) GTEST_SKIP() << "haproxy not installed (scripts/install-deps.sh installs it)";
   RunConfig c = parse_run_options({"--paths", "tproxy-nft,baseline", "--gateway", "none,haproxy"});
   EXPECT_EQ(c.gateways, (std::vector<std::string>{"none", "haproxy"}));
