@@ -6,7 +6,7 @@
 #     interleaved repetitions; the report's section "API traffic: what intercepting and observing
 #     it costs". Like for like with wrk (docs/peers.md): the responder and the proxy in processes of
 #     their own (--responder process --proxy-model process), the namespaces' congestion control and
-#     autotuned buffers, as wrk and HAProxy get.
+#     autotuned buffers, as wrk and HAProxy get, and one route (wrk sends one request).
 #  2. Open loop: per path behind the gateway, http_rr at 50% and 90% of that path's closed-loop
 #     median rate (--rate-rps, latency from each request's intended send time), OPEN_REPS
 #     repetitions each: openloop.md beside the report.
@@ -23,7 +23,9 @@ reps=${API_REPS:-6}
 open_reps=${OPEN_REPS:-3}
 [[ "$reps" =~ ^[1-9][0-9]?$ ]] || { echo "bench-api: API_REPS '$reps': want 1-99" >&2; exit 2; }
 [[ "$open_reps" =~ ^[1-9][0-9]?$ ]] || { echo "bench-api: OPEN_REPS '$open_reps': want 1-99" >&2; exit 2; }
-like=(--responder process --proxy-model process --tcp-cc default --tcp-buffer-bytes autotuning)
+# One route: wrk sends one request (the first route's), so both generators send the same one.
+like=(--responder process --proxy-model process --tcp-cc default --tcp-buffer-bytes autotuning
+      --http-routes "GET /api/v1/users")
 rc=0
 # shellcheck disable=SC2086
 "$PB" run --paths "$paths" --workloads http_rr,http_crr --gateway none,haproxy --peers "${like[@]}" \

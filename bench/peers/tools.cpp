@@ -32,6 +32,7 @@
 #include "measure/cpu.h"
 #include "roles/roles.h"
 #include "workloads/controller.h"
+#include "workloads/http_wire.h"
 #include "workloads/responder.h"
 
 namespace pb {
@@ -217,14 +218,21 @@ std::string haproxy_http_config(uint16_t port) {
                                                 port));
 }
 
-// The request pathbench's HTTP generator sends, as a wrk Lua script (method, route, headers,
-// body): wrk's own request loop then sends it unchanged, with no per-request Lua.
+// The request pathbench's HTTP generator sends for the run's first route, as a wrk Lua script
+// (method, path, headers, body): wrk's own request loop then sends it unchanged, with no
+// per-request Lua (a request() function would cost wrk Lua per request). The schedule records
+// that one route in the row's http_routes ({id} becomes 1).
 std::string wrk_script(const WorkloadOptions& o, bool close) {
-  std::string s = o.payload_bytes ? "wrk.method = \"POST\"\nwrk.body = string.rep(\"x\", " + std::to_string(o.payload_bytes) +
-                                        ")\nwrk.headers[\"Content-Type\"] = \"application/json\"\n"
-                                  : "wrk.method = \"GET\"\n";
-  s += "wrk.path = \"/api/v1/users\"\n"
-       "wrk.headers[\"User-Agent\"] = \"wrk (pathbench reference)\"\n"
+  std::string why;
+  auto route = http::parse_route(o.http_routes.empty() ? http::default_routes().front() : o.http_routes.front(), why);
+  if (!route) throw UsageError("--http-routes: " + why);
+  std::string path = route->path;
+  if (auto at = path.find("{id}"); at != std::string::npos) path.replace(at, 4, "1");
+  std::string s = "wrk.method = \"" + route->method + "\"\nwrk.path = \"" + path + "\"\n";
+  if (route->body)
+    s += "wrk.body = string.rep(\"x\", " + std::to_string(o.payload_bytes) +
+         ")\nwrk.headers[\"Content-Type\"] = \"application/json\"\n";
+  s += "wrk.headers[\"User-Agent\"] = \"wrk (pathbench reference)\"\n"
        "wrk.headers[\"Accept\"] = \"application/json\"\n"
        "wrk.headers[\"Accept-Encoding\"] = \"gzip, deflate\"\n"
        "wrk.headers[\"Authorization\"] = \"Bearer pathbench-reference-token-0123456789abcdef\"\n"
@@ -291,7 +299,8 @@ PeerRun run_wrk(const PeerContext& c, const WorkloadInfo* app = nullptr) {
     pr.reference["server_tool"] = "pathbench";
     pr.reference["script"] = wrk_script(o, close);
     pr.reference["tcp_cc"] = namespace_cc(c.roles.client().netns) + " (wrk's sockets: the namespace default; wrk has no option)";
-    pr.reference["note"] = "the same HTTP/1.1 request shape as pathbench's generator (one route); wrk's latency "
+    pr.reference["note"] = "the same HTTP/1.1 request as pathbench's generator for the run's first route (the "
+                           "row's http_routes); wrk's latency "
                            "starts at the request write" + std::string(close ? ", after connect" : "");
   } else {
     pr.reference["server_command"] = "haproxy -db -f <config: mode http, http-request return 200>";

@@ -396,6 +396,10 @@ RunConfig parse_run_options(const std::vector<std::string>& args) {
   if (c.peers && (c.duration_s != std::floor(c.duration_s) || c.warmup_s != std::floor(c.warmup_s) || c.duration_s < 1))
     throw UsageError("--peers needs whole seconds for --duration-s (>= 1) and --warmup-s: iperf3 and sockperf take "
                      "integers, and the definitions must match");
+  // The reference tools run closed loop only (wrk2, the open-loop wrk, is not in Debian): a rate
+  // in their rows' options would read as applied.
+  if (c.peers && c.rate_rps > 0)
+    throw UsageError("--rate-rps does not go with --peers: the reference tools (wrk, sockperf) run closed loop only");
   c.verbose = vm["verbose"].as<bool>();
   if (vm.count("run-id")) {
     c.run_id = str("run-id");

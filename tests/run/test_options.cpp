@@ -239,6 +239,10 @@ TEST(Options, RateRpsIsBoundedAndOnlyWhereItApplies) {
             std::string::npos);
   EXPECT_NE(usage_error({"--rate-rps", "1000"}).find("does not take it"), std::string::npos)
       << "the default suite has workloads it does not apply to";
+  EXPECT_NE(usage_error({"--workloads", "http_rr", "--rate-rps", "1000", "--peers", "--duration-s", "1", "--warmup-s",
+                         "1"}).find("closed loop only"),
+            std::string::npos)
+      << "the reference tools' rows would record a rate they did not run at";
 }
 
 TEST(Options, HttpRoutesAndSizes) {
