@@ -169,15 +169,30 @@ nlohmann::json ProxyPath::end(const WorkloadInfo& wl, const WorkloadOptions& w, 
     p["gateway"]["pid"] = gateway_->pid();
     reason = gateway_check(g, w, t);
   }
-  p["proxy_workers"] = proxy_->config().workers;
-  p["proxy_cpus"] = proxy_->config().cpus;
-  p["proxy_pipe_bytes"] = proxy_->config().pipe_bytes;
-  p["proxy_port"] = proxy_->config().port;
-  p["proxy_model"] = proxy_->config().own_process ? "process" : "thread";
-  p["proxy_pid"] = gateway_ && is_tcp ? gateway_->pid() : proxy_->pid();
-  p["proxy_tcp_cc"] = proxy_->config().tcp_cc;
-  p["proxy_tcp_buffer_bytes"] = proxy_->config().tcp_buffer_bytes;
-  p["full_transparency"] = proxy_->config().keep_client_source;
+  if (gateway_ && is_tcp) {
+    // What the gateway ran with, not pathbench's proxy's settings (that proxy carried no TCP):
+    // --proxy-pipe-bytes and --proxy-model do not apply to it, and --tcp-cc reaches only the
+    // listeners pathbench made (HAProxy has no congestion-control setting for its own sockets).
+    p["gateway"]["settings"] = {
+        {"nbthread", settings_.proxy_workers},
+        {"cpus", settings_.proxy_cpus},
+        {"tcp_cc", {{"client_side", settings_.tcp_cc.empty() ? "default" : settings_.tcp_cc},
+                    {"upstream", "the DUT namespace's default (HAProxy has no setting)"}}},
+        {"tcp_buffer_bytes", settings_.tcp_buffer_bytes ? nlohmann::json(settings_.tcp_buffer_bytes)
+                                                        : nlohmann::json("autotuning")},
+        {"splice", "none: HTTP mode parses every request (--proxy-pipe-bytes does not apply)"}};
+    p["proxy_pid"] = gateway_->pid();
+  } else {
+    p["proxy_workers"] = proxy_->config().workers;
+    p["proxy_cpus"] = proxy_->config().cpus;
+    p["proxy_pipe_bytes"] = proxy_->config().pipe_bytes;
+    p["proxy_port"] = proxy_->config().port;
+    p["proxy_model"] = proxy_->config().own_process ? "process" : "thread";
+    p["proxy_pid"] = proxy_->pid();
+    p["proxy_tcp_cc"] = proxy_->config().tcp_cc;
+    p["proxy_tcp_buffer_bytes"] = proxy_->config().tcp_buffer_bytes;
+    p["full_transparency"] = proxy_->config().keep_client_source;
+  }
   if (gateway_ && is_tcp) {
     // The gateway's counters are the proof (above); pathbench's proxy took no TCP.
   } else if (is_tcp) {

@@ -413,6 +413,8 @@ TEST(Harness, HttpGatewayStandsBehindEveryInterception) {
     auto& g = p["gateway"];
     EXPECT_EQ(g["tool"], "haproxy") << p.dump();
     EXPECT_NE(g["config"].get<std::string>().find("bind fd@"), std::string::npos);
+    EXPECT_EQ(g["settings"]["nbthread"], 1);
+    EXPECT_FALSE(p.contains("proxy_pipe_bytes")) << "pathbench's proxy settings are not the gateway's";
     const auto& t = p["generator_totals"];
     EXPECT_GE(g["counters"]["http_requests"].get<uint64_t>(), t["transactions"].get<uint64_t>());
     EXPECT_GE(g["counters"]["connections"].get<uint64_t>(), t["connections"].get<uint64_t>());
