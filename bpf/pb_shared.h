@@ -53,4 +53,32 @@ enum pb_pps_counter {
   PB_PPS_COUNTERS = 3,
 };
 
+
+/* http_observe: the API observer (bench/observe/http_observer.h). Routes are patterns of at most
+ * PB_HTTP_PATTERN_MAX bytes: "METHOD SP path", where byte PB_HTTP_WILDCARD stands for one path
+ * segment (a route's "{id}"). Requests: counters[route]; the rest: counters[PB_HTTP_ROUTES_MAX + k]. */
+#define PB_HTTP_ROUTES_MAX 8
+#define PB_HTTP_PATTERN_MAX 64
+#define PB_HTTP_WILDCARD 1
+/* Latency histogram per route, log-linear: values 0..3 ns exact, then 4 buckets per power of two
+ * (25% wide), up to 2^41 ns; hist[route * PB_HTTP_BUCKETS + bucket]. */
+#define PB_HTTP_BUCKETS 160
+
+struct pb_http_route {
+  __u32 len;                        /* bytes of `pattern` in use */
+  char pattern[PB_HTTP_PATTERN_MAX];
+};
+
+enum pb_http_counter {
+  PB_HTTP_UNMATCHED = 0,   /* a request line (a method, a space) that no route matches */
+  PB_HTTP_RESPONSES = 1,   /* a response's first segment paired with its request */
+  PB_HTTP_UNPAIRED = 2,    /* a response's first segment with no request pending on its flow */
+  PB_HTTP_OVERLAP = 3,     /* a request while one was pending on its flow (pipelining: latency lost) */
+  PB_HTTP_OTHER = 4,       /* segments with payload that start neither a request nor a response */
+  PB_HTTP_PACKETS_IN = 5,  /* every packet at ingress (hook runs) */
+  PB_HTTP_PACKETS_OUT = 6, /* ... at egress */
+  PB_HTTP_EXTRA = 7,
+};
+#define PB_HTTP_COUNTERS (PB_HTTP_ROUTES_MAX + PB_HTTP_EXTRA)
+
 #endif /* PB_SHARED_H */

@@ -85,10 +85,10 @@ class RemotePath : public PathInstance {
   Endpoint client_target(Protocol p, const Endpoint& server) const override {
     return dut_.call({{"op", "path_target"}, {"protocol", p}, {"server", server}})["target"].get<Endpoint>();
   }
-  void begin(const WorkloadInfo& w, const WorkloadOptions& o) override {
+  void path_begin(const WorkloadInfo& w, const WorkloadOptions& o) override {
     dut_.call({{"op", "path_begin"}, {"workload", w.name}, {"options", o}});
   }
-  nlohmann::json end(const WorkloadInfo& w, const WorkloadOptions& o, const WorkloadTotals& t) override {
+  nlohmann::json path_end(const WorkloadInfo& w, const WorkloadOptions& o, const WorkloadTotals& t) override {
     return dut_.call({{"op", "path_end"}, {"workload", w.name}, {"options", o}, {"totals", t}}, 120)["proof"];
   }
   std::string expected_server_src() const override { return expected_src_; }

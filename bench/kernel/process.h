@@ -45,6 +45,8 @@ class ChildProcess {
   bool running();
   // Stops it; returns its output (stdout and stderr).
   std::string stop();
+  // The file its stdout and stderr go to (removed with this object).
+  const std::string& output_path() const { return log_; }
 
  private:
   pid_t pid_ = -1;

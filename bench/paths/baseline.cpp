@@ -10,8 +10,8 @@ namespace {
 class Baseline : public PathInstance {
  public:
   explicit Baseline(const PathContext& ctx) : PathInstance(ctx) {}
-  void begin(const WorkloadInfo&, const WorkloadOptions&) override { before_ = read_snmp(roles_.dut().netns); }
-  nlohmann::json end(const WorkloadInfo& wl, const WorkloadOptions&, const WorkloadTotals& t) override {
+  void path_begin(const WorkloadInfo&, const WorkloadOptions&) override { before_ = read_snmp(roles_.dut().netns); }
+  nlohmann::json path_end(const WorkloadInfo& wl, const WorkloadOptions&, const WorkloadTotals& t) override {
     auto after = read_snmp(roles_.dut().netns);
     uint64_t fwd = after["Ip.ForwDatagrams"] - before_["Ip.ForwDatagrams"];
     nlohmann::json p = {{"kernel_ip_forw_datagrams", fwd}, {"ok", true}};

@@ -52,7 +52,7 @@ nlohmann::json change_offload(UndoLog& undo, const std::string& ns, const std::s
   return j;
 }
 
-void ForwardingPath::begin(const WorkloadInfo&, const WorkloadOptions& w) {
+void ForwardingPath::path_begin(const WorkloadInfo&, const WorkloadOptions& w) {
   for (auto& h : hooks_) {
     h.stats0 = bpf::prog_stats(h.prog_fd);
     if (h.counters_fd >= 0) h.counters0 = bpf::read_percpu_counters(h.counters_fd, PB_FWD_COUNTERS);
@@ -61,7 +61,7 @@ void ForwardingPath::begin(const WorkloadInfo&, const WorkloadOptions& w) {
   stats_.start(bpf::stats_sample_seconds(w.warmup_s, w.duration_s), bpf::stats_sample_in_warmup(w.warmup_s));
 }
 
-nlohmann::json ForwardingPath::end(const WorkloadInfo& wl, const WorkloadOptions&, const WorkloadTotals& t) {
+nlohmann::json ForwardingPath::path_end(const WorkloadInfo& wl, const WorkloadOptions&, const WorkloadTotals& t) {
   stats_.stop();
   bool generic = false;
   for (auto& [dev, mode] : xdp_modes_) generic |= mode == "generic";

@@ -37,8 +37,8 @@ struct Hook {
 class ForwardingPath : public PathInstance {
  public:
   explicit ForwardingPath(const PathContext& c);
-  void begin(const WorkloadInfo& wl, const WorkloadOptions& w) override;
-  nlohmann::json end(const WorkloadInfo& wl, const WorkloadOptions& w, const WorkloadTotals& t) override;
+  void path_begin(const WorkloadInfo& wl, const WorkloadOptions& w) override;
+  nlohmann::json path_end(const WorkloadInfo& wl, const WorkloadOptions& w, const WorkloadTotals& t) override;
 
  protected:
   // Opens and loads a forwarding skeleton with the DUT's ifindexes as counter slots, into the

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "paths/gateway.h"
 
+#include <filesystem>
+
 #include <fmt/core.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -166,6 +168,18 @@ std::string HaproxyGateway::config_text() const {
   const std::string server = upstream_ip_.empty() ? "0.0.0.0:0" : upstream_ip_;
   std::string note;
   const std::string tune = haproxy_buffer_tuning(settings_.tcp_buffer_bytes, &note);
+  // --observe gateway-log: a line per request on stdout (a container's access log), in a format
+  // of our own: HAProxy 2.6 refuses HTTP log variables (%HM, %Ta) in a `mode tcp` frontend, so the
+  // HTTP backend puts method, path and status into transaction variables and the frontend logs
+  // those, with the stream's total time (%Tt, milliseconds: HAProxy's timers have no finer unit).
+  std::string global_log, frontend_log, backend_log;
+  if (logs_requests()) {
+    global_log = "  log stdout format raw local0 info\n";
+    frontend_log = fmt::format("  log global\n  log-format \"{} %[var(txn.m)] %[var(txn.p)] %[var(txn.s)] %Tt\"\n",
+                               kLogTag);
+    backend_log = "  http-request set-var(txn.m) method\n  http-request set-var(txn.p) path\n"
+                  "  http-response set-var(txn.s) status\n";
+  }
   return haproxy_config(
       "tcp", 30,
       fmt::format("frontend intercepted\n{binds}"
@@ -173,12 +187,13 @@ std::string HaproxyGateway::config_text() const {
                   // (the proof probe's raw exchange) is relayed as TCP. Only a connection's first
                   // bytes are inspected; an HTTP request is recognised as soon as its line is whole.
                   "  tcp-request inspect-delay 2s\n  tcp-request content accept if HTTP\n"
-                  "  use_backend l7 if HTTP\n  default_backend l4\n"
+                  "  use_backend l7 if HTTP\n  default_backend l4\n{frontend_log}"
                   // What an API gateway adds to every request: the client's address for the service.
-                  "backend l7\n  mode http\n  option forwardfor\n  server orig {server}\n"
+                  "backend l7\n  mode http\n  option forwardfor\n{backend_log}  server orig {server}\n"
                   "backend l4\n  mode tcp\n  server orig {server}\n",
-                  fmt::arg("binds", binds), fmt::arg("server", server)),
-      fmt::format("  stats socket {} mode 600 level admin\n{}", stats_path_, tune),
+                  fmt::arg("binds", binds), fmt::arg("server", server), fmt::arg("frontend_log", frontend_log),
+                  fmt::arg("backend_log", backend_log)),
+      fmt::format("  stats socket {} mode 600 level admin\n{}{}", stats_path_, tune, global_log),
       std::max(1u, settings_.proxy_workers));
 }
 
@@ -239,6 +254,25 @@ GatewayCounters HaproxyGateway::counters() const {
 }
 
 int HaproxyGateway::pid() const { return proc_ ? proc_->pid() : -1; }
+
+uint64_t HaproxyGateway::cpu_ns() const {
+  uint64_t ns = 0;
+  const int p = pid();
+  if (p <= 0) return 0;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(p) + "/task", ec)) {
+    auto text = read_file(task.path().string() + "/schedstat");
+    if (!text) continue;
+    try {
+      ns += std::stoull(*text);  // first field: time on CPU, ns
+    } catch (const std::exception&) {
+      // a thread that went away between the listing and the read
+    }
+  }
+  return ns;
+}
+
+std::string HaproxyGateway::log_path() const { return proc_ ? proc_->output_path() : std::string(); }
 
 nlohmann::json HaproxyGateway::record() const {
   std::string note;

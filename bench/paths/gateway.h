@@ -67,6 +67,14 @@ class HaproxyGateway {
   std::vector<int> tcp_listener_fds() const;
   GatewayCounters counters() const;
   int pid() const;
+  // --observe gateway-log: HAProxy writes a line per request, "<kLogTag> METHOD PATH STATUS Tt_ms",
+  // to its stdout, which is this file (it changes when HAProxy restarts for a new listener).
+  static constexpr const char* kLogTag = "pb-request";
+  // CPU time the gateway's threads have run, in ns (/proc/<pid>/task/*/schedstat: the scheduler's
+  // own accounting, ns resolution, user and kernel alike, its log writes included).
+  uint64_t cpu_ns() const;
+  bool logs_requests() const { return settings_.observe == "gateway-log"; }
+  std::string log_path() const;
   // What ran: tool, version, command, configuration.
   nlohmann::json record() const;
 

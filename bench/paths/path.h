@@ -24,6 +24,8 @@
 
 namespace pb {
 
+class ApiObserver;
+
 enum class PathKind { kKernelRouted, kBpfForwarded, kIntercepted, kControl };
 enum class Technology { kNone, kTproxy, kEbpf };
 const char* to_string(PathKind k);
@@ -54,13 +56,17 @@ struct PathSettings {
   // --gateway: what terminates intercepted TCP: "none" = pathbench's L4 proxy; "haproxy" = an L7
   // gateway (paths/gateway.h) on paths that take one (PathInfo::takes_gateway()).
   std::string gateway = "none";
+  // --observe: who counts the API calls: "none" | "ebpf-empty" (the hook alone) | "ebpf-http" (a
+  // BPF program on the DUT's interface) | "gateway-log" (the gateway's per-request log):
+  // paths/observer.h.
+  std::string observe = "none";
   nlohmann::json options_json() const;  // path_options of results ({} without services)
   bool operator==(const PathSettings&) const = default;
 };
 // The agent protocol carries every setting (a path on the DUT host is built from these alone).
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PathSettings, proxy_workers, proxy_cpus, proxy_pipe_bytes, proxy_model, tcp_cc,
                                                 tcp_buffer_bytes, services, match_position, service_port,
-                                                update_samples, gateway)
+                                                update_samples, gateway, observe)
 
 struct PathInfo;
 
@@ -90,10 +96,15 @@ class PathInstance {
   // (A workload's and the proof probe's exchanges alike: the protocol is all it depends on.)
   virtual Endpoint client_target(Protocol, const Endpoint& server) const { return server; }
   // Around a workload run (warm-up included), given the workload's descriptor and options. end()
-  // returns the path's proof for that run: counters and checks; set "ok": false and "reason" when
-  // the traffic did not take the path.
-  virtual void begin(const WorkloadInfo&, const WorkloadOptions&) {}
-  virtual nlohmann::json end(const WorkloadInfo&, const WorkloadOptions&, const WorkloadTotals&) { return {{"ok", true}}; }
+  // returns the path's proof for that run: counters and checks; "ok": false and "reason" when
+  // the traffic did not take the path. Both run the path's own (path_begin, path_end), then the
+  // API observer's when one is set (--observe: proof.observer, its failure the proof's).
+  void begin(const WorkloadInfo& wl, const WorkloadOptions& w);
+  nlohmann::json end(const WorkloadInfo& wl, const WorkloadOptions& w, const WorkloadTotals& t);
+  // The observer installed with this instance (run/installed_path.cpp owns it and clears this
+  // before removing it); nullptr: none.
+  void set_observer(ApiObserver* o) { observer_ = o; }
+  bool has_observer() const { return observer_ != nullptr; }
   // What the server-side capture of the proof probe must see as the source address: the client
   // when the DUT routes, the DUT's own address when a proxy re-originates.
   virtual std::string expected_server_src() const;
@@ -111,6 +122,10 @@ class PathInstance {
   virtual void measure_updates() {}
 
  protected:
+  virtual void path_begin(const WorkloadInfo&, const WorkloadOptions&) {}
+  virtual nlohmann::json path_end(const WorkloadInfo&, const WorkloadOptions&, const WorkloadTotals&) { return {{"ok", true}}; }
+  ApiObserver* observer_ = nullptr;
+
   const PathInfo& info_;
   const Roles& roles_;
   const Wiring wiring_;
@@ -151,6 +166,10 @@ struct PathInfo {
   std::string compare_against() const;
   nlohmann::json catalogue_json() const;
 };
+
+// Where --observe applies: the paths an API gateway stands on, and the reference (the routed
+// baseline, where an observer on the DUT sees the requests as they pass).
+inline bool takes_observer(const PathInfo& p) { return p.takes_gateway() || p.reference; }
 
 // Registry: every path registers itself from its own source file (PB_REGISTER_PATH); adding a
 // path is adding a file. all_paths() is sorted by `order`.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "paths/proxy_path.h"
 
+#include "paths/observer.h"
+
 #include <thread>
 
 #include "common/error.h"
@@ -99,7 +101,13 @@ ProxyPath::ProxyPath(const PathContext& ctx, tproxy::Config cfg) : PathInstance(
   gateway_ = undo_.adopt("gateway: haproxy (HTTP mode) in process " + std::to_string(pid) + " on port " +
                              std::to_string(cfg.port),
                          {{Item::kProcess, 1}}, 0, std::move(g));
+  if (gateway_->logs_requests()) {
+    gateway_log_ = make_gateway_log_observer(*gateway_);
+    set_observer(gateway_log_.get());
+  }
 }
+
+ProxyPath::~ProxyPath() { set_observer(nullptr); }
 
 std::optional<std::string> ProxyPath::unsupported_workload(const WorkloadInfo& w) const {
   if (gateway_ && w.application != Application::kHttp)
@@ -111,9 +119,12 @@ std::vector<int> ProxyPath::tcp_listener_fds() const {
   return gateway_ ? gateway_->tcp_listener_fds() : proxy_->tcp_listener_fds();
 }
 
-void ProxyPath::begin(const WorkloadInfo&, const WorkloadOptions&) {
+void ProxyPath::path_begin(const WorkloadInfo&, const WorkloadOptions&) {
   before_ = proxy_->counters();
-  if (gateway_) gateway_before_ = gateway_->counters();
+  if (gateway_) {
+    gateway_before_ = gateway_->counters();
+    gateway_cpu0_ = gateway_->cpu_ns();
+  }
 }
 
 // In flight when a load stops, a connection or request reaches the proxy but is not counted by the
@@ -146,7 +157,7 @@ static std::string gateway_check(const GatewayCounters& d, const WorkloadOptions
   return {};
 }
 
-nlohmann::json ProxyPath::end(const WorkloadInfo& wl, const WorkloadOptions& w, const WorkloadTotals& t) {
+nlohmann::json ProxyPath::path_end(const WorkloadInfo& wl, const WorkloadOptions& w, const WorkloadTotals& t) {
   nlohmann::json p;
   const bool is_tcp = tcp(wl);
   // Connections the client completed are accepted by the proxy within microseconds; give a
@@ -167,6 +178,11 @@ nlohmann::json ProxyPath::end(const WorkloadInfo& wl, const WorkloadOptions& w, 
     p["gateway"] = gateway_->record();
     p["gateway"]["counters"] = g.to_json();
     p["gateway"]["pid"] = gateway_->pid();
+    // The gateway's own CPU time per request (a log line's cost shows here first).
+    const uint64_t cpu = gateway_->cpu_ns() - gateway_cpu0_;
+    p["gateway"]["cpu_ns"] = cpu;
+    p["gateway"]["cpu_ns_per_request"] =
+        g.http_requests ? nlohmann::json(static_cast<double>(cpu) / static_cast<double>(g.http_requests)) : nlohmann::json(nullptr);
     reason = gateway_check(g, w, t);
   }
   if (gateway_ && is_tcp) {

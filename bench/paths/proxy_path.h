@@ -17,6 +17,7 @@
 // run's --tcp-cc (all recorded in every proof). It is the first thing in the undo log, so at
 // teardown the interception goes first and nothing is steered to a closing socket.
 #pragma once
+#include <memory>
 #include <string>
 
 #include "paths/gateway.h"
@@ -30,9 +31,10 @@ constexpr uint16_t kProxyPort = 15001;
 class ProxyPath : public PathInstance {
  public:
   ProxyPath(const PathContext& ctx, tproxy::Config cfg);
+  ~ProxyPath() override;
 
-  void begin(const WorkloadInfo&, const WorkloadOptions&) override;
-  nlohmann::json end(const WorkloadInfo& wl, const WorkloadOptions& w, const WorkloadTotals& t) override;
+  void path_begin(const WorkloadInfo&, const WorkloadOptions&) override;
+  nlohmann::json path_end(const WorkloadInfo& wl, const WorkloadOptions& w, const WorkloadTotals& t) override;
   // With --gateway haproxy: HTTP workloads only (an L7 gateway speaks HTTP; the rest would measure
   // pathbench's proxy, which then carries only the proof probe's UDP).
   std::optional<std::string> unsupported_workload(const WorkloadInfo& w) const override;
@@ -62,6 +64,9 @@ class ProxyPath : public PathInstance {
   // --gateway haproxy: it takes TCP (proxy_ keeps UDP, for the proof probe); owned by the undo log.
   HaproxyGateway* gateway_ = nullptr;
   GatewayCounters gateway_before_;
+  uint64_t gateway_cpu0_ = 0;
+  // --observe gateway-log: the gateway's per-request log, counted (paths/observer.h).
+  std::unique_ptr<ApiObserver> gateway_log_;
 };
 
 // The local-delivery policy routing every interception needs (docs/gotchas.md "TPROXY needs a

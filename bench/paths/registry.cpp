@@ -5,6 +5,7 @@
 #include "common/strings.h"
 #include "kernel/host.h"
 #include "kernel/process.h"
+#include "paths/observer.h"
 #include "paths/path.h"
 
 namespace pb {
@@ -61,6 +62,7 @@ nlohmann::json PathSettings::options_json() const {
   if (services) o = {{"services", services}, {"match_position", to_string(match_position)}};
   // Only when one stands in: runs without --gateway keep their meaning.
   if (gateway != "none") o["gateway"] = gateway;
+  if (observe != "none") o["observe"] = observe;
   return o;
 }
 
@@ -99,6 +101,23 @@ PathInstance::PathInstance(const PathContext& ctx)
       undo_(ctx.roles.dut().netns) {}
 
 PathInstance::~PathInstance() { undo_.undo_all(); }
+
+void PathInstance::begin(const WorkloadInfo& wl, const WorkloadOptions& w) {
+  path_begin(wl, w);
+  if (observer_) observer_->begin(wl, w);
+}
+
+nlohmann::json PathInstance::end(const WorkloadInfo& wl, const WorkloadOptions& w, const WorkloadTotals& t) {
+  nlohmann::json p = path_end(wl, w, t);
+  if (!observer_) return p;
+  nlohmann::json o = observer_->end(wl, w, t);
+  if (p.value("ok", true) && !o.value("ok", true)) {
+    p["ok"] = false;
+    p["reason"] = "observer: " + o.value("reason", std::string("(no reason)"));
+  }
+  p["observer"] = std::move(o);
+  return p;
+}
 
 std::optional<std::string> PathInstance::unsupported_workload(const WorkloadInfo& w) const {
   if (info_.via_proxy && w.transport == Transport::kFrames)

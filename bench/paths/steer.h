@@ -108,8 +108,8 @@ class SteerPath : public ProxyPath {
     scale_["update"]["how"] = "bpf_map_update_elem / bpf_map_delete_elem on the services hash map (one bpf() each)";
   }
 
-  void begin(const WorkloadInfo& wl, const WorkloadOptions& w) override {
-    ProxyPath::begin(wl, w);
+  void path_begin(const WorkloadInfo& wl, const WorkloadOptions& w) override {
+    ProxyPath::path_begin(wl, w);
     before_stats_ = steer_stats_of(bpf_map__fd(skel_->maps.steer_stats));
   }
 

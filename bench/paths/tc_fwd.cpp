@@ -28,7 +28,7 @@ class TcRedirect : public ForwardingPath {
 
  private:
   std::string attach(const std::string& dev, int fd) {
-    auto tc = std::make_unique<bpf::TcIngress>(dut_, dev, fd);
+    auto tc = std::make_unique<bpf::TcHook>(dut_, dev, fd);
     std::string mode = tc->mode();
     undo_.adopt("tc ingress " + dev + " (" + mode + ")", {{mode == "tcx" ? Item::kBpfLink : Item::kTcHook, 1}},
                 mode == "tcx" ? 1 : 2, std::move(tc));

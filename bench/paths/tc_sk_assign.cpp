@@ -22,7 +22,7 @@ struct TcAttach {
   static bpf_program* program(tc_sk_assign* s) { return s->progs.pb_tc_sk_assign; }
   static void attach(UndoLog& undo, const Roles& roles, bpf_program* prog, nlohmann::json& extra) {
     const std::string& dev = roles.wiring().dut_client_dev;
-    auto tc = std::make_unique<bpf::TcIngress>(roles.dut().netns, dev, bpf_program__fd(prog));
+    auto tc = std::make_unique<bpf::TcHook>(roles.dut().netns, dev, bpf_program__fd(prog));
     const std::string mode = tc->mode();
     extra["attach"] = mode;
     undo.adopt("tc ingress " + dev + " (" + mode + ")", {{mode == "tcx" ? Item::kBpfLink : Item::kTcHook, 1}},

@@ -38,8 +38,8 @@ class TproxyIpt : public ProxyPath {
     if (settings_.services) install_services();
     else install_prefix();
   }
-  void begin(const WorkloadInfo& wl, const WorkloadOptions& w) override {
-    ProxyPath::begin(wl, w);
+  void path_begin(const WorkloadInfo& wl, const WorkloadOptions& w) override {
+    ProxyPath::path_begin(wl, w);
     ipt_before_ = tproxy_packets();
   }
   void measure_updates() override {

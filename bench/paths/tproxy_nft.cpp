@@ -173,8 +173,8 @@ class TproxyNft : public ProxyPath {
     scale_["update"]["how"] = form_ == NftForm::kSet ? "nft add element / nft delete element (one command each)"
                                                      : "nft add rule / nft delete rule handle (one command each)";
   }
-  void begin(const WorkloadInfo& wl, const WorkloadOptions& w) override {
-    ProxyPath::begin(wl, w);
+  void path_begin(const WorkloadInfo& wl, const WorkloadOptions& w) override {
+    ProxyPath::path_begin(wl, w);
     nft_before_ = nft_counters(roles_.dut().netns);
   }
 
@@ -202,8 +202,8 @@ class TproxyNftExternal : public PathInstance {
     install_nft(undo_, nft_ruleset(wiring_, false, port, NftForm::kChain, make_services(settings_, wiring_)));
   }
   std::string expected_server_src() const override { return wiring_.dut_server_ip; }
-  void begin(const WorkloadInfo&, const WorkloadOptions&) override { before_ = nft_counters(roles_.dut().netns); }
-  nlohmann::json end(const WorkloadInfo& wl, const WorkloadOptions& w, const WorkloadTotals& t) override {
+  void path_begin(const WorkloadInfo&, const WorkloadOptions&) override { before_ = nft_counters(roles_.dut().netns); }
+  nlohmann::json path_end(const WorkloadInfo& wl, const WorkloadOptions& w, const WorkloadTotals& t) override {
     auto now = nft_counters(roles_.dut().netns);
     uint64_t tproxied = now["tproxy"] - before_["tproxy"];
     nlohmann::json p = {{"nft_tproxy_rule_packets", tproxied}, {"proxy_port", port_}, {"ok", true}};

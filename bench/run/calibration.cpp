@@ -53,7 +53,7 @@ std::pair<uint32_t, double> calibrate(tc_spin* s, double ns) {
 
 struct CostInjection::Impl {
   bpf::SkelPtr<tc_spin> skel;
-  std::unique_ptr<bpf::TcIngress> tc0, tc1;  // after skel: detached before it is unloaded
+  std::unique_ptr<bpf::TcHook> tc0, tc1;  // after skel: detached before it is unloaded
   double target = 0, measured = 0;
   uint32_t loops = 0;
   std::string mode;
@@ -74,8 +74,8 @@ CostInjection::CostInjection(const Roles& roles, double ns) : impl_(std::make_un
   const int fd = bpf_program__fd(impl_->skel->progs.tc_spin);
   // Attached before the path is built: TCX runs programs in attach order and the clsact
   // fallback is given the highest filter priority, so the cost comes first either way.
-  impl_->tc0 = std::make_unique<bpf::TcIngress>(roles.dut().netns, w.dut_client_dev, fd, 1);
-  impl_->tc1 = std::make_unique<bpf::TcIngress>(roles.dut().netns, w.dut_server_dev, fd, 1);
+  impl_->tc0 = std::make_unique<bpf::TcHook>(roles.dut().netns, w.dut_client_dev, fd, 1);
+  impl_->tc1 = std::make_unique<bpf::TcHook>(roles.dut().netns, w.dut_server_dev, fd, 1);
   impl_->mode = impl_->tc0->mode();
   log::debug("cost injection: {} loops = {:.0f} ns per packet (target {:.0f}) on {} and {} ({})", impl_->loops,
              impl_->measured, ns, w.dut_client_dev, w.dut_server_dev, impl_->mode);

@@ -27,6 +27,7 @@
 #include "kernel/host.h"
 #include "kernel/sysctl.h"
 #include "paths/gateway.h"
+#include "paths/observer.h"
 #include "paths/path.h"
 #include "run/runstate.h"
 #include "workloads/http_wire.h"
@@ -172,7 +173,12 @@ po::options_description run_options_description() {
       ("gateway", po::value<std::string>(),
        "what terminates intercepted TCP on the proxy paths (proxy-plain, tproxy-nft, tproxy-ipt, sk-lookup, "
        "tc-sk-assign...): none (pathbench's L4 proxy) | haproxy (an L7 gateway, HAProxy in HTTP mode; HTTP "
-       "workloads only); e.g. none,haproxy runs both");
+       "workloads only); e.g. none,haproxy runs both")
+      ("observe", po::value<std::string>(),
+       "who observes the API calls on the gateway paths and the baseline (HTTP workloads): none | ebpf-empty (the "
+       "eBPF observer's TC hooks with empty programs) | ebpf-http (a BPF program counting requests per route, "
+       "with a latency histogram) | gateway-log (the gateway's per-request log; with --gateway haproxy); a sweep "
+       "axis, e.g. none,ebpf-empty,ebpf-http,gateway-log");
   po::options_description stack("Placement and stack");
   stack.add_options()
       ("pinning", po::value<std::string>()->default_value("auto"),
@@ -362,6 +368,33 @@ RunConfig parse_run_options(const std::vector<std::string>& args) {
         throw UsageError("--gateway haproxy needs a path where a proxy terminates TCP (proxy-plain, tproxy-nft, "
                          "tproxy-ipt, sk-lookup, tc-sk-assign); --paths has none");
       if (auto why = HaproxyGateway::unavailable()) throw EnvError("--gateway haproxy: " + *why);
+    }
+  }
+  if (vm.count("observe")) {
+    for (const std::string& o : split(str("observe"), ',')) {
+      const std::string v = one_of("observe", trim(o), observe_kinds());
+      if (std::find(c.observes.begin(), c.observes.end(), v) != c.observes.end())
+        throw UsageError("--observe: '" + v + "' listed twice");
+      c.observes.push_back(v);
+    }
+    if (!http) throw UsageError("--observe counts HTTP requests: --workloads needs http_rr or http_crr");
+    if (std::none_of(c.paths.begin(), c.paths.end(), [](const std::string& pn) { return takes_observer(*find_path(pn)); }))
+      throw UsageError("--observe applies to the gateway paths (proxy-plain, tproxy-nft, tproxy-ipt, sk-lookup, "
+                       "tc-sk-assign) and baseline; --paths has none");
+    const bool log = std::find(c.observes.begin(), c.observes.end(), "gateway-log") != c.observes.end();
+    if (log && std::find(c.gateways.begin(), c.gateways.end(), "haproxy") == c.gateways.end())
+      throw UsageError("--observe gateway-log is the gateway's own log: it needs --gateway haproxy");
+    if (c.http_routes.size() > observe_max_routes())
+      throw UsageError(fmt::format("--observe tells at most {} routes apart; --http-routes has {}", observe_max_routes(),
+                                   c.http_routes.size()));
+    // Each request must match its own route only, or an observer's counts cannot equal the generator's.
+    for (size_t i = 0; i < c.http_routes.size(); ++i) {
+      std::string line = c.http_routes[i];
+      for (size_t b; (b = line.find('{')) != std::string::npos;) line.replace(b, line.find('}', b) - b + 1, "1");
+      for (size_t k = 0; k < c.http_routes.size(); ++k)
+        if (k != i && route_matches(route_pattern(c.http_routes[k]), line + " "))
+          throw UsageError("--observe: the routes '" + c.http_routes[k] + "' and '" + c.http_routes[i] +
+                           "' match the same requests, so no observer can tell them apart");
     }
   }
   c.match_position = one_of("match-position", str("match-position"), {"first", "middle", "last"});

@@ -54,6 +54,7 @@ nlohmann::json RunConfig::to_json() const {
   j["http_routes"] = http ? nlohmann::json(http_routes) : nlohmann::json(nullptr);
   j["services"] = services.empty() ? nlohmann::json(nullptr) : nlohmann::json(services);
   j["gateway"] = gateways.empty() ? nlohmann::json("none") : nlohmann::json(gateways);
+  j["observe"] = observes.empty() ? nlohmann::json("none") : nlohmann::json(observes);
   if (!services.empty()) {
     j["match_position"] = match_position;
     j["update_samples"] = update_samples;

@@ -40,6 +40,9 @@ struct RunConfig {
   // --gateway: what terminates TCP on paths that take a gateway (PathInfo::takes_gateway), a sweep
   // axis: "none" (pathbench's L4 proxy) | "haproxy" (paths/gateway.h). Empty: not swept (none).
   std::vector<std::string> gateways;
+  // --observe: who counts the API calls (paths/observer.h), a sweep axis on the paths that take an
+  // observer (takes_observer). Empty: not swept (none).
+  std::vector<std::string> observes;
   uint64_t rate_pps = 0;
   double rate_rps = 0;                     // open loop (workloads that take it): requests/s; 0 = closed loop
   std::vector<std::string> http_routes;    // http workloads: "METHOD /path" cycled over (resolved: never empty)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "run/installed_path.h"
 
+#include "paths/observer.h"
 #include "peers/haproxy.h"
 #include "run/calibration.h"
 
@@ -25,9 +26,18 @@ InstalledPath::InstalledPath(const PathInfo& info, const Roles& roles, const Ins
   }
   path_->setup_done();
   if (opt.settings.services && opt.settings.update_samples) path_->measure_updates();
+  const std::string& observe = opt.settings.observe;
+  if (observe == "ebpf-empty" || observe == "ebpf-http") {
+    observer_ = make_ebpf_observer(roles, observe);
+    path_->set_observer(observer_.get());
+  } else if (observe != "none" && !path_->has_observer()) {
+    throw PathUnsupportedHere(info.name + " cannot take --observe " + observe +
+                              (observe == "gateway-log" ? " (it needs --gateway haproxy)" : ""));
+  }
 }
 
 InstalledPath::~InstalledPath() {
+  drop_observer();
   own_.reset();
   haproxy_.reset();
   cost_.reset();
@@ -40,7 +50,8 @@ void InstalledPath::annotate_row(nlohmann::json& row) const {
 
 nlohmann::json InstalledPath::teardown() {
   if (!torn_down_.is_null()) return torn_down_;
-  // The path goes now (its teardown time is recorded), before anything else is built.
+  // The observer first, then the path (its teardown time is recorded), before anything else is built.
+  drop_observer();
   path_->teardown();
   torn_down_ = {{"configuration", path_->configuration()}, {"scale", path_->scale()}};
   if (cost_) torn_down_["injected_cost"] = cost_->to_json();
@@ -49,6 +60,12 @@ nlohmann::json InstalledPath::teardown() {
   cost_.reset();
   path_ = nullptr;
   return torn_down_;
+}
+
+void InstalledPath::drop_observer() {
+  if (!observer_) return;
+  if (path_) path_->set_observer(nullptr);
+  observer_.reset();
 }
 
 nlohmann::json InstalledPath::pending_undo_commands() const {

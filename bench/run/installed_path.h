@@ -2,7 +2,7 @@
 // run/installed_path.h: one path instance installed in the DUT role, the way every site installs
 // one: the calibrated slowdown first (--inject-cost-ns-per-packet, so it runs ahead of the path's
 // own TC programs), then HAProxy behind the interception (--peers) or the path itself; after
-// setup, the timed service updates (--services). Namespace mode installs it in this process
+// setup, the timed service updates (--services) and the API observer (--observe, paths/observer.h). Namespace mode installs it in this process
 // (run/netns_site.cpp), hosts mode on the DUT host's agent (hosts/agent.cpp): one code for both.
 #pragma once
 #include <memory>
@@ -14,6 +14,7 @@
 
 namespace pb {
 
+class ApiObserver;
 class CostInjection;
 class HaproxyTproxy;
 
@@ -44,10 +45,14 @@ class InstalledPath {
   nlohmann::json pending_undo_commands() const;
 
  private:
+  void drop_observer();
   std::unique_ptr<CostInjection> cost_;
   std::unique_ptr<HaproxyTproxy> haproxy_;
   std::unique_ptr<PathInstance> own_;
   PathInstance* path_ = nullptr;
+  // --observe ebpf-*: on the DUT's interface, installed after the path and removed before it
+  // (gateway-log is the gateway's own, paths/proxy_path.cpp).
+  std::unique_ptr<ApiObserver> observer_;
   nlohmann::json torn_down_;  // teardown()'s answer, once given
 };
 

@@ -172,6 +172,7 @@ class Runner {
     std::string where = plan.path;
     if (plan.settings.services) where += fmt::format(" services={}", plan.settings.services);
     if (plan.settings.gateway != "none") where += " gateway=" + plan.settings.gateway;
+    if (plan.settings.observe != "none") where += " observe=" + plan.settings.observe;
     std::string tool = t.reference.empty() ? "" : " [" + t.reference + "]";
     if (total_)
       log::info("[{}/{}] rep {}/{} {} {}{} ({} left)", done_, total_, t.repetition + 1, cfg_.repetitions, where,

@@ -123,18 +123,23 @@ std::vector<InstancePlan> schedule_repetition(const RunConfig& cfg, unsigned rep
                                                                                       : std::vector<uint64_t>{0};
     std::vector<std::string> gateways = info.takes_gateway() && !cfg.gateways.empty() ? cfg.gateways
                                                                                        : std::vector<std::string>{"none"};
+    std::vector<std::string> observes = takes_observer(info) && !cfg.observes.empty() ? cfg.observes
+                                                                                       : std::vector<std::string>{"none"};
     for (uint64_t n : services)
-      for (const std::string& gw : gateways) {
-        InstancePlan plan{rep, pname, base, false, trials_of(cfg, rep, n > 0, false)};
-        plan.settings.services = n;
-        plan.settings.gateway = gw;
-        out.push_back(plan);
-        // HAProxy in place of pathbench's proxy behind the same interception, right after it.
-        if (cfg.peers && info.haproxy_reference && gw == "none") {
-          InstancePlan hp{rep, pname, plan.settings, true, trials_of(cfg, rep, n > 0, true)};
-          if (!hp.trials.empty()) out.push_back(hp);
+      for (const std::string& gw : gateways)
+        for (const std::string& ob : observes) {
+          if (ob == "gateway-log" && gw == "none") continue;  // the gateway's own log needs the gateway
+          InstancePlan plan{rep, pname, base, false, trials_of(cfg, rep, n > 0, false)};
+          plan.settings.services = n;
+          plan.settings.gateway = gw;
+          plan.settings.observe = ob;
+          out.push_back(plan);
+          // HAProxy in place of pathbench's proxy behind the same interception, right after it.
+          if (cfg.peers && info.haproxy_reference && gw == "none" && ob == "none") {
+            InstancePlan hp{rep, pname, plan.settings, true, trials_of(cfg, rep, n > 0, true)};
+            if (!hp.trials.empty()) out.push_back(hp);
+          }
         }
-      }
   }
   return out;
 }

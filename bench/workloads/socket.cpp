@@ -383,6 +383,11 @@ WorkloadResult SocketLoad::finish(const Window& win, const std::string& failure)
     if (info_.pattern == Pattern::kStream) r.totals.bytes_sent += f->bytes.load();
   }
   r.totals.packets_received = resp_ ? resp_->packets_received() : 0;
+  if (info_.application == Application::kHttp) {
+    r.totals.http_route_requests.assign(opt_.http_routes.size(), 0);
+    for (auto& f : flows_)
+      for (size_t i = 0; i < opt_.http_routes.size(); ++i) r.totals.http_route_requests[i] += f->routes_all[i];
+  }
   if (!failure.empty()) {
     r.ok = false;
     r.reason = failure;

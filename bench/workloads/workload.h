@@ -84,10 +84,13 @@ struct WorkloadTotals {
   // Of `connections`, those opened and closed on purpose without a request (wrk's check that the
   // address answers, one per wrk run): an L7 gateway relays them as plain TCP.
   uint64_t idle_connections = 0;
+  // HTTP workloads: requests completed per route (the order of --http-routes), warm-up included:
+  // what an observer on the path must have counted (paths/observer.h). Empty: not per route.
+  std::vector<uint64_t> http_route_requests;
   bool operator==(const WorkloadTotals&) const = default;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkloadTotals, transactions, connections, bytes_sent, packets_sent,
-                                                packets_received, idle_connections)
+                                                packets_received, idle_connections, http_route_requests)
 
 struct WorkloadResult {
   bool ok = false;

@@ -39,6 +39,8 @@ std::map<std::string, int>& xdp_registry() {
 
 // BPF_TCX_INGRESS (Linux 6.6) is missing from Debian 12's 6.1 uapi headers.
 constexpr int kBpfTcxIngress = 46;
+constexpr int kBpfTcxEgress = 47;
+constexpr uint32_t kBpfFBefore = 1U << 3;  // BPF_F_BEFORE (6.6 uapi)
 
 std::atomic<TcAttachMode> g_tc_mode{TcAttachMode::kAuto};
 
@@ -142,8 +144,11 @@ XdpOverride::~XdpOverride() {
   }
 }
 
-TcIngress::TcIngress(const std::string& ns, const std::string& dev, int prog_fd, uint32_t clsact_priority)
-    : ns_(ns), dev_(dev) {
+TcHook::TcHook(const std::string& ns, const std::string& dev, int prog_fd, uint32_t clsact_priority,
+               TcDirection dir, bool first)
+    : ns_(ns), dev_(dev), egress_(dir == TcDirection::kEgress) {
+  const char* where = egress_ ? "egress" : "ingress";
+  if (first) clsact_priority = 1;
   install_libbpf_logger();
   std::string error;
   run_in_netns(ns, [&] {
@@ -151,15 +156,21 @@ TcIngress::TcIngress(const std::string& ns, const std::string& dev, int prog_fd,
     // TCX (bpf_link, 6.6+): the link goes with the fd, and it does not need a qdisc.
     // --tc-attach clsact skips it (tests the fallback; compares the two hooks).
     const bool clsact_only = tc_attach_mode() == TcAttachMode::kClsact;
+    // BPF_F_BEFORE with no relative program: ahead of every program on the hook (libbpf 1.1 has no
+    // tcx options; it passes `flags` through, and relative_fd stays 0).
+    bpf_link_create_opts lo{};
+    lo.sz = sizeof(lo);
+    lo.flags = first ? kBpfFBefore : 0;
     int fd = clsact_only ? -EOPNOTSUPP
-                         : bpf_link_create(prog_fd, ifindex_, static_cast<bpf_attach_type>(kBpfTcxIngress), nullptr);
+                         : bpf_link_create(prog_fd, ifindex_,
+                                           static_cast<bpf_attach_type>(egress_ ? kBpfTcxEgress : kBpfTcxIngress), &lo);
     if (fd >= 0) {
       link_fd_ = fd;
       mode_ = "tcx";
       return;
     }
     if (fd != -EINVAL && fd != -EOPNOTSUPP && fd != -524 /* kernel-internal ENOTSUPP */) {
-      error = errno_msg(fmt::format("bpf_link_create(tcx ingress, dev={}, netns={})", dev, ns), -fd);
+      error = errno_msg(fmt::format("bpf_link_create(tcx {}, dev={}, netns={})", where, dev, ns), -fd);
       return;
     }
     log::debug("TCX link on {}/{} not available ({}); falling back to clsact", ns, dev,
@@ -167,7 +178,7 @@ TcIngress::TcIngress(const std::string& ns, const std::string& dev, int prog_fd,
     bpf_tc_hook hook{};
     hook.sz = sizeof(hook);
     hook.ifindex = ifindex_;
-    hook.attach_point = BPF_TC_INGRESS;
+    hook.attach_point = egress_ ? BPF_TC_EGRESS : BPF_TC_INGRESS;
     int err = bpf_tc_hook_create(&hook);
     if (err && err != -EEXIST) {
       error = errno_msg(fmt::format("bpf_tc_hook_create(dev={}, clsact)", dev), -err);
@@ -180,7 +191,7 @@ TcIngress::TcIngress(const std::string& ns, const std::string& dev, int prog_fd,
     opts.priority = clsact_priority;
     err = bpf_tc_attach(&hook, &opts);
     if (err) {
-      error = errno_msg(fmt::format("bpf_tc_attach(dev={}, ingress)", dev), -err);
+      error = errno_msg(fmt::format("bpf_tc_attach(dev={}, {})", dev, where), -err);
       if (created_qdisc_) {
         hook.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
         bpf_tc_hook_destroy(&hook);
@@ -194,7 +205,7 @@ TcIngress::TcIngress(const std::string& ns, const std::string& dev, int prog_fd,
   if (!error.empty()) throw BpfError(error);
 }
 
-TcIngress::~TcIngress() {
+TcHook::~TcHook() {
   if (link_fd_ >= 0) {
     close(link_fd_);
     return;
@@ -205,7 +216,7 @@ TcIngress::~TcIngress() {
       bpf_tc_hook hook{};
       hook.sz = sizeof(hook);
       hook.ifindex = ifindex_;
-      hook.attach_point = BPF_TC_INGRESS;
+      hook.attach_point = egress_ ? BPF_TC_EGRESS : BPF_TC_INGRESS;
       bpf_tc_opts opts{};
       opts.sz = sizeof(opts);
       opts.handle = handle_;

@@ -77,23 +77,28 @@ bool tcx_available();
 // nullopt: it does; otherwise why not.
 std::optional<std::string> sk_assign_reuseport_missing(const std::string& release);
 
-// A TC ingress attachment on ns/dev: a TCX link (Linux 6.6+) when the kernel has it, else the
-// classic clsact qdisc + cls_bpf filter (direct-action). The qdisc is removed on destruction
-// only when this object created it. TCX links chain: several programs on one hook run in
-// attach order (a program returning TCX_NEXT / TC_ACT_UNSPEC lets the next one run).
-class TcIngress {
+// A TC attachment on ns/dev, ingress (default) or egress: a TCX link (Linux 6.6+) when the kernel
+// has it, else the classic clsact qdisc + cls_bpf filter (direct-action). The qdisc is removed on
+// destruction only when this object created it. TCX links chain: several programs on one hook run
+// in attach order (a program returning TCX_NEXT / TC_ACT_UNSPEC lets the next one run).
+enum class TcDirection { kIngress, kEgress };
+class TcHook {
  public:
   // clsact_priority: the filter priority on the classic hook (0: the kernel picks; 1 = first).
-  TcIngress(const std::string& ns, const std::string& dev, int prog_fd, uint32_t clsact_priority = 0);
-  ~TcIngress();
-  TcIngress(const TcIngress&) = delete;
-  TcIngress& operator=(const TcIngress&) = delete;
+  // first: run ahead of the programs already on the hook (TCX: BPF_F_BEFORE; clsact: priority 1),
+  // as an observer must, since a program ahead of it may end the chain (TC_ACT_OK).
+  TcHook(const std::string& ns, const std::string& dev, int prog_fd, uint32_t clsact_priority = 0,
+         TcDirection dir = TcDirection::kIngress, bool first = false);
+  ~TcHook();
+  TcHook(const TcHook&) = delete;
+  TcHook& operator=(const TcHook&) = delete;
   const std::string& mode() const { return mode_; }  // "tcx" | "clsact"
 
  private:
   std::string ns_, dev_, mode_;
   int ifindex_ = 0;
   int link_fd_ = -1;
+  bool egress_ = false;
   bool created_qdisc_ = false;
   uint32_t handle_ = 0, priority_ = 0;
 };
