@@ -175,7 +175,7 @@ std::string HaproxyGateway::config_text() const {
   std::string global_log, frontend_log, backend_log;
   if (logs_requests()) {
     global_log = "  log stdout format raw local0 info\n";
-    frontend_log = fmt::format("  log global\n  log-format \"{} %[var(txn.m)] %[var(txn.p)] %[var(txn.s)] %Tt\"\n",
+    frontend_log = fmt::format("  log global\n  option dontlognull\n  log-format \"{} %[var(txn.m)] %[var(txn.p)] %[var(txn.s)] %Tt\"\n",
                                kLogTag);
     backend_log = "  http-request set-var(txn.m) method\n  http-request set-var(txn.p) path\n"
                   "  http-response set-var(txn.s) status\n";

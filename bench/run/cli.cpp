@@ -387,6 +387,7 @@ RunConfig parse_run_options(const std::vector<std::string>& args) {
     if (c.http_routes.size() > observe_max_routes())
       throw UsageError(fmt::format("--observe tells at most {} routes apart; --http-routes has {}", observe_max_routes(),
                                    c.http_routes.size()));
+    for (auto& r : c.http_routes) route_pattern(r);  // each fits the BPF program's pattern
     // Each request must match its own route only, or an observer's counts cannot equal the generator's.
     for (size_t i = 0; i < c.http_routes.size(); ++i) {
       std::string line = c.http_routes[i];

@@ -53,6 +53,7 @@ WorkloadTotals totals() {
   t.packets_sent = 11;
   t.packets_received = 10;
   t.idle_connections = 2;
+  t.http_route_requests = {4, 3};
   return t;
 }
 
@@ -90,6 +91,7 @@ TEST(Protocol, EveryFieldRoundTrips) {
   s.service_port = 6000;
   s.update_samples = 5;
   s.gateway = "haproxy";
+  s.observe = "gateway-log";
   expect_round_trip(s);
 
   WorkloadOptions o;

@@ -441,6 +441,97 @@ TEST(Harness, HttpGatewayStandsBehindEveryInterception) {
   EXPECT_EQ(diff_lines(before, host_snapshot()), "");
 }
 
+// --observe: every observer counts every request of every row (pathbench's and wrk's) under its
+// route, on the routed baseline, behind the plain gateway, and behind tc-sk-assign, whose own TC
+// program ends the chain (the observer must run first); nothing is left on the hooks afterwards.
+TEST(Harness, ApiObserversCountEveryRequestPerRoute) {
+  PB_REQUIRE_ROOT();
+  for (auto tool : {"haproxy", "wrk"})
+    if (!pb::find_program(tool)) GTEST_SKIP() << tool << " not installed (scripts/install-deps.sh installs it)";
+  std::string before = host_snapshot();
+  std::string out = temp_dir("observe");
+  auto r = pathbench({"run", "--paths", "baseline,proxy-plain,tc-sk-assign", "--workloads", "http_rr,http_crr",
+                      "--gateway", "haproxy", "--observe", "none,ebpf-empty,ebpf-http,gateway-log", "--duration-s",
+                      "1", "--warmup-s", "0", "--repetitions", "1", "--peers", "--out", out});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto doc = load_json(out + "/run.json");
+  EXPECT_EQ(doc["options"]["observe"], nlohmann::json({"none", "ebpf-empty", "ebpf-http", "gateway-log"}));
+  std::map<std::string, int> rows;  // path/observe
+  for (auto& res : doc["results"]) {
+    const std::string observe = res["path_options"].value("observe", "none");
+    SCOPED_TRACE(res["path"].get<std::string>() + " " + res["workload"].get<std::string>() + " " + observe +
+                 (res.contains("reference") ? " [wrk]" : ""));
+    ASSERT_EQ(res["status"], "ok") << res.dump().substr(0, 600);
+    ++rows[res["path"].get<std::string>() + "/" + observe];
+    auto& p = res["proof"];
+    if (observe == "none") {
+      EXPECT_FALSE(p.contains("observer"));
+      continue;
+    }
+    ASSERT_TRUE(p.contains("observer")) << p.dump().substr(0, 600);
+    auto& o = p["observer"];
+    EXPECT_EQ(o["kind"], observe);
+    EXPECT_EQ(o["ok"], true) << o.dump();
+    if (observe == "ebpf-empty") {
+      EXPECT_FALSE(o.contains("routes")) << "the empty programs count nothing";
+    } else {
+      // Every route the row requested, counted as the generator completed it (at most the requests
+      // in flight at the stop besides).
+      const auto& routes = res["workload_options"]["http_routes"];
+      ASSERT_EQ(o["routes"].size(), routes.size()) << o.dump();
+      uint64_t gen_total = 0, seen_total = 0;
+      for (auto& route : routes) {
+        auto& rc = o["routes"][route.get<std::string>()];
+        EXPECT_GE(rc["requests"].get<uint64_t>(), rc["generator"].get<uint64_t>()) << rc.dump();
+        EXPECT_LE(rc["requests"].get<uint64_t>(), rc["generator"].get<uint64_t>() + 2) << rc.dump();
+        EXPECT_GT(rc["generator"].get<uint64_t>(), 0u);
+        gen_total += rc["generator"].get<uint64_t>();
+        seen_total += rc["requests"].get<uint64_t>();
+      }
+      EXPECT_EQ(gen_total, p["generator_totals"]["transactions"].get<uint64_t>());
+      EXPECT_EQ(o["unmatched_requests"], 0);
+      if (observe == "ebpf-http") {
+        EXPECT_GE(o["responses_paired"].get<uint64_t>(), gen_total);
+        EXPECT_EQ(o["overlapping_requests"], 0) << "one request in flight per connection";
+        for (auto& route : routes) {
+          auto& rc = o["routes"][route.get<std::string>()];
+          const uint64_t samples = rc["latency_ns"]["samples"].get<uint64_t>();
+          EXPECT_GE(samples, rc["generator"].get<uint64_t>()) << "a latency sample per answered request";
+          EXPECT_LE(samples, rc["requests"].get<uint64_t>());
+        }
+        EXPECT_LE(o["responses_paired"].get<uint64_t>(), seen_total);
+      } else {
+        EXPECT_EQ(o["non_2xx"], 0);
+        EXPECT_GE(o["log_lines"].get<uint64_t>(), gen_total);
+        EXPECT_NE(p["gateway"]["config"].get<std::string>().find("log-format"), std::string::npos);
+      }
+    }
+    if (observe != "gateway-log") {
+      EXPECT_NE(o["hook"].get<std::string>().find("first on each"), std::string::npos) << o.dump();
+      if (o["bpf_stats"].value("enabled", false)) {
+        EXPECT_GT(o["programs"]["ingress"]["run_cnt"].get<uint64_t>(), 0u) << "the ingress program ran";
+      }
+    }
+    if (p.contains("gateway") && observe != "gateway-log") {
+      EXPECT_EQ(p["gateway"]["config"].get<std::string>().find("log-format"), std::string::npos)
+          << "the gateway logs requests only when its log is the observer";
+    }
+    if (p.contains("gateway")) {
+      EXPECT_GT(p["gateway"]["cpu_ns"].get<uint64_t>(), 0u);
+    }
+  }
+  // pathbench's row and wrk's per workload (2 x 2), per path and observer
+  const std::map<std::string, int> want = {{"baseline/none", 4},          {"baseline/ebpf-empty", 4},
+                                           {"baseline/ebpf-http", 4},     {"proxy-plain/none", 4},
+                                           {"proxy-plain/ebpf-empty", 4}, {"proxy-plain/ebpf-http", 4},
+                                           {"proxy-plain/gateway-log", 4}, {"tc-sk-assign/none", 4},
+                                           {"tc-sk-assign/ebpf-empty", 4}, {"tc-sk-assign/ebpf-http", 4},
+                                           {"tc-sk-assign/gateway-log", 4}};
+  EXPECT_EQ(rows, want);
+  std::filesystem::remove_all(out);
+  EXPECT_EQ(diff_lines(before, host_snapshot()), "") << "an observer's programs or hooks outlived the run";
+}
+
 // http_crr: the server closes first, so the proxy's client-facing sockets in the DUT end in
 // TIME_WAIT, and the client soon reuses its ports (docs/gotchas.md "A SYN into TIME_WAIT"). On
 // tproxy-nft such a SYN must reach the tproxy rule's listener, not the TIME_WAIT socket (which

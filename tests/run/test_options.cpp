@@ -9,12 +9,15 @@
 #include <fstream>
 
 #include "kernel/process.h"
+#include "paths/observer.h"
 #include "run/cli.h"
 #include "common/error.h"
 
 using pb::parse_run_options;
 using pb::RunConfig;
 using pb::UsageError;
+using pb::route_matches;
+using pb::route_pattern;
 
 static std::string usage_error(std::vector<std::string> args) {
   try {
@@ -188,6 +191,49 @@ TEST(Options, GatewayIsCheckedAndRecorded) {
   EXPECT_NE(usage_error({"--gateway", "envoy"}).find("--gateway"), std::string::npos);
   EXPECT_NE(usage_error({"--paths", "tproxy-nft", "--gateway", "haproxy,haproxy"}).find("listed twice"), std::string::npos);
   EXPECT_NE(usage_error({"--paths", "baseline,tc-redirect", "--gateway", "haproxy"}).find("--paths has none"),
+            std::string::npos);
+}
+
+TEST(Observe, RoutePatternsTakeOneSegmentPerPlaceholder) {
+  const std::string p = route_pattern("GET /api/v1/orders/{id}");
+  EXPECT_EQ(p, std::string("GET /api/v1/orders/\x01"));
+  EXPECT_TRUE(route_matches(p, "GET /api/v1/orders/42 HTTP/1.1"));
+  EXPECT_TRUE(route_matches(p, "GET /api/v1/orders/42?x=1 HTTP/1.1"));
+  EXPECT_TRUE(route_matches(p, "GET /api/v1/orders/42 "));  // the gateway log's "METHOD PATH "
+  EXPECT_FALSE(route_matches(p, "GET /api/v1/orders/ HTTP/1.1"));
+  EXPECT_FALSE(route_matches(p, "GET /api/v1/orders/4/2 HTTP/1.1"));
+  EXPECT_FALSE(route_matches(p, "POST /api/v1/orders/42 HTTP/1.1"));
+  EXPECT_FALSE(route_matches(p, "GET /api/v1/orders/42"));  // no end of path seen
+  EXPECT_TRUE(route_matches(route_pattern("GET /a/{x}/b"), "GET /a/zz/b HTTP/1.1"));
+  EXPECT_FALSE(route_matches(route_pattern("GET /a/{x}/b"), "GET /a/zz/c HTTP/1.1"));
+  EXPECT_THROW(route_pattern("GET /a/{x"), pb::UsageError);
+}
+
+TEST(Options, ObserveIsCheckedAndRecorded) {
+  EXPECT_TRUE(parse_run_options({}).observes.empty());
+  EXPECT_EQ(parse_run_options({}).to_json()["observe"], "none");
+  RunConfig c = parse_run_options({"--paths", "baseline", "--workloads", "http_rr", "--observe", "none,ebpf-empty,ebpf-http"});
+  EXPECT_EQ(c.observes, (std::vector<std::string>{"none", "ebpf-empty", "ebpf-http"}));
+  EXPECT_EQ(c.to_json()["observe"], nlohmann::json({"none", "ebpf-empty", "ebpf-http"}));
+  EXPECT_NE(usage_error({"--workloads", "http_rr", "--observe", "pixie"}).find("--observe"), std::string::npos);
+  EXPECT_NE(usage_error({"--workloads", "http_rr", "--observe", "ebpf-http,ebpf-http"}).find("listed twice"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"--workloads", "tcp_rr", "--observe", "ebpf-http"}).find("http_rr or http_crr"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"--paths", "tc-redirect", "--workloads", "http_rr", "--observe", "ebpf-http"}).find("--paths has none"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"--paths", "proxy-plain", "--workloads", "http_rr", "--observe", "gateway-log"})
+                .find("needs --gateway haproxy"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"--workloads", "http_rr", "--observe", "ebpf-http", "--http-routes",
+                         "GET /a,GET /b,GET /c,GET /d,GET /e,GET /f,GET /g,GET /h,GET /i"})
+                .find("at most 8 routes"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"--workloads", "http_rr", "--observe", "ebpf-http", "--http-routes", "GET /a/{id},GET /a/7"})
+                .find("match the same requests"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"--workloads", "http_rr", "--observe", "ebpf-http", "--http-routes", "GET /" + std::string(70, 'x')})
+                .find("longer than the 64 bytes"),
             std::string::npos);
 }
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "kernel/process.h"
 #include "run/adaptive.h"
 #include "run/cli.h"
 #include "run/schedule.h"
@@ -75,6 +76,26 @@ TEST(Schedule, GatewayIsAnAxisOfTheProxyPathsOnly) {
                                             "tproxy-nft/haproxy", "tproxy-nft-transparent/none", "sk-lookup/none",
                                             "sk-lookup/haproxy"}))
       << "baseline has no proxy; the fully transparent path keeps the client's address, which the gateway does not";
+}
+
+TEST(Schedule, ObserveIsAnAxisOfTheGatewayPathsAndBaseline) {
+  if (!pb::find_program("haproxy")) GTEST_SKIP() << "haproxy not installed (scripts/install-deps.sh installs it)";
+  RunConfig c = parse_run_options({"--paths", "baseline,tc-redirect,proxy-plain", "--workloads", "http_rr", "--gateway",
+                                   "none,haproxy", "--observe", "none,ebpf-http,gateway-log", "--repetitions", "1"});
+  std::vector<std::string> seen;
+  for (auto& p : full_schedule(c)) {
+    seen.push_back(p.path + "/" + p.settings.gateway + "/" + p.settings.observe);
+    if (p.settings.observe == "none") {
+      EXPECT_FALSE(p.settings.options_json().contains("observe")) << "runs without an observer keep their meaning";
+    } else {
+      EXPECT_EQ(p.settings.options_json()["observe"], p.settings.observe);
+    }
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"baseline/none/none", "baseline/none/ebpf-http", "proxy-plain/none/none",
+                                            "proxy-plain/none/ebpf-http", "proxy-plain/haproxy/none",
+                                            "proxy-plain/haproxy/ebpf-http", "proxy-plain/haproxy/gateway-log",
+                                            "tc-redirect/none/none"}))
+      << "the gateway's log only where a gateway stands; no observer on a BPF-forwarded path";
 }
 
 TEST(Schedule, PeersFollowTheirWorkloadAndHaproxyFollowsItsPath) {
