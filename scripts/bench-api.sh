@@ -10,8 +10,14 @@
 #  2. Open loop: per path behind the gateway, http_rr at 50% and 90% of that path's closed-loop
 #     median rate (--rate-rps, latency from each request's intended send time), OPEN_REPS
 #     repetitions each: openloop.md beside the report.
+#  3. Observing the API calls (docs/observe.md): http_rr and http_crr on OBSERVE_PATHS (the routed
+#     baseline, the plain gateway and one interception), each with --observe none, ebpf-empty,
+#     ebpf-http and (behind the gateway) gateway-log, API_REPS interleaved repetitions, the default
+#     three routes; its own run and report (results/latest-api-observe), whose API section has the
+#     observation table.
 #
-#   API_PATHS API_REPS OPEN_REPS RUN_ARGS   (defaults: the five proxy paths, 6, 3, none)
+#   API_PATHS API_REPS OPEN_REPS OBSERVE_PATHS RUN_ARGS
+#   (defaults: the five proxy paths, 6, 3, baseline,proxy-plain,tproxy-nft, none)
 # Exit: 0, or the worst pathbench exit code; 2 for bad input; 3 when nothing came back.
 set -uo pipefail
 BUILD=${BUILD:-build}
@@ -83,5 +89,21 @@ for d in sorted(glob.glob(os.path.join(closed, "openloop", "*-[0-9]*"))):
           f"{statistics.median(o['achieved_rate_rps'] for o in ol):,.0f} | {kept}/{len(ol)} | "
           f"{lat('p50'):.1f} | {lat('p90'):.1f} | {lat('p99'):.1f} | {len(rows)} |")
 EOF
-echo "bench-api: report $closed/report.html, open loop $closed/openloop.md"
+
+# 3. Observation: the same like-for-like settings, three routes (no wrk: what is measured is the
+# observer's cost on pathbench's own rows).
+obs_like=(--responder process --proxy-model process --tcp-cc default --tcp-buffer-bytes autotuning)
+orc=0
+# shellcheck disable=SC2086
+"$PB" run --paths "${OBSERVE_PATHS:-baseline,proxy-plain,tproxy-nft}" --workloads http_rr,http_crr --gateway haproxy \
+    --observe none,ebpf-empty,ebpf-http,gateway-log "${obs_like[@]}" \
+    --duration-s 1 --warmup-s 1 --cooldown-s 0.2 --repetitions "$reps" ${RUN_ARGS:-} \
+    --out-parent results --latest-link results/latest-api-observe || orc=$?
+[ $orc -gt $rc ] && rc=$orc
+if [ -f results/latest-api-observe/run.json ]; then
+  "$PYTHON" -m analysis report "$(readlink -f results/latest-api-observe)" || { r=$?; echo "bench-api: observation report failed" >&2; [ $r -gt $rc ] && rc=$r; }
+else
+  echo "bench-api: the observation run came back empty" >&2
+fi
+echo "bench-api: report $closed/report.html, open loop $closed/openloop.md, observation results/latest-api-observe/report.html"
 exit $rc
