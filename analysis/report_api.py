@@ -34,6 +34,8 @@ from .summary import GroupSummary, RunSummary, numeric_label_key, verdict
 
 TITLE = "API traffic: what intercepting and observing it costs"
 GATEWAY = "gateway"          # the path option naming the L7 gateway (absent or "none": pathbench's L4 proxy)
+OBSERVE = "observe"          # the path option naming who observes the API calls (absent or "none": nobody)
+OBSERVERS = ("ebpf-empty", "ebpf-http", "gateway-log")
 PROOF = "gateway"            # the proof's record of the gateway: tool, version, counters over the window, pid
 APPLICATION = "http"         # catalogue workload trait: the workload's transactions are HTTP requests
 
@@ -49,6 +51,13 @@ def gateway_of(result: dict) -> str:
     po = result.get("path_options")
     g = po.get(GATEWAY) if isinstance(po, dict) else None
     return g if isinstance(g, str) and g and g != "none" else ""
+
+
+def observe_of(result: dict) -> str:
+    """The API observer a result ran with (--observe), "" for none."""
+    po = result.get("path_options")
+    o = po.get(OBSERVE) if isinstance(po, dict) else None
+    return o if isinstance(o, str) and o and o != "none" else ""
 
 
 def has_gateway_results(run: Run) -> bool:
@@ -72,10 +81,12 @@ class Cell:
     path: str
     gateway: str
     options: str
+    observe: str = ""        # the API observer ("" = none)
 
     @property
     def name(self) -> str:
-        return self.path + (f" ({self.options})" if self.options else "")
+        extra = ", ".join(x for x in (self.options, f"observe={self.observe}" if self.observe else "") if x)
+        return self.path + (f" ({extra})" if extra else "")
 
     @property
     def wl(self) -> str:
@@ -85,8 +96,13 @@ class Cell:
 def cell_of(g: GroupSummary) -> Cell:
     r = g.results[0]
     po = r.get("path_options") if isinstance(r.get("path_options"), dict) else {}
-    rest = {k: v for k, v in po.items() if k != GATEWAY}
-    return Cell(g.key.workload, g.key.variant, g.key.path, gateway_of(r), M.variant_label(rest))
+    rest = {k: v for k, v in po.items() if k not in (GATEWAY, OBSERVE)}
+    return Cell(g.key.workload, g.key.variant, g.key.path, gateway_of(r), M.variant_label(rest), observe_of(r))
+
+
+def _observer_rank(o: str) -> int:
+    order = ("",) + OBSERVERS
+    return order.index(o) if o in order else len(order)
 
 
 class ApiData:
@@ -109,13 +125,17 @@ class ApiData:
     def sort_key(self, c: Cell):
         cat = self.S.cat
         return (cat.workload_sort_key(c.workload), c.variant, c.gateway == "", c.gateway,
-                cat.path_sort_key(c.path), numeric_label_key(c.options))
+                cat.path_sort_key(c.path), numeric_label_key(c.options), _observer_rank(c.observe))
 
-    def cells(self, gateway: bool | None = None, kinds=None, technology=None) -> list[Cell]:
-        """Own cells with usable repetitions; gateway True/False selects behind a gateway / the L4 proxy."""
+    def cells(self, gateway: bool | None = None, kinds=None, technology=None, observe: str | None = "") -> list[Cell]:
+        """Own cells with usable repetitions; gateway True/False selects behind a gateway / the L4 proxy;
+        observe: only cells with that observer ("" = none, the default: the sections on interception
+        and gateway cost compare unobserved traffic), None = any."""
         out = []
         for c, g in self.own.items():
             t = self.S.cat.path(c.path)
+            if observe is not None and c.observe != observe:
+                continue
             if (gateway is None or bool(c.gateway) == gateway) and (kinds is None or t.kind in kinds) \
                     and (technology is None or t.technology == technology) and self.usable(g):
                 out.append(c)
@@ -165,7 +185,7 @@ class ApiData:
         other = self.S.cat.counterpart(c.path)
         if not other:
             return None
-        cands = [x for x in self.cells(gateway=True) if x.path == other and x.workload == c.workload
+        cands = [x for x in self.cells(gateway=True, observe=c.observe) if x.path == other and x.workload == c.workload
                  and x.variant == c.variant and x.gateway == c.gateway]
         for x in cands:
             if x.options == c.options:
@@ -174,7 +194,12 @@ class ApiData:
 
     def l4(self, c: Cell) -> Cell | None:
         """The same path and options with pathbench's L4 proxy in place of the gateway."""
-        x = Cell(c.workload, c.variant, c.path, "", c.options)
+        x = Cell(c.workload, c.variant, c.path, "", c.options, c.observe)
+        return x if x in self.own and self.usable(self.own[x]) else None
+
+    def unobserved(self, c: Cell) -> Cell | None:
+        """The same path, gateway, options and workload with no observer."""
+        x = Cell(c.workload, c.variant, c.path, c.gateway, c.options, "")
         return x if x in self.own and self.usable(self.own[x]) else None
 
 
@@ -359,7 +384,7 @@ def agreement_word(r: Ratio, target: float = RATE_TARGET) -> str:
 def reference_comps(D: ApiData) -> list[Comp]:
     out = []
     for (c, tool), g in sorted(D.refs.items(), key=lambda kv: (D.sort_key(kv[0][0]), kv[0][1])):
-        if c in D.own and D.own[c].primary and D.usable(g):
+        if c in D.own and D.own[c].primary and D.usable(g) and not c.observe:
             comp = _comp(D, c, c, D.own[c].primary, tool)
             if comp.r.value is not None:
                 out.append(comp)
@@ -381,7 +406,118 @@ def reference_agreement(doc: Doc, D: ApiData) -> None:
                 ratio_text(c.r), str(c.r.n), agreement_word(c.r)] for c in cs])
 
 
-# ---- 4. the seed's API claims ----------------------------------------------------------------------
+# ---- 4. observing the API calls ---------------------------------------------------------------------
+
+def _observer(r: dict) -> dict | None:
+    pr = r.get("proof")
+    o = pr.get("observer") if isinstance(pr, dict) else None
+    return o if isinstance(o, dict) else None
+
+
+def _num(x) -> float | None:
+    return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else None
+
+
+@dataclass
+class ObsRow:
+    a: Cell                  # with the observer
+    b: Cell                  # the same without
+    comps: list              # a ÷ b on requests/s, p99, CPU per request
+    own: Estimate            # the observer's own cost per request, ns
+    own_how: str
+    proved: str              # "6/6": repetitions whose observer counted every request per route
+
+
+def _by_rep(D: ApiData, c: Cell, fn) -> dict[int, float]:
+    out = {}
+    for r in D.usable(D.own[c]):
+        v = fn(r)
+        if v is not None:
+            out[int(r.get("repetition", 0))] = v
+    return out
+
+
+def _own_cost(D: ApiData, a: Cell, b: Cell) -> tuple[Estimate, str]:
+    """The observer's own cost per request (ns): the BPF programs' time (BPF stats x runs per request),
+    or, for the gateway's log, HAProxy's CPU per request with the log minus without, paired by repetition."""
+    if a.observe == "ebpf-http":
+        v = _by_rep(D, a, lambda r: _num((_observer(r) or {}).get("bpf_ns_per_request")))
+        return median_ci(list(v.values())), "BPF programs' run time per request (BPF stats, sampled in the warm-up)"
+    if a.observe == "ebpf-empty":
+        # Empty programs count no packets: runs per request are the parsing observer's on the same cell.
+        http = Cell(a.workload, a.variant, a.path, a.gateway, a.options, "ebpf-http")
+        ppr = median_ci(list(_by_rep(D, http, lambda r: _num((_observer(r) or {}).get("packets_per_request"))).values())) \
+            if http in D.own else Estimate(0, None)
+
+        def hook(r):
+            pg = (_observer(r) or {}).get("programs") or {}
+            ns = [_num((pg.get(h) or {}).get("ns_per_run")) for h in ("ingress", "egress")]
+            return sum(ns) / 2 if all(x is not None for x in ns) else None
+        v = list(_by_rep(D, a, hook).values())
+        if ppr.median is None or not v:
+            return Estimate(0, None), "empty programs' ns per run (no ebpf-http row to count runs per request)"
+        e = median_ci(v)
+        scale = ppr.median
+        return (Estimate(e.n, e.median * scale, e.lo * scale if e.lo is not None else None,
+                         e.hi * scale if e.hi is not None else None, e.level),
+                f"empty programs' ns per run × {scale:.2f} runs per request")
+    if a.observe == "gateway-log":
+        ca = _by_rep(D, a, lambda r: _num(((r.get("proof") or {}).get(PROOF) or {}).get("cpu_ns_per_request")))
+        cb = _by_rep(D, b, lambda r: _num(((r.get("proof") or {}).get(PROOF) or {}).get("cpu_ns_per_request")))
+        d = [ca[k] - cb[k] for k in ca if k in cb]
+        return median_ci(d), "HAProxy's CPU per request (schedstat) with its log − without, paired by repetition"
+    return Estimate(0, None), ""
+
+
+def observation_rows(D: ApiData) -> list[ObsRow]:
+    rows = []
+    for a in D.cells(observe=None):
+        if a.observe not in OBSERVERS:
+            continue
+        b = D.unobserved(a)
+        if b is None:
+            continue
+        keys = [k for k in D.metrics(a) if k != D.S.units.latency("p50")]
+        comps = [_comp(D, a, b, k) for k in keys]
+        own, how = _own_cost(D, a, b)
+        okr = [r for r in D.own[a].results if r.get("status") == "ok"]
+        proved = f"{sum(1 for r in okr if (_observer(r) or {}).get('ok') is True)}/{len(okr)}"
+        rows.append(ObsRow(a, b, comps, own, how, proved))
+    return rows
+
+
+def observation_section(doc: Doc, D: ApiData) -> None:
+    rows = observation_rows(D)
+    if not rows:
+        return
+    doc.h3("What observing the API calls costs")
+    doc.p(f"The same path, gateway and workload with an observer of the API calls (`--observe`) ÷ without, paired by "
+          f"repetition, {LEVEL_TEXT} intervals: `ebpf-empty` is the eBPF observer's two TC hooks (ingress and egress "
+          f"of the DUT's client-facing interface) with empty programs, the hook's own cost; `ebpf-http` parses each "
+          f"request line there and counts it per method and route, with a latency histogram per route; `gateway-log` "
+          f"is the gateway's own per-request log line. The observer's own cost per request is measured apart from "
+          f"the end-to-end figures, which on this host move by more than it: the BPF programs' run time (BPF stats), "
+          f"or the gateway's own CPU time with its log against without. \"Counted\" is the repetitions whose "
+          f"observer counted every request per route as the generator completed it (its proof).")
+    groups: dict[tuple, list[ObsRow]] = {}
+    for row in rows:
+        groups.setdefault((row.a.workload, row.a.variant), []).append(row)
+    for _, rs in groups.items():
+        wl = rs[0].a.workload
+        keys = [c.metric for c in rs[0].comps]
+        doc.p(f"**{rs[0].a.wl}**:")
+        header = ["path", "gateway", "observer"] + [f"{_label(D.S, wl, k)} ÷ none" for k in keys] + \
+            ["observer's own cost per request", "how", "counted"]
+        body = []
+        for row in rs:
+            own = (f"{row.own.median:,.0f} ns" + (f" [{row.own.lo:,.0f}–{row.own.hi:,.0f}]" if row.own.has_ci else "")
+                   if row.own.median is not None else "–")
+            body.append([f"`{row.a.path}`", row.a.gateway or "none", row.a.observe] +
+                        [_cell_text(c) for c in row.comps] + [own, row.own_how, row.proved])
+        doc.table(header, body)
+
+
+# ---- 5. the seed's API claims ----------------------------------------------------------------------
 
 def _counters(r: dict) -> dict | None:
     """The gateway's counters over one repetition's window, from its proof (None when not recorded)."""
@@ -454,12 +590,48 @@ def claim_tproxy_distributes(D: ApiData) -> Claim:
 
 
 def claim_ebpf_monitors(D: ApiData) -> Claim:
-    """Nothing in this run observes HTTP with eBPF: the gateway's counters are HAProxy's own."""
+    """Supported when every repetition of the eBPF observer (--observe ebpf-http) counted every request per
+    route as the generator completed it (its proof), with its cost per request beside the gateway log's;
+    not supported when one missed requests; not measured without the observer."""
     cl = Claim("\"eBPF can monitor API calls in real time\"")
-    cl.word = "Not measured in this run"
-    cl.sentence = ("pathbench has no eBPF HTTP observer yet: nothing here parses requests in the kernel and reports "
-                   "them per call, so neither its coverage (every API call seen) nor its delay and cost per request "
-                   "were measured. The per-request counts above come from the gateway itself, not from eBPF.")
+    S = D.S
+    gs = [(c, g) for c, g in D.own.items() if c.observe == "ebpf-http"]
+    if not gs:
+        cl.word = "Not measured in this run"
+        cl.sentence = ("no result ran with the eBPF API observer (`--observe ebpf-http`, `make bench-api`'s third "
+                       "step), so neither its coverage (every API call seen) nor its cost per request was measured here.")
+        return cl
+    # A repetition whose observer missed requests failed its proof (status failed): it counts against.
+    ran = [(c, r) for c, g in gs for r in g.results if r.get("status") in ("ok", "failed") and _observer(r)]
+    ok = [(c, r) for c, r in ran if r.get("status") == "ok"]
+    paths = sorted({c.path for c, _ in gs}, key=S.cat.path_sort_key)
+    wls = sorted({c.workload for c, _ in gs}, key=S.cat.workload_sort_key)
+    where = f"{_paths_text(paths)} on {', '.join(wls)}"
+    bad = [(c, r) for c, r in ran if (_observer(r) or {}).get("ok") is not True]
+    if bad:
+        c, r = bad[0]
+        cl.word = "Not supported"
+        cl.sentence = (f"in {len(bad)} of {len(ran)} repetitions on {where} the eBPF observer's counts did not match "
+                       f"the generator's: `{c.name}` / {c.wl} repetition {r.get('repetition', 0)}: "
+                       f"{(_observer(r) or {}).get('reason', 'no observer record')}.")
+        return cl
+    if not ok:
+        cl.sentence = f"no repetition with the eBPF observer on {where} succeeded."
+        return cl
+    n = sum(int(v.get("requests", 0)) for _, r in ok for v in (_observer(r).get("routes") or {}).values())
+    routes = sorted({k for _, r in ok for k in (_observer(r).get("routes") or {})})
+    own = [x for _, r in ok for x in [_observer(r).get("bpf_ns_per_request")] if isinstance(x, (int, float))]
+    cost = f"; its programs' own time per request, from BPF stats, {median_ci(own).median:,.0f} ns (median over {len(own)} repetitions)" \
+        if own else ""
+    logs = [x for row in observation_rows(D) if row.a.observe == "gateway-log" for x in [row.own] if x.median is not None]
+    log_txt = (f"; the gateway's own log costs the gateway {min(x.median for x in logs) / 1e3:,.1f}–"
+               f"{max(x.median for x in logs) / 1e3:,.1f} µs of CPU per request" if logs else "")
+    cl.word = "Supported"
+    cl.sentence = (f"in all {len(ok)} repetitions on {where} a BPF program at the DUT's interface counted every "
+                   f"request under its route exactly as the generator completed it ({n:,} requests over {len(routes)} "
+                   f"routes, proof ok) and kept a latency histogram per route, in BPF maps user space can read at any "
+                   f"moment (pathbench reads them once per run){cost}{log_txt}. The end-to-end cost is in "
+                   f"\"What observing the API calls costs\".")
     return cl
 
 
@@ -560,6 +732,7 @@ def api_section(doc: Doc, run: Run, S: RunSummary) -> list[Claim]:
     interception_section(doc, D)
     gateway_section(doc, D)
     reference_agreement(doc, D)
+    observation_section(doc, D)
     doc.h3("The API claims in detail")
     for cl in claims:
         doc.p(f"**{cl.title}** — **{cl.word}**: {cl.sentence}")

@@ -379,3 +379,64 @@ def http_gateway_run(reps: int = 6, l4: bool = True, wrk: bool = True, factors: 
     return {"schema_version": 2, "run_id": "api-gateway", "status": "complete", "started_utc": "2026-01-01T00:00:00Z",
             "catalogue": cat, "environment": env, "options": {"repetitions": reps, "gateway": "haproxy"},
             "results": results, "path_instances": instances}
+
+
+OBSERVER_FACTORS = {"ebpf-empty": (0.99, 1.01), "ebpf-http": (0.98, 1.03), "gateway-log": (0.95, 1.08)}
+OBSERVER_OWN_NS = {"ebpf-http": 1200.0, "gateway-log": 3000.0}
+
+
+def http_observe_run(reps: int = 6, fail: tuple | None = None) -> dict:
+    """A run of `make bench-api`'s observation step: http_rr and http_crr on baseline (no gateway) and on
+    proxy-plain and tproxy-nft behind the gateway, each with --observe none, ebpf-empty, ebpf-http and (behind
+    the gateway) gateway-log; proofs carry the observer's record (counts per route equal to the generator's,
+    BPF program cost) and the gateway's CPU per request.  fail = (path, observe, rep): that repetition's
+    observer missed requests (its proof failed, status failed)."""
+    doc = http_gateway_run(reps=reps, l4=False, wrk=False,
+                           factors={"proxy-plain": (1.0, 1.0), "tproxy-nft": (0.9, 1.1)})
+    doc["results"] = [r for r in doc["results"] if r["path"] in ("baseline", "proxy-plain", "tproxy-nft")
+                      and r["workload"] in ("http_rr", "http_crr")]
+    for p in doc["catalogue"]["paths"]:
+        if p["name"] in ("baseline", "proxy-plain", "tproxy-nft"):
+            p["parameters"] = list(p["parameters"]) + ["observe"]
+    routes = ["GET /api/v1/users", "GET /api/v1/orders/{id}", "POST /api/v1/orders"]
+    extra, order = [], len(doc["results"])
+    for base in list(doc["results"]):
+        base["workload_options"]["http_routes"] = routes
+        gw_proof = (base.get("proof") or {}).get("gateway")
+        if gw_proof is not None:
+            gw_proof["cpu_ns_per_request"] = 20_000.0 * (1 + 0.001 * base["repetition"])
+        for obs, (fr, fc) in OBSERVER_FACTORS.items():
+            if obs == "gateway-log" and "gateway" not in base["path_options"]:
+                continue
+            r = copy.deepcopy(base)
+            r["path_options"]["observe"] = obs
+            r["order"] = order
+            order += 1
+            m = r["metrics"]
+            m["transactions_per_s"] *= fr
+            m["cpu_ns_per_transaction"] *= fc
+            for k in m["latency_ns"]:
+                m["latency_ns"][k] /= fr
+            n = int(m["transactions_per_s"] * 10)
+            per = [n // 3, n // 3, n - 2 * (n // 3)]
+            o = {"kind": obs, "ok": True, "hook": "tc ingress + egress of dut0 in the DUT, first on each (tcx)",
+                 "programs": {h: {"run_cnt": 1000, "run_time_ns": 70_000, "ns_per_run": 70.0 + r["repetition"]}
+                              for h in ("ingress", "egress")}}
+            if obs != "ebpf-empty":
+                o["routes"] = {rt: {"requests": c, "generator": c} for rt, c in zip(routes, per)}
+            if obs == "ebpf-http":
+                o["bpf_ns_per_request"] = OBSERVER_OWN_NS[obs] + r["repetition"]
+                o["packets_per_request"] = 2.0
+            if obs == "gateway-log":
+                r["proof"]["gateway"]["cpu_ns_per_request"] += OBSERVER_OWN_NS[obs] + 10 * r["repetition"]
+            if fail and (r["path"], obs, r["repetition"]) == fail:
+                o["ok"] = False
+                o["reason"] = "the eBPF observer counted 10 requests on 'GET /api/v1/users', the generator completed 12"
+                r["status"] = "failed"
+                r["reason"] = "proof of path failed: observer: " + o["reason"]
+                r["proof"]["ok"] = False
+            r["proof"] = {**(r.get("proof") or {"ok": True}), "observer": o}
+            extra.append(r)
+    doc["results"] += extra
+    doc["options"]["observe"] = ["none", "ebpf-empty", "ebpf-http", "gateway-log"]
+    return doc

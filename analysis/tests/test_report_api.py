@@ -157,7 +157,7 @@ class Claims(unittest.TestCase):
         md, claims, _ = _section(http_gateway_run())
         self.assertEqual(_words(claims), ["Supported", "Not measured in this run", "Supported"])
         self.assertTrue("TPROXY facilitates the distribution of API traffic" in md, "TPROXY facilitates the distribution of API traffic")
-        self.assertTrue("no eBPF HTTP observer" in md, "no eBPF HTTP observer")
+        self.assertTrue("no result ran with the eBPF API observer" in md, "no eBPF API observer")
         self.assertIn("`tproxy-nft` ÷ `proxy-plain` on http_rr (CPU per request): 1.10×", claims[0].sentence)
 
     def test_failed_proof_not_supported_and_left_out(self):
@@ -242,3 +242,59 @@ class InTheReport(TempDirTest):
         self.assertTrue(f"## {TITLE}" in md, f"## {TITLE}")
         self.assertLess(md.index(TITLE), md.index("## pathbench beside reference tools"))
         self.assertTrue('| tproxy-nft (gateway="haproxy") | http_rr | wrk 4.1.0 |' in md, '| tproxy-nft (gateway="haproxy") | http_rr | wrk 4.1.0 |')
+
+
+class Observation(unittest.TestCase):
+    """--observe: the observation table (each observer ÷ none on the same path and gateway, with the
+    observer's own cost per request) and the verdict on "eBPF can monitor API calls in real time"."""
+
+    def test_table_has_every_observer_against_none(self):
+        from analysis.tests.fixtures import http_observe_run
+        md, claims, D = _section(http_observe_run())
+        self.assertIn("What observing the API calls costs", md)
+        from analysis.report_api import observation_rows
+        rows = observation_rows(D)
+        seen = {(r.a.path, r.a.workload, r.a.observe) for r in rows}
+        for path in ("proxy-plain", "tproxy-nft"):
+            for obs in ("ebpf-empty", "ebpf-http", "gateway-log"):
+                self.assertIn((path, "http_rr", obs), seen)
+        self.assertIn(("baseline", "http_rr", "ebpf-http"), seen)
+        self.assertNotIn(("baseline", "http_rr", "gateway-log"), seen, "no gateway, no gateway log")
+        for r in rows:
+            self.assertEqual(r.b.observe, "")
+            self.assertEqual((r.a.path, r.a.gateway, r.a.workload), (r.b.path, r.b.gateway, r.b.workload))
+            self.assertEqual(r.proved, "6/6")
+        by = {(r.a.path, r.a.workload, r.a.observe): r for r in rows}
+        # The fixture's observer factors come back as paired ratios: requests/s 0.95 with the gateway log.
+        log = by[("proxy-plain", "http_rr", "gateway-log")]
+        self.assertAlmostEqual(log.comps[0].r.value, 0.95, delta=0.01)
+        # Own costs: BPF ns per request as recorded; the log's = gateway CPU with − without, paired.
+        self.assertAlmostEqual(by[("tproxy-nft", "http_rr", "ebpf-http")].own.median, 1202.5, delta=1)
+        self.assertAlmostEqual(log.own.median, 3025.0, delta=1)
+        # The empty hook: ns per run x the parsing observer's runs per request (2.0).
+        self.assertAlmostEqual(by[("proxy-plain", "http_rr", "ebpf-empty")].own.median, 2 * 72.5, delta=0.5)
+        # Observed rows stay out of the interception and gateway sections.
+        for a, b in interception_pairs(D):
+            self.assertEqual((a.observe, b.observe), ("", ""))
+
+    def test_ebpf_monitors_supported_when_every_count_matches(self):
+        from analysis.tests.fixtures import http_observe_run
+        _, claims, _ = _section(http_observe_run())
+        cl = claims[1]
+        self.assertEqual(cl.word, "Supported", cl.sentence)
+        self.assertIn("counted every request under its route", cl.sentence)
+        self.assertIn("ns (median over", cl.sentence)
+        self.assertIn("the gateway's own log costs the gateway", cl.sentence)
+
+    def test_ebpf_monitors_not_supported_when_one_count_missed(self):
+        from analysis.tests.fixtures import http_observe_run
+        md, claims, D = _section(http_observe_run(fail=("tproxy-nft", "ebpf-http", 2)))
+        self.assertEqual(claims[1].word, "Not supported", claims[1].sentence)
+        self.assertIn("repetition 2", claims[1].sentence)
+        from analysis.report_api import observation_rows
+        row = [r for r in observation_rows(D) if (r.a.path, r.a.workload, r.a.observe) == ("tproxy-nft", "http_rr", "ebpf-http")]
+        self.assertEqual(row[0].proved, "5/5", "the failed repetition is not a usable one")
+
+    def test_not_measured_without_observer(self):
+        _, claims, _ = _section(http_gateway_run())
+        self.assertEqual(claims[1].word, "Not measured in this run")
