@@ -137,7 +137,8 @@ bench-scale: build-suite
 # API traffic (docs/gateway.md, scripts/bench-api.sh): HTTP through an L7 gateway (HAProxy, HTTP
 # mode) behind each interception and behind a plain address, beside pathbench's own L4 proxy, with
 # wrk through the same gateway; then the open loop at 50% and 90% of each path's closed-loop rate.
-# API_REPS repetitions of 1 s (wrk takes whole seconds): about 15 minutes on 2 cores.
+# Then the API observers (--observe) on the baseline, the plain gateway and tproxy-nft (docs/observe.md).
+# API_REPS repetitions of 1 s (wrk takes whole seconds): about 22 minutes on 2 cores.
 API_PATHS ?= proxy-plain,tproxy-nft,tproxy-ipt,sk-lookup,tc-sk-assign
 API_REPS ?= 6
 bench-api: build-suite
