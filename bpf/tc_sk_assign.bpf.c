@@ -88,8 +88,10 @@ int pb_tc_sk_assign(struct __sk_buff *skb)
     }
     /* A SYN for a 4-tuple that already has a socket (retransmitted SYN after the request socket
      * exists, TIME_WAIT reuse): leave it to the stack. For TIME_WAIT that costs the client a
-     * retransmission (docs/gotchas.md "A SYN into TIME_WAIT"); assigning the listener instead, as
-     * Cilium's assign_socket_tcp() does, made those connects time out here: open. */
+     * retransmission (docs/gotchas.md "A SYN into TIME_WAIT"). Assigning the listener instead, as
+     * Cilium's assign_socket_tcp() does, makes those connects time out on current kernels: the
+     * listener's request socket is not hashed beside the TIME_WAIT socket of the same 4-tuple
+     * (reqsk_queue_hash_req refuses a duplicate), and no helper can retire a TIME_WAIT socket. */
     struct bpf_sock *sk = bpf_skc_lookup_tcp(skb, &tuple, sizeof(tuple.ipv4), BPF_F_CURRENT_NETNS, 0);
     if (sk) {
       int listening = sk->state == BPF_TCP_LISTEN;
