@@ -17,8 +17,8 @@
  * pipelined requests' latencies (counted as overlap). The latency is the DUT's: from the request's
  * arrival at its interface to its response's departure (Beyla's server-side span).
  *
- * Routes are patterns the loader writes into http_routes (pb_shared.h): "GET /api/v1/orders/\x01",
- * where \x01 matches one path segment. Counters and histograms are per-CPU arrays (no atomics);
+ * Routes are keys the loader writes into http_route_keys (pb_shared.h): a hash of the request
+ * line's tokens (method, path segments), where a digits-only segment is the placeholder "{id}". Counters and histograms are per-CPU arrays (no atomics);
  * pending requests an LRU hash keyed by the flow. Every program returns TC_ACT_UNSPEC (TCX_NEXT):
  * the packet goes on to the path's own programs (tc-sk-assign's) unchanged.
  */
@@ -32,13 +32,13 @@
 #define PB_ETH_P_IP 0x0800
 #define PB_BUF 128
 
-/* The routes, written by the loader before each workload (its --http-routes); len 0 ends the list. */
+/* The routes, written by the loader before each workload (its --http-routes): key -> route index. */
 struct {
-  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, PB_HTTP_ROUTES_MAX);
-  __type(key, __u32);
-  __type(value, struct pb_http_route);
-} http_routes SEC(".maps");
+  __type(key, __u64);
+  __type(value, __u32);
+} http_route_keys SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -119,53 +119,49 @@ static __always_inline __u32 tcp_payload(struct __sk_buff *skb, __u32 *off, stru
   return tot - ihl - doff;
 }
 
-/* Does the request line in buf[0..n) match the route? A pattern byte PB_HTTP_WILDCARD takes one or
- * more bytes up to '/', ' ' or '?'; the path must end (' ' or '?') where the pattern does. One
- * step per bpf_loop iteration: as a plain loop over 192 steps with its branches, the verifier's
- * walk of 8 routes went past its million instructions. */
-struct match_ctx {
-  const char *buf;
-  const struct pb_http_route *rt;
-  __u32 i, j, took, n, plen;
-  int result;
-};
-
-static long match_step(__u64 index, void *vctx)
+/* The route key of the request line in buf[0..n) (pb_shared.h): 1 with *key set, 0 when the line
+ * does not end (' ' or '?' after the path) within the bytes parsed. One pass, a bounded loop whose
+ * state is three small flags: it verifies on Linux 6.1 (a bpf_loop callback per pattern byte did
+ * not: its verifier reported an infinite loop) and costs one hash lookup per request whatever the
+ * number of routes. */
+static __always_inline int request_key(const char *buf, __u32 n, __u64 *key)
 {
-  struct match_ctx *m = vctx;
-  __u32 i = m->i, j = m->j;
-  if (j >= m->n || j >= PB_BUF)
-    return 1; /* result stays 0 */
-  char c = m->buf[j & (PB_BUF - 1)];
-  if (i >= m->plen || i >= PB_HTTP_PATTERN_MAX) {
-    m->result = c == ' ' || c == '?';
-    return 1;
-  }
-  char p = m->rt->pattern[i & (PB_HTTP_PATTERN_MAX - 1)];
-  if (p == PB_HTTP_WILDCARD) {
-    if (c == '/' || c == ' ' || c == '?') {
-      if (!m->took)
-        return 1;
-      m->i = i + 1;
-      m->took = 0;
+  __u64 h = PB_HTTP_FNV_OFFSET, t = PB_HTTP_FNV_OFFSET;
+  __u32 in_path = 0, digits = 1, nonempty = 0;
+  for (__u32 k = 0; k < PB_BUF; k++) {
+    if (k >= n)
       return 0;
+    unsigned char c = buf[k];
+    if (!in_path) {
+      if (c == ' ') {
+        h = pb_http_token(h, t);
+        if (k + 1 >= n || k + 1 >= PB_BUF || buf[(k + 1) & (PB_BUF - 1)] != '/')
+          return 0;
+        k++; /* the path's leading '/' */
+        in_path = 1;
+        t = PB_HTTP_FNV_OFFSET;
+        continue;
+      }
+      t = pb_http_byte(t, c);
+      continue;
     }
-    m->took = 1;
-    m->j = j + 1;
-    return 0;
+    if (c == '/' || c == ' ' || c == '?') {
+      h = pb_http_token(h, nonempty && digits ? PB_HTTP_PLACEHOLDER : t);
+      if (c != '/') {
+        *key = h;
+        return 1;
+      }
+      t = PB_HTTP_FNV_OFFSET;
+      digits = 1;
+      nonempty = 0;
+      continue;
+    }
+    t = pb_http_byte(t, c);
+    nonempty = 1;
+    if (c < '0' || c > '9')
+      digits = 0;
   }
-  if (c != p)
-    return 1;
-  m->i = i + 1;
-  m->j = j + 1;
   return 0;
-}
-
-static __always_inline int match_route(const char *buf, __u32 n, const struct pb_http_route *rt)
-{
-  struct match_ctx m = {.buf = buf, .rt = rt, .n = n, .plen = rt->len};
-  bpf_loop(PB_BUF + PB_HTTP_PATTERN_MAX, match_step, &m, 0);
-  return m.result;
 }
 
 /* A request line starts with an upper-case token and a space within its first 8 bytes. */
@@ -234,14 +230,11 @@ int pb_http_in(struct __sk_buff *skb)
     return PB_TC_ACT_UNSPEC;
   }
   __u32 route = PB_HTTP_ROUTES_MAX;
-  for (__u32 r = 0; r < PB_HTTP_ROUTES_MAX; r++) {
-    const struct pb_http_route *rt = bpf_map_lookup_elem(&http_routes, &r);
-    if (!rt || !rt->len)
-      break;
-    if (match_route(buf, n, rt)) {
-      route = r;
-      break;
-    }
+  __u64 key = 0;
+  if (request_key(buf, n, &key)) {
+    __u32 *r = bpf_map_lookup_elem(&http_route_keys, &key);
+    if (r)
+      route = *r;
   }
   if (route >= PB_HTTP_ROUTES_MAX) {
     count(PB_HTTP_ROUTES_MAX + PB_HTTP_UNMATCHED);

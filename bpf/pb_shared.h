@@ -54,20 +54,21 @@ enum pb_pps_counter {
 };
 
 
-/* http_observe: the API observer (bench/observe/http_observer.h). Routes are patterns of at most
- * PB_HTTP_PATTERN_MAX bytes: "METHOD SP path", where byte PB_HTTP_WILDCARD stands for one path
- * segment (a route's "{id}"). Requests: counters[route]; the rest: counters[PB_HTTP_ROUTES_MAX + k]. */
+/* http_observe: the API observer (bench/paths/observer.h). A request line's route key is a hash of
+ * its tokens: the method, then each path segment up to ' ' or '?', where a segment of digits only is
+ * the placeholder token (a route's "{id}"). The loader puts each route's key in http_route_keys;
+ * requests: counters[route]; the rest: counters[PB_HTTP_ROUTES_MAX + k]. Both sides compute the key
+ * with the functions below (C and C++ alike). */
 #define PB_HTTP_ROUTES_MAX 8
-#define PB_HTTP_PATTERN_MAX 64
-#define PB_HTTP_WILDCARD 1
 /* Latency histogram per route, log-linear: values 0..3 ns exact, then 4 buckets per power of two
  * (25% wide), up to 2^41 ns; hist[route * PB_HTTP_BUCKETS + bucket]. */
 #define PB_HTTP_BUCKETS 160
+#define PB_HTTP_FNV_OFFSET 0xcbf29ce484222325ULL
+#define PB_HTTP_FNV_PRIME 0x100000001b3ULL
+#define PB_HTTP_PLACEHOLDER 0x9e3779b97f4a7c15ULL /* the token of a digits-only segment */
 
-struct pb_http_route {
-  __u32 len;                        /* bytes of `pattern` in use */
-  char pattern[PB_HTTP_PATTERN_MAX];
-};
+static inline __attribute__((always_inline)) __u64 pb_http_byte(__u64 t, unsigned char c) { return (t ^ c) * PB_HTTP_FNV_PRIME; }
+static inline __attribute__((always_inline)) __u64 pb_http_token(__u64 h, __u64 t) { return (h ^ t) * PB_HTTP_FNV_PRIME + 1; }
 
 enum pb_http_counter {
   PB_HTTP_UNMATCHED = 0,   /* a request line (a method, a space) that no route matches */

@@ -30,47 +30,74 @@ const std::vector<std::string>& observe_kinds() {
 
 size_t observe_max_routes() { return PB_HTTP_ROUTES_MAX; }
 
-std::string route_pattern(const std::string& route_text) {
-  std::string out;
-  for (size_t i = 0; i < route_text.size(); ++i) {
-    if (route_text[i] == '{') {
-      size_t close = route_text.find('}', i);
-      if (close == std::string::npos) throw UsageError("--http-routes: '" + route_text + "' opens a { it does not close");
-      out += static_cast<char>(PB_HTTP_WILDCARD);
-      i = close;
-      continue;
+uint64_t route_key(const std::string& route_text) {
+  const size_t sp = route_text.find(' ');
+  if (sp == std::string::npos || sp == 0 || sp + 1 >= route_text.size() || route_text[sp + 1] != '/')
+    throw UsageError("--http-routes: '" + route_text + "' is not 'METHOD /path'");
+  uint64_t t = PB_HTTP_FNV_OFFSET;
+  for (size_t i = 0; i < sp; ++i) t = pb_http_byte(t, static_cast<unsigned char>(route_text[i]));
+  uint64_t h = pb_http_token(PB_HTTP_FNV_OFFSET, t);
+  const std::string path = route_text.substr(sp + 2);  // after the leading '/'
+  size_t start = 0;
+  for (;;) {
+    const size_t slash = path.find('/', start);
+    const std::string seg = path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    const bool placeholder = seg.size() >= 2 && seg.front() == '{' && seg.back() == '}';
+    if (!placeholder && (seg.find('{') != std::string::npos || seg.find('}') != std::string::npos))
+      throw UsageError("--observe: in '" + route_text + "' a placeholder is not a whole path segment ('" + seg +
+                       "'): the observers tell routes apart by segments");
+    if (!seg.empty() && std::all_of(seg.begin(), seg.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      throw UsageError("--observe: in '" + route_text + "' the segment '" + seg +
+                       "' is digits only, which the observers read as a placeholder: write {id}");
+    uint64_t st = PB_HTTP_FNV_OFFSET;
+    if (placeholder) {
+      st = PB_HTTP_PLACEHOLDER;
+    } else {
+      for (char c : seg) st = pb_http_byte(st, static_cast<unsigned char>(c));
     }
-    out += route_text[i];
+    h = pb_http_token(h, st);
+    if (slash == std::string::npos) return h;
+    start = slash + 1;
   }
-  if (out.size() > PB_HTTP_PATTERN_MAX)
-    throw UsageError(fmt::format("--observe: the route '{}' is longer than the {} bytes the BPF observer matches",
-                                 route_text, PB_HTTP_PATTERN_MAX));
-  return out;
 }
 
-bool route_matches(std::string_view pattern, std::string_view line) {
-  size_t i = 0, j = 0;
-  bool took = false;
-  for (;;) {
-    if (j >= line.size()) return false;
-    const char c = line[j];
-    if (i >= pattern.size()) return c == ' ' || c == '?';
-    const char p = pattern[i];
-    if (p == PB_HTTP_WILDCARD) {
-      if (c == '/' || c == ' ' || c == '?') {
-        if (!took) return false;
-        ++i;
-        took = false;
+std::optional<uint64_t> request_key(std::string_view line) {
+  // The same walk as bpf/http_observe.bpf.c request_key, over at most its 128 bytes.
+  const size_t n = std::min<size_t>(line.size(), 128);
+  uint64_t h = PB_HTTP_FNV_OFFSET, t = PB_HTTP_FNV_OFFSET;
+  bool in_path = false, digits = true, nonempty = false;
+  for (size_t k = 0; k < n; ++k) {
+    const auto c = static_cast<unsigned char>(line[k]);
+    if (!in_path) {
+      if (c == ' ') {
+        h = pb_http_token(h, t);
+        if (k + 1 >= n || line[k + 1] != '/') return std::nullopt;
+        ++k;
+        in_path = true;
+        t = PB_HTTP_FNV_OFFSET;
         continue;
       }
-      took = true;
-      ++j;
+      t = pb_http_byte(t, c);
       continue;
     }
-    if (c != p) return false;
-    ++i;
-    ++j;
+    if (c == '/' || c == ' ' || c == '?') {
+      h = pb_http_token(h, nonempty && digits ? PB_HTTP_PLACEHOLDER : t);
+      if (c != '/') return h;
+      t = PB_HTTP_FNV_OFFSET;
+      digits = true;
+      nonempty = false;
+      continue;
+    }
+    t = pb_http_byte(t, c);
+    nonempty = true;
+    if (c < '0' || c > '9') digits = false;
   }
+  return std::nullopt;
+}
+
+bool route_matches(const std::string& route_text, std::string_view line) {
+  auto k = request_key(line);
+  return k && *k == route_key(route_text);
 }
 
 std::vector<uint64_t> generator_route_requests(const WorkloadOptions& w, const WorkloadTotals& t) {
@@ -156,9 +183,10 @@ class EbpfObserver : public ApiObserver {
     log::debug("observer {}: attached to {} ingress and egress ({})", kind(), dev_, in_->mode());
   }
   ~EbpfObserver() override {
-    // Detached before the skeleton (and its programs) go.
-    in_.reset();
+    // Detached before the skeleton (and its programs) go; egress first: on clsact the ingress hook
+    // may own the qdisc, and removing it takes the egress filter with it.
     out_.reset();
+    in_.reset();
   }
 
   const char* kind() const { return parse_ ? "ebpf-http" : "ebpf-empty"; }
@@ -169,15 +197,15 @@ class EbpfObserver : public ApiObserver {
       if (w.http_routes.size() > PB_HTTP_ROUTES_MAX)
         throw UsageError(fmt::format("--observe ebpf-http tells at most {} routes apart, --http-routes has {}",
                                      PB_HTTP_ROUTES_MAX, w.http_routes.size()));
-      for (uint32_t i = 0; i < PB_HTTP_ROUTES_MAX; ++i) {
-        pb_http_route r{};
-        if (i < w.http_routes.size()) {
-          const std::string p = route_pattern(w.http_routes[i]);
-          r.len = static_cast<uint32_t>(p.size());
-          std::memcpy(r.pattern, p.data(), p.size());
-        }
-        if (bpf_map_update_elem(bpf_map__fd(skel_->maps.http_routes), &i, &r, BPF_ANY))
-          throw BpfError(errno_msg("bpf_map_update_elem(http_routes)", errno));
+      // The keys of the previous workload's routes go; this one's come in.
+      const int fd = bpf_map__fd(skel_->maps.http_route_keys);
+      for (uint64_t k : keys_) bpf_map_delete_elem(fd, &k);
+      keys_.clear();
+      for (uint32_t i = 0; i < w.http_routes.size(); ++i) {
+        const uint64_t k = route_key(w.http_routes[i]);
+        if (bpf_map_update_elem(fd, &k, &i, BPF_ANY))
+          throw BpfError(errno_msg("bpf_map_update_elem(http_route_keys)", errno));
+        keys_.push_back(k);
       }
       routes_ = w.http_routes;
     }
@@ -269,6 +297,7 @@ class EbpfObserver : public ApiObserver {
   std::string dev_;
   int in_fd_ = -1, out_fd_ = -1;
   std::vector<std::string> routes_;
+  std::vector<uint64_t> keys_;  // in http_route_keys now
   std::vector<uint64_t> c0_, h0_;
   bpf::ProgStats in0_, out0_;
   bpf::StatsSampler stats_;
@@ -304,8 +333,8 @@ class GatewayLogObserver : public ApiObserver {
     const std::vector<uint64_t> gen = generator_route_requests(w, t);
     uint64_t gen_total = 0;
     for (uint64_t g : gen) gen_total += g;
-    std::vector<std::string> patterns;
-    for (auto& r : w.http_routes) patterns.push_back(route_pattern(r));
+    std::vector<uint64_t> patterns;
+    for (auto& r : w.http_routes) patterns.push_back(route_key(r));
     // A line is written when its stream ends, just after the response: wait for the last ones.
     Tally tl;
     for (int i = 0; i < 50; ++i) {
@@ -346,7 +375,7 @@ class GatewayLogObserver : public ApiObserver {
     uint64_t lines = 0, bytes = 0, unmatched = 0, non_2xx = 0, no_request = 0;
   };
 
-  Tally tally(const std::vector<std::string>& patterns) const {
+  Tally tally(const std::vector<uint64_t>& patterns) const {
     Tally tl;
     tl.per_route.assign(patterns.size(), 0);
     tl.ms.assign(patterns.size(), std::vector<uint64_t>(1001, 0));
@@ -373,8 +402,9 @@ class GatewayLogObserver : public ApiObserver {
         continue;
       }
       if (status < 200 || status > 299) tl.non_2xx++;
+      const std::optional<uint64_t> key = request_key(request);
       size_t r = 0;
-      while (r < patterns.size() && !route_matches(patterns[r], request)) ++r;
+      while (r < patterns.size() && (!key || *key != patterns[r])) ++r;
       if (r == patterns.size()) {
         tl.unmatched++;
         continue;

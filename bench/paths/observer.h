@@ -14,8 +14,10 @@
 // every request the generator completed, and at most the requests in flight besides. Its cost is
 // the run's own figures (CPU per request, p99) against `none` on the same path and gateway.
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,13 +34,17 @@ const std::vector<std::string>& observe_kinds();
 // The most routes the eBPF observer tells apart (bpf/pb_shared.h PB_HTTP_ROUTES_MAX).
 size_t observe_max_routes();
 
-// A route's pattern: "GET /api/v1/orders/{id}" -> "GET /api/v1/orders/\x01", where \x01 stands for
-// one path segment (any {...} placeholder). Throws UsageError for a pattern too long for the BPF
-// program (64 bytes).
-std::string route_pattern(const std::string& route_text);
-// Does a request line ("METHOD SP path[?query] ...") match the pattern? The C++ twin of the BPF
-// program's match_route (the gateway's log is matched with it), tested against the same cases.
-bool route_matches(std::string_view pattern, std::string_view line);
+// The route key (bpf/pb_shared.h) of a route, "GET /api/v1/orders/{id}": its method, then its path
+// segments, where a {...} placeholder is a whole segment and stands for the digits-only segment a
+// request has there. Throws UsageError for a placeholder inside a segment, and for a digits-only
+// literal segment (a request's digits are the placeholder, never a literal).
+uint64_t route_key(const std::string& route_text);
+// The route key of a request line ("METHOD SP path[?query] ..."), as the BPF program computes it;
+// nullopt when the path does not end (' ' or '?') in the line. The C++ twin of the BPF program's
+// request_key (the gateway's log is counted with it), tested against the same cases.
+std::optional<uint64_t> request_key(std::string_view line);
+// Does the request line go to this route?
+bool route_matches(const std::string& route_text, std::string_view line);
 
 class ApiObserver {
  public:

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <map>
 #include <set>
 
 #include "common/clock.h"
@@ -387,15 +388,13 @@ RunConfig parse_run_options(const std::vector<std::string>& args) {
     if (c.http_routes.size() > observe_max_routes())
       throw UsageError(fmt::format("--observe tells at most {} routes apart; --http-routes has {}", observe_max_routes(),
                                    c.http_routes.size()));
-    for (auto& r : c.http_routes) route_pattern(r);  // each fits the BPF program's pattern
-    // Each request must match its own route only, or an observer's counts cannot equal the generator's.
-    for (size_t i = 0; i < c.http_routes.size(); ++i) {
-      std::string line = c.http_routes[i];
-      for (size_t b; (b = line.find('{')) != std::string::npos;) line.replace(b, line.find('}', b) - b + 1, "1");
-      for (size_t k = 0; k < c.http_routes.size(); ++k)
-        if (k != i && route_matches(route_pattern(c.http_routes[k]), line + " "))
-          throw UsageError("--observe: the routes '" + c.http_routes[k] + "' and '" + c.http_routes[i] +
-                           "' match the same requests, so no observer can tell them apart");
+    // Each request must go to its own route only, or an observer's counts cannot equal the generator's.
+    std::map<uint64_t, std::string> keys;
+    for (auto& r : c.http_routes) {
+      auto [it, fresh] = keys.emplace(route_key(r), r);
+      if (!fresh)
+        throw UsageError("--observe: the routes '" + it->second + "' and '" + r +
+                         "' match the same requests, so no observer can tell them apart");
     }
   }
   c.match_position = one_of("match-position", str("match-position"), {"first", "middle", "last"});
