@@ -218,7 +218,8 @@ void HaproxyGateway::restart() {
   for (auto& l : listeners_) fds.push_back(l.fd);
   proc_ = std::make_unique<ChildProcess>(argv, fds);
   // Up when its stats socket answers (the listeners are ours and listening already).
-  for (int i = 0; i < 250; ++i) {
+  // 30 s: in a cost-mode guest, HAProxy reading its binary over 9p costs seconds of guest time.
+  for (int i = 0; i < 1500; ++i) {
     if (stats_request(stats_path_, "show info")) return;
     if (!proc_->running()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
