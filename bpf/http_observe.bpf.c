@@ -70,12 +70,19 @@ struct {
   __type(value, struct pending);
 } http_pending SEC(".maps");
 
-/* One scratch buffer per CPU: 128 bytes do not belong on the 512-byte BPF stack twice over. */
+/* One scratch buffer per CPU: 128 bytes do not belong on the 512-byte BPF stack. Its length is
+ * kept beside it and read back from the map in the parsing loop: a length the verifier tracks in a
+ * register made it walk the loop once per possible length (past half its million instructions on
+ * Linux 6.1). */
+struct scratch {
+  __u32 len;
+  char data[PB_BUF];
+};
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
   __uint(max_entries, 1);
   __type(key, __u32);
-  __type(value, char[PB_BUF]);
+  __type(value, struct scratch);
 } http_scratch SEC(".maps");
 
 static __always_inline void count(__u32 k)
@@ -119,60 +126,61 @@ static __always_inline __u32 tcp_payload(struct __sk_buff *skb, __u32 *off, stru
   return tot - ihl - doff;
 }
 
-/* The route key of the request line in buf[0..n) (pb_shared.h): 1 with *key set, 0 when the line
- * does not end (' ' or '?' after the path) within the bytes parsed. One pass, a bounded loop whose
- * state is three small flags: it verifies on Linux 6.1 (a bpf_loop callback per pattern byte did
- * not: its verifier reported an infinite loop) and costs one hash lookup per request whatever the
- * number of routes. */
-static __always_inline int request_key(const char *buf, __u32 n, __u64 *key)
+/* The route key of the request line in sc->data[0..sc->len) (pb_shared.h): 1 with *key set, 0 when
+ * the line does not end (' ' or '?' after the path) within the bytes parsed. One pass, a bounded
+ * loop whose state is small: `state` (method, the path's '/', path) and `seg` (the segment so far:
+ * empty 0, digits only 1, anything else 2|3). It verifies on Linux 6.1, where a bpf_loop callback per
+ * pattern byte did not (its verifier reported an infinite loop), and costs one hash lookup per
+ * request whatever the number of routes. */
+static __always_inline int request_key(const struct scratch *sc, __u64 *key)
 {
   __u64 h = PB_HTTP_FNV_OFFSET, t = PB_HTTP_FNV_OFFSET;
-  __u32 in_path = 0, digits = 1, nonempty = 0;
+  __u32 state = 0, seg = 0;
   for (__u32 k = 0; k < PB_BUF; k++) {
-    if (k >= n)
+    if (k >= sc->len)
       return 0;
-    unsigned char c = buf[k];
-    if (!in_path) {
+    unsigned char c = sc->data[k];
+    if (state == 0) {
       if (c == ' ') {
         h = pb_http_token(h, t);
-        if (k + 1 >= n || k + 1 >= PB_BUF || buf[(k + 1) & (PB_BUF - 1)] != '/')
-          return 0;
-        k++; /* the path's leading '/' */
-        in_path = 1;
         t = PB_HTTP_FNV_OFFSET;
-        continue;
+        state = 1;
+      } else {
+        t = pb_http_byte(t, c);
       }
-      t = pb_http_byte(t, c);
+      continue;
+    }
+    if (state == 1) {
+      if (c != '/')
+        return 0;
+      state = 2;
       continue;
     }
     if (c == '/' || c == ' ' || c == '?') {
-      h = pb_http_token(h, nonempty && digits ? PB_HTTP_PLACEHOLDER : t);
+      h = pb_http_token(h, seg == 1 ? PB_HTTP_PLACEHOLDER : t);
       if (c != '/') {
         *key = h;
         return 1;
       }
       t = PB_HTTP_FNV_OFFSET;
-      digits = 1;
-      nonempty = 0;
+      seg = 0;
       continue;
     }
     t = pb_http_byte(t, c);
-    nonempty = 1;
-    if (c < '0' || c > '9')
-      digits = 0;
+    seg |= (c >= '0' && c <= '9') ? 1 : 2;
   }
   return 0;
 }
 
 /* A request line starts with an upper-case token and a space within its first 8 bytes. */
-static __always_inline int looks_like_request(const char *buf, __u32 n)
+static __always_inline int looks_like_request(const struct scratch *sc)
 {
   for (int k = 0; k < 8; k++) {
-    if ((__u32)k >= n)
+    if ((__u32)k >= sc->len)
       return 0;
-    char c = buf[k];
+    char c = sc->data[k];
     if (c == ' ')
-      return k > 0 && n > (__u32)k + 1 && buf[k + 1] == '/';
+      return k > 0 && sc->len > (__u32)k + 1 && sc->data[k + 1] == '/';
     if (c < 'A' || c > 'Z')
       return 0;
   }
@@ -196,21 +204,20 @@ static __always_inline __u32 bucket_of(__u64 v)
   return b < PB_HTTP_BUCKETS ? b : PB_HTTP_BUCKETS - 1;
 }
 
-static __always_inline char *load(struct __sk_buff *skb, __u32 off, __u32 *len)
+static __always_inline struct scratch *load(struct __sk_buff *skb, __u32 off, __u32 len)
 {
   __u32 zero = 0;
-  char *buf = bpf_map_lookup_elem(&http_scratch, &zero);
-  if (!buf)
+  struct scratch *sc = bpf_map_lookup_elem(&http_scratch, &zero);
+  if (!sc || len < 1)
     return 0;
-  __u32 n = *len;
-  if (n > PB_BUF)
-    n = PB_BUF;
-  if (n < 1)
+  /* 1..128 by construction: a range the verifier keeps (a clamp and a check, reordered by the
+   * compiler, lost the lower bound on 6.1). */
+  __u32 n = ((len > PB_BUF ? PB_BUF : len) - 1) & (PB_BUF - 1);
+  n += 1;
+  if (bpf_skb_load_bytes(skb, off, sc->data, n))
     return 0;
-  if (bpf_skb_load_bytes(skb, off, buf, n))
-    return 0;
-  *len = n;
-  return buf;
+  sc->len = n;
+  return sc;
 }
 
 SEC("tc")
@@ -222,16 +229,16 @@ int pb_http_in(struct __sk_buff *skb)
   __u32 n = tcp_payload(skb, &off, &fk, 0);
   if (!n)
     return PB_TC_ACT_UNSPEC;
-  char *buf = load(skb, off, &n);
-  if (!buf)
+  struct scratch *sc = load(skb, off, n);
+  if (!sc)
     return PB_TC_ACT_UNSPEC;
-  if (!looks_like_request(buf, n)) {
+  if (!looks_like_request(sc)) {
     count(PB_HTTP_ROUTES_MAX + PB_HTTP_OTHER);
     return PB_TC_ACT_UNSPEC;
   }
   __u32 route = PB_HTTP_ROUTES_MAX;
   __u64 key = 0;
-  if (request_key(buf, n, &key)) {
+  if (request_key(sc, &key)) {
     __u32 *r = bpf_map_lookup_elem(&http_route_keys, &key);
     if (r)
       route = *r;
@@ -258,11 +265,10 @@ int pb_http_out(struct __sk_buff *skb)
   __u32 n = tcp_payload(skb, &off, &fk, 1);
   if (!n)
     return PB_TC_ACT_UNSPEC;
-  char *buf = load(skb, off, &n);
-  if (!buf)
-    return PB_TC_ACT_UNSPEC;
-  if (n < 8 || buf[0] != 'H' || buf[1] != 'T' || buf[2] != 'T' || buf[3] != 'P' || buf[4] != '/' || buf[5] != '1' ||
-      buf[6] != '.') {
+  /* A response's status line starts "HTTP/1.": 8 bytes on the stack are enough. */
+  char buf[8];
+  if (n < 8 || bpf_skb_load_bytes(skb, off, buf, sizeof buf) || buf[0] != 'H' || buf[1] != 'T' || buf[2] != 'T' ||
+      buf[3] != 'P' || buf[4] != '/' || buf[5] != '1' || buf[6] != '.') {
     count(PB_HTTP_ROUTES_MAX + PB_HTTP_OTHER);
     return PB_TC_ACT_UNSPEC;
   }
