@@ -509,8 +509,10 @@ def observation_section(doc: Doc, D: ApiData) -> None:
         header = ["path", "gateway", "observer"] + [f"{_label(D.S, wl, k)} ÷ none" for k in keys] + \
             ["observer's own cost per request", "how", "counted"]
         body = []
+        # In a cost-mode run (docs/cost.md) every guest nanosecond is an instruction.
+        unit = "instructions" if D.S.cost else "ns"
         for row in rs:
-            own = (f"{row.own.median:,.0f} ns" + (f" [{row.own.lo:,.0f}–{row.own.hi:,.0f}]" if row.own.has_ci else "")
+            own = (f"{row.own.median:,.0f} {unit}" + (f" [{row.own.lo:,.0f}–{row.own.hi:,.0f}]" if row.own.has_ci else "")
                    if row.own.median is not None else "–")
             body.append([f"`{row.a.path}`", row.a.gateway or "none", row.a.observe] +
                         [_cell_text(c) for c in row.comps] + [own, row.own_how, row.proved])
@@ -621,11 +623,12 @@ def claim_ebpf_monitors(D: ApiData) -> Claim:
     n = sum(int(v.get("requests", 0)) for _, r in ok for v in (_observer(r).get("routes") or {}).values())
     routes = sorted({k for _, r in ok for k in (_observer(r).get("routes") or {})})
     own = [x for _, r in ok for x in [_observer(r).get("bpf_ns_per_request")] if isinstance(x, (int, float))]
-    cost = f"; its programs' own time per request, from BPF stats, {median_ci(own).median:,.0f} ns (median over {len(own)} repetitions)" \
+    unit = "instructions" if S.cost else "ns"
+    cost = f"; its programs' own time per request, from BPF stats, {median_ci(own).median:,.0f} {unit} (median over {len(own)} repetitions)" \
         if own else ""
     logs = [x for row in observation_rows(D) if row.a.observe == "gateway-log" for x in [row.own] if x.median is not None]
-    log_txt = (f"; the gateway's own log costs the gateway {min(x.median for x in logs) / 1e3:,.1f}–"
-               f"{max(x.median for x in logs) / 1e3:,.1f} µs of CPU per request" if logs else "")
+    log_txt = (f"; the gateway's own log costs the gateway {min(x.median for x in logs):,.0f}–"
+               f"{max(x.median for x in logs):,.0f} {unit} of CPU per request" if logs else "")
     cl.word = "Supported"
     cl.sentence = (f"in all {len(ok)} repetitions on {where} a BPF program at the DUT's interface counted every "
                    f"request under its route exactly as the generator completed it ({n:,} requests over {len(routes)} "
