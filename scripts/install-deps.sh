@@ -16,7 +16,7 @@ PKGS=(
   # analysis (Debian's python3, not a pyenv/venv one)
   python3 python3-matplotlib python3-numpy python3-scipy
   # reference tools for `pathbench run --peers`
-  iperf3 sockperf haproxy wrk
+  iperf3 sockperf haproxy wrk nghttp2-client
   # `pathbench vm`: another kernel in a qemu guest (TCG where KVM does not work)
   qemu-system-x86 busybox-static cpio
   # the report test renders report.html headless and looks at its first screen

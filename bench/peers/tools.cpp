@@ -9,12 +9,15 @@
 //   http_rr     wrk (keep-alive) against pathbench's own HTTP responder: the same server, the same
 //   http_crr    request (method, route, headers, body; a wrk Lua script), the same response
 //               (and Connection: close for http_crr)
+//   http_rr     h2load --h1 (nghttp2-client) too, with the same request (no http_crr: h2load has
+//               no connection-per-request mode)
 // Definitions matched: same payload sizes (sockperf -m, iperf3 -l), full round trip, the same
 // warm-up cut (whole seconds: iperf3 and sockperf take integers, so --peers requires them),
 // and the same CPU placement (taskset with the run's pinning policy).
 #include "peers/tools.h"
 #include "peers/haproxy.h"
 
+#include <fmt/core.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -368,6 +371,116 @@ PeerRun run_wrk(const PeerContext& c, const WorkloadInfo* app = nullptr) {
   return pr;
 }
 
+// h2load (nghttp2-client) for http_rr, in HTTP/1.1 (--h1), against pathbench's own HTTP responder
+// with the run's first route and the same headers and body as wrk's script. Where it fits: GET and
+// POST routes (h2load sends a POST when given a body, GET otherwise, and has no method option), and
+// keep-alive only (it has no connection-per-request mode: no http_crr row). It prints min, max and
+// mean latency, no percentiles. Its --warm-up-time requests are not counted in its output, so the
+// warm-up is a separate run, discarded, as wrk's is (the proof needs every request the path saw).
+PeerRun run_h2load(const PeerContext& c) {
+  const auto& o = c.opt;
+  PeerRun pr;
+  std::string why;
+  auto route = http::parse_route(o.http_routes.empty() ? http::default_routes().front() : o.http_routes.front(), why);
+  if (!route) throw UsageError("--http-routes: " + why);
+  if (route->method != "GET" && route->method != "POST") {
+    pr.result.ok = false;
+    pr.result.reason = "h2load sends GET, or POST with a body, and the first route is " + route->text();
+    return pr;
+  }
+  std::string path = route->path;
+  if (auto at = path.find("{id}"); at != std::string::npos) path.replace(at, 4, "1");
+  const WorkloadInfo& app = *find_workload("http_rr");
+  workload::Phases ph;
+  ph.phase = workload::kMeasure;
+  auto responder = std::make_unique<workload::Responder>(c.roles.server().netns, app, o, c.server_bind, ph);
+  std::string body_path;
+  if (route->body) body_path = write_temp_file("/tmp/pathbench-h2load-", std::string(o.payload_bytes, 'x'));
+  auto cleanup = [&] {
+    responder->stop();
+    if (!body_path.empty()) unlink(body_path.c_str());
+  };
+  const std::string url = "http://" + c.target.ip + ":" + std::to_string(c.target.port) + path;
+  auto h2load = [&](double secs) {
+    std::vector<std::string> a = {"h2load", "--h1", "-t", "1", "-c", std::to_string(o.flows), "-D",
+                                  std::to_string(std::max<long>(1, std::lround(secs * 1000))) + "ms",
+                                  "-H", "User-Agent: h2load (pathbench reference)", "-H", "Accept: application/json",
+                                  "-H", "Accept-Encoding: gzip, deflate",
+                                  "-H", "Authorization: Bearer pathbench-reference-token-0123456789abcdef",
+                                  "-H", "X-Request-Id: 00000000-0000-4000-8000-000000000000",
+                                  "-H", "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"};
+    if (route->body) a.insert(a.end(), {"-H", "Content-Type: application/json", "-d", body_path});
+    a.push_back(url);
+    return pinned(o.client_cpu, a);
+  };
+  // "requests: N total, N started, N done, N succeeded, N failed, N errored, N timeout"
+  static const std::regex kRequests(R"(requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout)");
+  uint64_t warmup_requests = 0;
+  if (o.warmup_s >= 0.5) {
+    CmdResult w = run_cmd(in_netns(c.roles.client().netns, h2load(o.warmup_s)), {}, static_cast<int>(o.warmup_s + 20));
+    std::smatch wm;
+    if (std::regex_search(w.out, wm, kRequests)) warmup_requests = std::stoull(wm[4]);
+  }
+  auto client = h2load(o.duration_s);
+  pr.reference = {{"tool", "h2load"}, {"version", version_of({"h2load", "--version"}, R"(nghttp2/(\S+))")},
+                  {"command", quote_join(client)},
+                  {"server_command", "pathbench's HTTP responder (the one its own http_rr rows use)"},
+                  {"server_tool", "pathbench"},
+                  {"tcp_cc", namespace_cc(c.roles.client().netns) + " (h2load's sockets: the namespace default; h2load has no option)"},
+                  {"note", "HTTP/1.1 (--h1), the request of the run's first route with pathbench's headers; h2load reports "
+                           "min, max and mean latency, not percentiles"}};
+  CpuWindow cpu;
+  cpu.start(0, o.duration_s);
+  CmdResult r = run_cmd(in_netns(c.roles.client().netns, client), {}, static_cast<int>(o.duration_s + 20));
+  cpu.join();
+  const std::string server_error = responder->error();
+  cleanup();
+  const std::string text = r.out + r.err;
+  std::smatch m;
+  double rps = 0;
+  const bool have_rps = std::regex_search(text, m, std::regex(R"(finished in [0-9.]+m?s, ([0-9.]+) req/s)"));
+  if (have_rps) rps = std::stod(m[1]);
+  std::smatch rq;
+  const bool have_req = std::regex_search(text, rq, kRequests);
+  if (r.status != 0 || !have_rps || !have_req) {
+    pr.result.ok = false;
+    pr.result.reason = "h2load failed: " + trim(text).substr(0, 300);
+    return pr;
+  }
+  const uint64_t succeeded = std::stoull(rq[4]), failed = std::stoull(rq[5]), errored = std::stoull(rq[6]);
+  if (failed || errored) {
+    pr.result.ok = false;
+    pr.result.reason = fmt::format("h2load: {} requests failed and {} errored", failed, errored);
+    return pr;
+  }
+  if (!server_error.empty()) {
+    pr.result.ok = false;
+    pr.result.reason = "pathbench's HTTP responder under h2load: " + server_error;
+    return pr;
+  }
+  nlohmann::json met;
+  met["transactions_per_s"] = rps;
+  met["transactions"] = succeeded;
+  met["duration_ns"] = static_cast<uint64_t>(o.duration_s * 1e9);
+  // "time for request:    43.15ms     48.01ms     44.16ms       885us    91.30%": min, max, mean, sd
+  std::smatch lm;
+  auto ns_of = [](const std::string& v, const std::string& unit) {
+    return std::llround(std::stod(v) * (unit == "us" ? 1e3 : unit == "ms" ? 1e6 : 1e9));
+  };
+  if (std::regex_search(text, lm, std::regex(R"(time for request:\s+([0-9.]+)(us|ms|s)\s+([0-9.]+)(us|ms|s)\s+([0-9.]+)(us|ms|s))")))
+    met["latency_ns"] = {{"min", ns_of(lm[1], lm[2])}, {"max", ns_of(lm[3], lm[4])}, {"mean", ns_of(lm[5], lm[6])},
+                        };
+  met["cpu"] = cpu.usage.to_json();
+  if (rps > 0) met["cpu_ns_per_transaction"] = static_cast<double>(cpu.usage.busy_ns) / (rps * o.duration_s);
+  pr.result.ok = true;
+  pr.result.metrics = met;
+  // Over both runs (the discarded warm-up one included), for proofs: each opens its -c
+  // connections once and keeps them.
+  pr.result.totals.transactions = succeeded + warmup_requests;
+  pr.result.totals.connections = (o.warmup_s >= 0.5 ? 2 : 1) * uint64_t{o.flows};
+  return pr;
+}
+
 }  // namespace
 
 std::optional<std::string> need_tools(const std::vector<std::pair<std::string, std::string>>& tools) {
@@ -391,6 +504,7 @@ const std::vector<PeerTool>& peer_tools() {
        [](const PeerContext& c) { return run_wrk(c, find_workload("http_rr")); }},
       {"wrk", "http_crr", true, [] { return need_tools({{"wrk", "wrk"}}); },
        [](const PeerContext& c) { return run_wrk(c, find_workload("http_crr")); }},
+      {"h2load", "http_rr", true, [] { return need_tools({{"h2load", "nghttp2-client"}}); }, run_h2load},
   };
   return v;
 }

@@ -69,8 +69,10 @@ void print_summary(const nlohmann::json& run) {
       a.unit = units.at(key).name;
     }
     if (m.contains("latency_ns") && m["latency_ns"].is_object()) {
-      a.p50.push_back(m["latency_ns"]["p50"].get<double>() / 1e3);
-      a.p99.push_back(m["latency_ns"]["p99"].get<double>() / 1e3);
+      // A tool that reports no percentiles (h2load: min, max, mean) adds none.
+      const auto& l = m["latency_ns"];
+      if (l.contains("p50") && l["p50"].is_number()) a.p50.push_back(l["p50"].get<double>() / 1e3);
+      if (l.contains("p99") && l["p99"].is_number()) a.p99.push_back(l["p99"].get<double>() / 1e3);
     }
   }
   auto median = [](std::vector<double> v) {

@@ -385,7 +385,7 @@ TEST(Harness, ProxyInItsOwnProcessCarriesEveryProxyPath) {
 // skipped there with its reason, and no HAProxy outlives the run.
 TEST(Harness, HttpGatewayStandsBehindEveryInterception) {
   PB_REQUIRE_ROOT();
-  for (auto tool : {"haproxy", "wrk"})
+  for (auto tool : {"haproxy", "wrk", "h2load"})
     if (!pb::find_program(tool)) GTEST_SKIP() << tool << " not installed (scripts/install-deps.sh installs it)";
   std::string before = host_snapshot();
   std::string out = temp_dir("gateway");
@@ -431,6 +431,8 @@ TEST(Harness, HttpGatewayStandsBehindEveryInterception) {
     for (std::string w : {"http_rr", "http_crr"}) {
       EXPECT_EQ(proved[pn + "/" + w], 1) << pn << " " << w;
       EXPECT_EQ(proved[pn + "/" + w + "/wrk"], 1) << pn << " " << w << " [wrk]";
+      // h2load has no connection-per-request mode: http_rr only.
+      EXPECT_EQ(proved[pn + "/" + w + "/h2load"], w == "http_rr" ? 1 : 0) << pn << " " << w << " [h2load]";
     }
   for (int pid : pids) {
     errno = 0;
@@ -446,7 +448,7 @@ TEST(Harness, HttpGatewayStandsBehindEveryInterception) {
 // program ends the chain (the observer must run first); nothing is left on the hooks afterwards.
 TEST(Harness, ApiObserversCountEveryRequestPerRoute) {
   PB_REQUIRE_ROOT();
-  for (auto tool : {"haproxy", "wrk"})
+  for (auto tool : {"haproxy", "wrk", "h2load"})
     if (!pb::find_program(tool)) GTEST_SKIP() << tool << " not installed (scripts/install-deps.sh installs it)";
   std::string before = host_snapshot();
   std::string out = temp_dir("observe");
@@ -520,13 +522,13 @@ TEST(Harness, ApiObserversCountEveryRequestPerRoute) {
       EXPECT_GT(p["gateway"]["cpu_ns"].get<uint64_t>(), 0u);
     }
   }
-  // pathbench's row and wrk's per workload (2 x 2), per path and observer
-  const std::map<std::string, int> want = {{"baseline/none", 4},          {"baseline/ebpf-empty", 4},
-                                           {"baseline/ebpf-http", 4},     {"proxy-plain/none", 4},
-                                           {"proxy-plain/ebpf-empty", 4}, {"proxy-plain/ebpf-http", 4},
-                                           {"proxy-plain/gateway-log", 4}, {"tc-sk-assign/none", 4},
-                                           {"tc-sk-assign/ebpf-empty", 4}, {"tc-sk-assign/ebpf-http", 4},
-                                           {"tc-sk-assign/gateway-log", 4}};
+  // pathbench's row and wrk's per workload (2 x 2) and h2load's on http_rr, per path and observer
+  const std::map<std::string, int> want = {{"baseline/none", 5},          {"baseline/ebpf-empty", 5},
+                                           {"baseline/ebpf-http", 5},     {"proxy-plain/none", 5},
+                                           {"proxy-plain/ebpf-empty", 5}, {"proxy-plain/ebpf-http", 5},
+                                           {"proxy-plain/gateway-log", 5}, {"tc-sk-assign/none", 5},
+                                           {"tc-sk-assign/ebpf-empty", 5}, {"tc-sk-assign/ebpf-http", 5},
+                                           {"tc-sk-assign/gateway-log", 5}};
   EXPECT_EQ(rows, want);
   std::filesystem::remove_all(out);
   EXPECT_EQ(diff_lines(before, host_snapshot()), "") << "an observer's programs or hooks outlived the run";
