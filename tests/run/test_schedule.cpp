@@ -168,12 +168,14 @@ TEST(Schedule, OpenLoopRateAndHttpRoutesReachOnlyTheirWorkloads) {
                                    "--repetitions", "1"});
   EXPECT_EQ(full_schedule(r)[0].trials[0].options.response_bytes, 10u);
   EXPECT_DOUBLE_EQ(full_schedule(r)[0].trials[0].options.rate_rps, 0);
-  // wrk sends the first route's request only: its row records that one route, ours all of them.
+  // wrk and h2load send the first route's request only: their rows record that one route, ours all of them.
   RunConfig p = parse_run_options({"--paths", "baseline", "--workloads", "http_rr", "--http-routes", "GET /a,POST /b",
                                    "--peers", "--duration-s", "1", "--warmup-s", "1", "--repetitions", "1"});
   auto trials = full_schedule(p)[0].trials;
-  ASSERT_EQ(trials.size(), 2u);
+  ASSERT_EQ(trials.size(), 3u);
   EXPECT_EQ(trials[0].options.http_routes, (std::vector<std::string>{"GET /a", "POST /b"}));
   EXPECT_EQ(trials[1].reference, "wrk");
   EXPECT_EQ(trials[1].options.http_routes, (std::vector<std::string>{"GET /a"}));
+  EXPECT_EQ(trials[2].reference, "h2load");
+  EXPECT_EQ(trials[2].options.http_routes, (std::vector<std::string>{"GET /a"}));
 }
